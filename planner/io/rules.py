@@ -1,0 +1,58 @@
+"""Read jurisdiction rule profiles (data/rules/*.toml) by name or path and list the shipped ones."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from planner.errors import InputDataError
+from planner.io.catalogue import DATA_DIR
+from planner.rules import RuleProfile, build_profile
+
+#: Folder of the shipped profiles.
+RULES_DIR = DATA_DIR / "rules"
+
+
+def list_profiles(rules_dir: Path | None = None) -> list[str]:
+    """Names of the shipped profiles (file stems of ``data/rules/*.toml``), sorted."""
+    return sorted(p.stem for p in (rules_dir or RULES_DIR).glob("*.toml"))
+
+
+def resolve_profile_path(name_or_path: str | Path, rules_dir: Path | None = None) -> Path:
+    """Path of a profile given a shipped name (``chengdu``) or a file path.
+
+    Raises
+    ------
+    InputDataError
+        Neither a shipped name nor an existing file.
+    """
+    text = str(name_or_path)
+    shipped = (rules_dir or RULES_DIR) / f"{text}.toml"
+    if "/" not in text and "\\" not in text and not text.endswith(".toml") and shipped.exists():
+        return shipped
+    path = Path(text)
+    if path.is_file():
+        return path
+    msg = (f"rule profile {text!r} not found; use one of {', '.join(list_profiles(rules_dir))} "
+           "or the path of a .toml file")
+    raise InputDataError(msg)
+
+
+def read_profile(name_or_path: str | Path, rules_dir: Path | None = None) -> RuleProfile:
+    """Read and strictly validate a rule profile by shipped name or path.
+
+    Raises
+    ------
+    InputDataError
+        Not found, not TOML, or invalid (the message names the file and the bad key).
+    """
+    path = resolve_profile_path(name_or_path, rules_dir)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: not valid TOML ({exc}); fix the syntax"
+        raise InputDataError(msg) from exc
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not UTF-8 text; save the profile as UTF-8"
+        raise InputDataError(msg) from exc
+    return build_profile(raw, origin=str(path))

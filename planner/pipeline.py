@@ -205,7 +205,7 @@ def _dissolved(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
         for t_min in params.coverage.thresholds_min:
             pieces = compute_reached_pieces(network, near.node_time_s, t_min * 60, fsnap, which)
             rows.append({"type": ftype, "threshold_min": t_min})
-            geoms.append(rasterize_pieces(pieces, cparams))
+            geoms.append(rasterize_pieces(pieces, cparams.buffer_m, cparams.dissolved_cell_m))
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["type", "threshold_min"]),
                             geometry=geoms, crs=network.crs)
 

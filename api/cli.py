@@ -1,0 +1,129 @@
+"""The `careplan` command line: parse arguments, load inputs, run the pipeline, write outputs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from planner.errors import PlannerError
+
+logger = logging.getLogger("careplan")
+DEFAULT_CACHE = Path.home() / ".cache" / "careplan"
+
+
+class _StepBar:
+    """A terminal progress bar over the named pipeline steps (silent when not a terminal)."""
+
+    STEPS = ("load", "network", "snapping", "travel", "coverage", "catchments", "write")
+
+    def __init__(self) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=len(self.STEPS), disable=not sys.stderr.isatty(), unit="step",
+                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]")
+
+    def __call__(self, name: str) -> None:
+        self.bar.set_description(name)
+        if name in self.STEPS[1:]:
+            self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.update(self.bar.total - self.bar.n)
+        self.bar.close()
+
+
+def _add_params_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("walking and coverage parameters")
+    g.add_argument("--rules", metavar="NAME|FILE", help="jurisdiction rule profile (default national)")
+    g.add_argument("--preset", help="walking-speed preset: older_adult (0.8 m/s), age_65_74, "
+                   "age_75_84, age_85_plus, frail, gb50180, general")
+    g.add_argument("--speed-m-s", type=float, help="walking speed in m/s (overrides --preset)")
+    g.add_argument("--steps-factor", type=float, help="walking-time multiplier on steps (default 2)")
+    g.add_argument("--max-snap-m", type=float, help="farthest snap distance in metres (default 300)")
+    g.add_argument("--target-share", type=float, help="covered share a unit needs (default 0.8)")
+    g.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and label language")
+    g.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="prepared-network cache")
+    g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="careplan", description=(
+        "Elderly-care service-circle planner: walking catchments, coverage gaps, siting."))
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="run the whole analysis on the built-in synthetic district")
+    demo.add_argument("--out", type=Path, required=True, help="output folder")
+    demo.add_argument("--seed", type=int, default=7, help="demo district seed")
+    demo.add_argument("--nodes", type=int, default=6000, help="approximate network size")
+    _add_params_args(demo)
+    an = sub.add_parser("analyze", help="analyse a real study area")
+    src = an.add_mutually_exclusive_group(required=True)
+    src.add_argument("--osm", type=Path, help=".osm, .osm.bz2 or .osm.pbf file")
+    src.add_argument("--place", help='place name, e.g. "锦江区, 成都市, 四川省, 中国" (needs internet)')
+    an.add_argument("--bbox", help="study area W,S,E,N in degrees (default the file's bounds)")
+    an.add_argument("--facilities", type=Path, help="facility register (CSV/XLSX/GeoJSON/GPKG)")
+    an.add_argument("--units", type=Path, help="communities/villages with older_pop")
+    an.add_argument("--coords", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),
+                    help="coordinate system of --facilities")
+    an.add_argument("--units-coords", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),
+                    help="coordinate system of --units")
+    an.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_params_args(an)
+    sv = sub.add_parser("serve", help="start the REST service and care map")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    _register_optional(sub)
+    return parser
+
+
+def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Subcommands that live in their own modules (rules, site, whatif, report)."""
+    import importlib
+
+    for module, func in (("api.rules_cmd", "add_rules_commands"),
+                         ("api.siting_cmd", "add_siting_commands"),
+                         ("api.report_cmd", "add_report_commands")):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        getattr(mod, func)(sub)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``careplan`` console script; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        from api import cli_run
+
+        handler = {"demo": cli_run.run_demo, "analyze": cli_run.run_analyze,
+                   "serve": cli_run.run_serve}[args.command]
+    try:
+        return handler(args)
+    except PlannerError as exc:
+        if args.debug:
+            raise
+        sys.stderr.write(f"careplan: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("careplan: interrupted; nothing was written\n")
+        return 130
+
+
+def timed(label: str, start: float) -> str:
+    """``label: N.N s`` since ``start``."""
+    return f"{label}: {time.perf_counter() - start:.1f} s"
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,163 @@
+"""Handlers of `careplan demo`, `careplan analyze` and `careplan serve` (load, run, write)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from pathlib import Path
+
+import shapely
+
+from api.cli import _StepBar
+from planner.errors import InputDataError
+from planner.io.cache import cache_key, load_cached, save_cached
+from planner.io.catalogue import read_catalogue
+from planner.io.osm import OsmExtract, download_place, hash_file, read_osm_file
+from planner.io.writers import write_run
+from planner.network import WalkNetwork, build_walk_network
+from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
+from planner.pipeline import PlanResult, run_plan
+from planner.schema import PlanInputs
+
+
+def build_params(args: argparse.Namespace) -> PlanParams:
+    """PlanParams from the rule profile (``--rules``) and the command-line overrides."""
+    params = PlanParams()
+    if getattr(args, "rules", None):
+        from planner.io.rules import read_rule_profile
+
+        params = read_rule_profile(args.rules).plan_params()
+    walk = params.walk
+    if args.preset:
+        walk = WalkProfile.from_preset(args.preset, steps_factor=walk.steps_factor)
+    if args.speed_m_s is not None:
+        walk = dataclasses.replace(walk, speed_m_s=args.speed_m_s, name="custom")
+    if args.steps_factor is not None:
+        walk = dataclasses.replace(walk, steps_factor=args.steps_factor)
+    coverage: CoverageParams = params.coverage
+    if args.target_share is not None:
+        coverage = dataclasses.replace(coverage, target_share=args.target_share)
+    snap = params.snap if args.max_snap_m is None else SnapParams(max_snap_m=args.max_snap_m)
+    return dataclasses.replace(params, walk=walk, coverage=coverage, snap=snap)
+
+
+def _parse_bbox(text: str | None) -> shapely.Geometry | None:
+    if not text:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        msg = f"--bbox {text!r} is not W,S,E,N in degrees; e.g. --bbox 104.04,30.65,104.13,30.73"
+        raise InputDataError(msg) from exc
+    if not (w < e and s < n and -180 <= w <= 180 and -90 <= s <= 90):
+        msg = f"--bbox {text!r} is empty or out of range; give W,S,E,N with W<E and S<N"
+        raise InputDataError(msg)
+    return shapely.box(w, s, e, n)
+
+
+def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
+                 cache_dir: Path | None) -> tuple[OsmExtract, WalkNetwork, str]:
+    """Parse (or load from cache) an OSM file and its prepared network; return the file hash too."""
+    digest = hash_file(path) if path.is_file() else ""
+    key = cache_key(digest, params.walk, area)
+    if cache_dir is not None and digest:
+        cached = load_cached(cache_dir, key)
+        if cached is not None:
+            return cached[0], cached[1], digest
+    extract = read_osm_file(path, read_catalogue(), study_area=area)
+    network = build_walk_network(extract.network, params.walk)
+    if cache_dir is not None:
+        save_cached(cache_dir, key, extract, network)
+    return extract, network, digest
+
+
+def _write(result: PlanResult, out: Path, lang: str, started: float) -> None:
+    from maps.compose import build_care_map
+
+    def care_map(target: Path) -> None:
+        build_care_map(result, lang=lang).save(str(target))
+
+    write_run(result, out, extra={"run_time_s": round(time.perf_counter() - started, 2),
+                                  "lang": lang}, extra_files={"care_map.html": care_map})
+
+
+def _report(result: PlanResult, out: Path) -> None:
+    s = result.summary
+    lines = [f"careplan: {s['label']}: {s['units']} units, {s['older_pop']:.0f} older adults"]
+    for ftype in s["required_types"]:
+        share = s["coverage"].get(ftype, {}).get("covered_share", 0.0)
+        lines.append(f"  {ftype}: {share:.1%} of older adults within their circle")
+    lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units); warnings: "
+                 f"{len(result.warnings.entries)}")
+    if s.get("synthetic"):
+        lines.append("  NOTE: synthetic demo district, not real data")
+    lines.append(f"  outputs: {out}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`careplan demo`: the whole analysis on the synthetic district."""
+    from planner.synthetic import build_demo_district
+
+    started = time.perf_counter()
+    params = build_params(args)
+    bar = _StepBar()
+    inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
+    result = run_plan(inputs, params, progress=bar)
+    bar("write")
+    _write(result, args.out, args.lang, started)
+    bar.close()
+    _report(result, args.out)
+    return 0
+
+
+def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str) -> PlanInputs:
+    from planner.io.registers import read_facility_register
+    from planner.io.units import read_units
+
+    sources = {str(args.osm or args.place): digest}
+    facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
+    units = None
+    if args.facilities:
+        reg = read_facility_register(args.facilities, catalogue=read_catalogue(),
+                                     coords=args.coords, study_area=extract.study_area)
+        facilities = reg.facilities
+        sources[str(args.facilities)] = hash_file(args.facilities)
+    if args.units:
+        units = read_units(args.units, coords=args.units_coords).units
+        sources[str(args.units)] = hash_file(args.units)
+    label = args.place or (args.osm.name if args.osm else "study area")
+    return PlanInputs(extract.network, facilities, units, extract.residential, extract.study_area,
+                      label=label, sources=sources)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """`careplan analyze`: a real study area from an OSM file or a place name."""
+    started = time.perf_counter()
+    params = build_params(args)
+    for flag, path in (("--facilities", args.facilities), ("--units", args.units)):
+        if path is not None and not path.is_file():
+            msg = f"{flag} {path} not found; give an existing file"
+            raise InputDataError(msg)
+    cache_dir = None if args.no_cache else args.cache_dir
+    osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
+    bar = _StepBar()
+    bar("load")
+    extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
+    inputs = _read_inputs(args, extract, digest)
+    result = run_plan(inputs, params, network=network, progress=bar)
+    bar("write")
+    _write(result, args.out, args.lang, started)
+    bar.close()
+    _report(result, args.out)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`careplan serve`: the REST service."""
+    from api.server import serve
+
+    serve(args.host, args.port)
+    return 0

@@ -1,0 +1,133 @@
+"""Write a PlanResult to a run folder: GeoPackage, CSV tables and summary.json, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.errors import InputDataError
+from planner.pipeline import PlanResult
+from planner.schema import WGS84
+from planner.snap import build_edge_lines
+
+logger = logging.getLogger(__name__)
+GPKG_NAME = "careplan.gpkg"
+SYNTHETIC_NOTE = "SYNTHETIC DEMO DATA (planner.synthetic): not a real place"
+
+
+def build_unit_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Units with one covered-share and covered-pop column per facility type (presentation pivot)."""
+    wide = result.coverage.pivot_table(index="unit_id", columns="facility_type",
+                                       values=["covered_share", "covered_pop"], aggfunc="first")
+    wide.columns = [f"{t}_{v.replace('covered_', '')}" for v, t in wide.columns]
+    units = result.units.merge(wide, left_on="unit_id", right_index=True, how="left")
+    units["gap_types"] = units["unit_id"].map(
+        result.gaps.groupby("unit_id")["facility_type"].agg(lambda s: ",".join(sorted(s)))
+    ).fillna("")
+    return units.to_crs(WGS84)
+
+
+def build_gap_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Gap rows joined to their unit geometry (WGS-84)."""
+    geom = result.units.set_index("unit_id").geometry
+    gaps = gpd.GeoDataFrame(result.gaps.copy(), geometry=result.gaps["unit_id"].map(geom).to_numpy(),
+                            crs=result.units.crs)
+    return gaps.to_crs(WGS84)
+
+
+def build_edge_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Network segments with length, walk time and main-part flag (WGS-84)."""
+    net = result.network
+    frame = pd.DataFrame({"u": net.node_id[net.edge_u], "v": net.node_id[net.edge_v],
+                          "length_m": net.edge_length_m, "walk_s": net.edge_walk_s,
+                          "is_steps": net.edge_is_steps, "in_main": net.edge_in_main})
+    return gpd.GeoDataFrame(frame, geometry=build_edge_lines(net), crs=net.crs).to_crs(WGS84)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def build_summary(result: PlanResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """summary.json content: headline figures, parameters, checksums, warnings, version."""
+    from planner import __version__
+
+    summary = dict(result.summary)
+    summary["software"] = {"name": "careplan", "version": __version__}
+    summary["warnings"] = list(result.warnings.entries)
+    if summary.get("synthetic"):
+        summary["note"] = SYNTHETIC_NOTE
+    summary.update(extra or {})
+    return summary
+
+
+def _write_all(result: PlanResult, tmp: Path, summary: dict[str, Any],
+               extra_files: dict[str, Callable[[Path], None]]) -> None:
+    gpkg = tmp / GPKG_NAME
+    layers = {
+        "facilities": result.facilities.to_crs(WGS84),
+        "units": build_unit_layer(result),
+        "catchments": result.catchments.to_crs(WGS84),
+        "catchments_dissolved": result.dissolved.to_crs(WGS84),
+        "gaps": build_gap_layer(result),
+        "network_edges": build_edge_layer(result),
+    }
+    for name, frame in layers.items():
+        frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+    result.coverage.to_csv(tmp / "coverage.csv", index=False, encoding="utf-8-sig")
+    result.threshold_coverage.to_csv(tmp / "coverage_thresholds.csv", index=False,
+                                     encoding="utf-8-sig")
+    result.gaps.to_csv(tmp / "gaps.csv", index=False, encoding="utf-8-sig")
+    (tmp / "summary.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
+    for name, writer in extra_files.items():
+        writer(tmp / name)
+
+
+def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
+              extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
+    """Write every output into ``out_dir`` atomically: a failed write leaves no partial folder.
+
+    Outputs: ``careplan.gpkg`` (facilities, units, catchments, catchments_dissolved, gaps,
+    network_edges), ``coverage.csv``, ``coverage_thresholds.csv``, ``gaps.csv``, ``summary.json``,
+    plus ``extra_files`` (name -> writer called with the target path, e.g. the care map).
+
+    Raises
+    ------
+    InputDataError
+        ``out_dir`` exists and is a file, or is a non-empty folder that is not a careplan run.
+    """
+    out_dir = out_dir.resolve()
+    if out_dir.is_file():
+        msg = f"--out {out_dir} is a file; give a folder path"
+        raise InputDataError(msg)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "summary.json").is_file():
+        msg = f"--out {out_dir} is a non-empty folder that is not a careplan run; choose a new folder"
+        raise InputDataError(msg)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        _write_all(result, tmp, build_summary(result, extra), extra_files or {})
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    logger.info("wrote run outputs to %s", out_dir)
+    return out_dir

@@ -144,7 +144,7 @@ def check_lonlat(lon: ArrayLike, lat: ArrayLike, *, what: str = "coordinates") -
     bad = (np.abs(lon_f) > 180.0) | (np.abs(lat_f) > 90.0)
     if bad.any():
         i = int(np.argmax(bad))
-        pair = f"({lon_f[i]:g}, {lat_f[i]:g})"
+        pair = f"({lon_f[i]:.10g}, {lat_f[i]:.10g})"
         if max(abs(lon_f[i]), abs(lat_f[i])) > 1000.0:
             msg = (
                 f"{what} {pair} look like projected metres, not lon/lat degrees; reproject to "

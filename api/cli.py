@@ -6,10 +6,11 @@ import argparse
 import logging
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from planner.errors import PlannerError
+from planner.errors import DataQualityWarning, PlannerError
 
 logger = logging.getLogger("careplan")
 DEFAULT_CACHE = Path.home() / ".cache" / "careplan"
@@ -45,7 +46,7 @@ def _add_params_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--steps-factor", type=float, help="walking-time multiplier on steps (default 2)")
     g.add_argument("--max-snap-m", type=float, help="farthest snap distance in metres (default 300)")
     g.add_argument("--target-share", type=float, help="covered share a unit needs (default 0.8)")
-    g.add_argument("--lang", choices=("zh", "en"), default="zh", help="map and label language")
+    g.add_argument("--lang", choices=("zh", "en"), help="label language (default: the profile's, zh)")
     g.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="prepared-network cache")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 
@@ -100,8 +101,10 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``careplan`` console script; returns the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
+    if not args.debug:  # data-quality warnings are counted in the outputs and summarised below
+        warnings.simplefilter("ignore", DataQualityWarning)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         from api import cli_run

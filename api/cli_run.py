@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+from collections.abc import Callable
 import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import shapely
 
 from api.cli import _StepBar
@@ -18,17 +20,22 @@ from planner.io.osm import OsmExtract, download_place, hash_file, read_osm_file
 from planner.io.writers import write_run
 from planner.network import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
+from planner.compliance import evaluate_compliance
+from planner.hierarchy import build_hierarchy, roll_up
+from planner.io.rules import read_profile
 from planner.pipeline import PlanResult, run_plan
-from planner.schema import PlanInputs
+from planner.rules import RuleProfile
+from planner.schema import WGS84, PlanInputs
 
 
-def build_params(args: argparse.Namespace) -> PlanParams:
-    """PlanParams from the rule profile (``--rules``) and the command-line overrides."""
-    params = PlanParams()
-    if getattr(args, "rules", None):
-        from planner.io.rules import read_rule_profile
+def load_profile(args: argparse.Namespace) -> RuleProfile:
+    """The rule profile named by ``--rules`` (default ``national``)."""
+    return read_profile(getattr(args, "rules", None) or "national")
 
-        params = read_rule_profile(args.rules).plan_params()
+
+def build_params(args: argparse.Namespace, profile: RuleProfile) -> PlanParams:
+    """PlanParams from the rule profile and the command-line overrides."""
+    params = profile.plan_params()
     walk = params.walk
     if args.preset:
         walk = WalkProfile.from_preset(args.preset, steps_factor=walk.steps_factor)
@@ -73,14 +80,38 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
     return extract, network, digest
 
 
-def _write(result: PlanResult, out: Path, lang: str, started: float) -> None:
+def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
+           started: float, hierarchy: pd.DataFrame | None = None) -> None:
     from maps.compose import build_care_map
+
+    lang = args.lang or profile.lang
+    compliance = evaluate_compliance(
+        profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
+        coverage=result.coverage, hierarchy=hierarchy, lang=lang)
 
     def care_map(target: Path) -> None:
         build_care_map(result, lang=lang).save(str(target))
 
+    def table(frame: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
+
+    files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
+             "indicators.csv": table(compliance.indicators)}
+    if hierarchy is None and "parent_id" in result.units.columns:
+        hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
+    if hierarchy is not None:
+        files["coverage_rollup.csv"] = table(roll_up(result.coverage, hierarchy))
     write_run(result, out, extra={"run_time_s": round(time.perf_counter() - started, 2),
-                                  "lang": lang}, extra_files={"care_map.html": care_map})
+                                  "lang": lang, "rules_profile": profile.name,
+                                  "rules_origin": profile.origin,
+                                  "rules_sha256": _profile_digest(profile)},
+              extra_files=files)
+
+
+def _profile_digest(profile: RuleProfile) -> str:
+    """sha256 of the profile file (its version for the manifest), or '' for a built-in mapping."""
+    path = Path(profile.origin)
+    return hash_file(path) if profile.origin and path.is_file() else ""
 
 
 def _report(result: PlanResult, out: Path) -> None:
@@ -89,8 +120,8 @@ def _report(result: PlanResult, out: Path) -> None:
     for ftype in s["required_types"]:
         share = s["coverage"].get(ftype, {}).get("covered_share", 0.0)
         lines.append(f"  {ftype}: {share:.1%} of older adults within their circle")
-    lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units); warnings: "
-                 f"{len(result.warnings.entries)}")
+    lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units)")
+    lines.extend(f"  warning: {w['message']}" for w in result.warnings.entries)
     if s.get("synthetic"):
         lines.append("  NOTE: synthetic demo district, not real data")
     lines.append(f"  outputs: {out}")
@@ -102,41 +133,46 @@ def run_demo(args: argparse.Namespace) -> int:
     from planner.synthetic import build_demo_district
 
     started = time.perf_counter()
-    params = build_params(args)
+    profile = load_profile(args)
+    params = build_params(args, profile)
     bar = _StepBar()
     inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
     result = run_plan(inputs, params, progress=bar)
     bar("write")
-    _write(result, args.out, args.lang, started)
+    _write(result, args.out, args, profile, started)
     bar.close()
     _report(result, args.out)
     return 0
 
 
-def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str) -> PlanInputs:
+def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
+                 profile: RuleProfile) -> tuple[PlanInputs, pd.DataFrame | None]:
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units
 
     sources = {str(args.osm or args.place): digest}
     facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
-    units = None
+    units = hierarchy = None
     if args.facilities:
         reg = read_facility_register(args.facilities, catalogue=read_catalogue(),
                                      coords=args.coords, study_area=extract.study_area)
         facilities = reg.facilities
         sources[str(args.facilities)] = hash_file(args.facilities)
     if args.units:
-        units = read_units(args.units, coords=args.units_coords).units
+        read = read_units(args.units, coords=args.units_coords,
+                          zone_settlement=profile.zone_settlement)
+        units, hierarchy = read.units, read.hierarchy
         sources[str(args.units)] = hash_file(args.units)
     label = args.place or (args.osm.name if args.osm else "study area")
     return PlanInputs(extract.network, facilities, units, extract.residential, extract.study_area,
-                      label=label, sources=sources)
+                      label=label, sources=sources), hierarchy
 
 
 def run_analyze(args: argparse.Namespace) -> int:
     """`careplan analyze`: a real study area from an OSM file or a place name."""
     started = time.perf_counter()
-    params = build_params(args)
+    profile = load_profile(args)
+    params = build_params(args, profile)
     for flag, path in (("--facilities", args.facilities), ("--units", args.units)):
         if path is not None and not path.is_file():
             msg = f"{flag} {path} not found; give an existing file"
@@ -146,10 +182,10 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar = _StepBar()
     bar("load")
     extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
-    inputs = _read_inputs(args, extract, digest)
+    inputs, hierarchy = _read_inputs(args, extract, digest, profile)
     result = run_plan(inputs, params, network=network, progress=bar)
     bar("write")
-    _write(result, args.out, args.lang, started)
+    _write(result, args.out, args, profile, started, hierarchy)
     bar.close()
     _report(result, args.out)
     return 0

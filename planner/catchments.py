@@ -25,7 +25,7 @@ from numpy.typing import NDArray
 from rasterio.transform import Affine
 from scipy import ndimage
 
-from planner.network import WalkNetwork
+from planner.network import MIN_EDGE_S, WalkNetwork
 from planner.snap import SnapResult
 
 Pieces = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
@@ -55,7 +55,7 @@ class CatchmentParams:
 def _edge_pieces(network: WalkNetwork, edges: NDArray[np.int64], t_u: NDArray[np.float64],
                  t_v: NDArray[np.float64], threshold_s: float) -> Pieces:
     """Reached pieces of the given segments as start/end fractions and their coordinates."""
-    w = network.edge_walk_s[edges]
+    w = np.maximum(network.edge_walk_s[edges], MIN_EDGE_S)  # co-located nodes: 0 m segments
     r_u = np.clip((threshold_s - t_u) / w, 0.0, 1.0)
     r_v = np.clip((threshold_s - t_v) / w, 0.0, 1.0)
     full = r_u + r_v >= 1.0
@@ -79,7 +79,8 @@ def _own_edge_pieces(network: WalkNetwork, sources: SnapResult, which: NDArray[n
     """Pieces of the sources' own segments reached directly from their snap points."""
     which = which[sources.routable[which]]
     e = sources.edge[which]
-    reach = (threshold_s - sources.access_m[which] / network.speed_m_s) / network.edge_walk_s[e]
+    walk_s = np.maximum(network.edge_walk_s[e], MIN_EDGE_S)
+    reach = (threshold_s - sources.access_m[which] / network.speed_m_s) / walk_s
     ok = reach > 0
     f = sources.frac[which][ok]
     return _piece_coords(network, e[ok], np.clip(f - reach[ok], 0, 1), np.clip(f + reach[ok], 0, 1))

@@ -117,6 +117,7 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
         raise InputDataError(msg)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp.chmod(0o755)
     try:
         _write_all(result, tmp, build_summary(result, extra), extra_files or {})
         if out_dir.exists():

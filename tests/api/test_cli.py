@@ -1,0 +1,93 @@
+"""The `careplan` command line: demo, analyze on real OSM, cache, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+from api.cli import main
+
+EXPECTED_FILES = {"careplan.gpkg", "coverage.csv", "coverage_thresholds.csv", "gaps.csv",
+                  "summary.json", "care_map.html", "compliance.csv", "indicators.csv"}
+COVERAGE_COLUMNS = ["unit_id", "unit_name", "facility_type", "threshold_min", "older_pop",
+                    "covered_pop", "covered_share", "median_time_min", "p90_time_min",
+                    "nearest_facility_id"]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("demo") / "run"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_writes_every_output(demo_run: Path) -> None:
+    assert EXPECTED_FILES <= {p.name for p in demo_run.iterdir()}
+    summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
+    assert summary["synthetic"] is True and "SYNTHETIC" in summary["note"]
+    assert summary["walk_speed_m_s"] == 0.8
+    assert summary["software"]["name"] == "careplan"
+    cov = pd.read_csv(demo_run / "coverage.csv")
+    assert list(cov.columns[:10]) == COVERAGE_COLUMNS
+    layers = {name for name, _ in pyogrio.list_layers(demo_run / "careplan.gpkg")}
+    assert layers >= {"facilities", "units", "catchments", "catchments_dissolved", "gaps",
+                      "network_edges"}
+    gaps = gpd.read_file(demo_run / "careplan.gpkg", layer="gaps")
+    assert len(gaps) == len(pd.read_csv(demo_run / "gaps.csv")) > 0
+    assert "synthetic" in (demo_run / "care_map.html").read_text(encoding="utf-8").lower()
+
+
+def test_gaps_csv_matches_coverage(demo_run: Path) -> None:
+    cov = pd.read_csv(demo_run / "coverage.csv", dtype={"unit_id": str})
+    gaps = pd.read_csv(demo_run / "gaps.csv", dtype={"unit_id": str})
+    req = cov[cov.facility_type.isin(["day_care", "meal_point"]) & (cov.older_pop > 0)]
+    below = req[req.covered_share < 0.8 - 1e-12]
+    assert set(zip(below.unit_id, below.facility_type, strict=True)) == set(
+        zip(gaps.unit_id, gaps.facility_type, strict=True))
+
+
+def test_analyze_real_osm_with_cache(chengdu_osm: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    args = ["analyze", "--osm", str(chengdu_osm), "--cache-dir", str(cache)]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    assert len(list(cache.iterdir())) == 1
+    assert main([*args, "--out", str(tmp_path / "b")]) == 0
+    a = pd.read_csv(tmp_path / "a" / "coverage.csv")
+    b = pd.read_csv(tmp_path / "b" / "coverage.csv")
+    pd.testing.assert_frame_equal(a, b)
+    summary = json.loads((tmp_path / "a" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["assumed_density"] is True
+    assert any("ASSUMED" in w["message"] for w in summary["warnings"])
+    assert summary["network"]["disconnected_nodes"] > 0
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
+                          text=True, check=False, cwd=Path(__file__).resolve().parents[2])
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["analyze", "--osm", "missing.osm.pbf"], "missing.osm.pbf not found"),
+    (["analyze", "--osm", "README.md"], "not an OSM file"),
+    (["analyze", "--osm", "x.osm", "--bbox", "1,2,3"], "--bbox '1,2,3'"),
+    (["demo", "--speed-m-s", "-1"], "speed_m_s=-1.0"),
+    (["demo", "--rules", "atlantis"], "atlantis"),
+])
+def test_bad_input_one_line_error_nothing_written(tmp_path: Path, args: list[str], needle: str) -> None:
+    out = tmp_path / "out"
+    proc = run_cli(*args, "--out", str(out))
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("careplan: error:") and needle in lines[0]
+    assert not out.exists()
+
+
+def test_usage_error_exit_2() -> None:
+    assert run_cli("analyze").returncode == 2

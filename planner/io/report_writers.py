@@ -148,6 +148,7 @@ def write_report_folder(out_dir: Path, writers: Mapping[str, Callable[[Path], No
         raise InputDataError(msg)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp.chmod(0o755)
     try:
         for name, writer in writers.items():
             writer(tmp / name)

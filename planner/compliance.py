@@ -395,6 +395,9 @@ def evaluate_compliance(
         rows.extend(unit_rows)
         indicators.append(_indicator(ctx, rule, computed, note))
     per_unit = pd.DataFrame(rows, columns=list(PER_UNIT_COLUMNS))
+    per_unit["passed"] = per_unit["passed"].astype(object)
+    table = pd.DataFrame(indicators, columns=list(INDICATOR_COLUMNS))
+    table["met"] = table["met"].astype(object)
     return ComplianceResult(per_unit=per_unit,
-                            indicators=pd.DataFrame(indicators, columns=list(INDICATOR_COLUMNS)),
+                            indicators=table,
                             lang=lang)

@@ -250,7 +250,13 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
     ids = [r.id for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise _fail("rules", origin, f"repeat id(s) {dup}; give every rule its own id")
+        raise _fail("rules[].id", origin, f"repeats {dup}; give every rule its own id")
+    try:
+        walk_profile = WalkProfile(speed_m_s=float(walk["speed_m_s"]),
+                                   steps_factor=float(walk.get("steps_factor", 2.0)),
+                                   name=str(walk.get("name", "older_adult")))
+    except InputDataError as exc:
+        raise InputDataError(f"{origin}: walk.{exc}") from exc
     try:
         coverage = CoverageParams(
             thresholds_min=tuple(float(t) for t in cov.get("thresholds_min", (5, 15, 30))),
@@ -260,11 +266,8 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
                 t: MappingProxyType({k: float(v) for k, v in m.items()})
                 for t, m in cov.get("type_threshold_min", {}).items()}),
             required_types=tuple(cov["required_types"]), target_share=float(cov["target_share"]))
-        walk_profile = WalkProfile(speed_m_s=float(walk["speed_m_s"]),
-                                   steps_factor=float(walk.get("steps_factor", 2.0)),
-                                   name=str(walk.get("name", "older_adult")))
     except InputDataError as exc:
-        raise _fail("walk/coverage", origin, str(exc)) from exc
+        raise InputDataError(f"{origin}: coverage.{exc}") from exc
     return RuleProfile(
         name=str(prof["name"]), label_zh=str(prof["label_zh"]), label_en=str(prof["label_en"]),
         lang=str(prof.get("lang", "zh")), sources=MappingProxyType(sources), walk=walk_profile,

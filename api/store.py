@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from api.errors import ApiProblem
 from api.filetype import ACCEPTED, SUFFIX, detect_kind

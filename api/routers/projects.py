@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 from pydantic import ValidationError
 
 from api.db import ACTIVE_STATES, jobs, now_iso, projects, results, scenarios, uploads
@@ -61,7 +62,7 @@ def _insert(services: Services, project_id: str, name: str, source: str, place: 
 async def _from_multipart(request: Request, services: Services, project_id: str) -> str:
     form = await request.form(max_files=1, max_fields=5)
     osm = form.get("osm")
-    if not isinstance(osm, UploadFile):
+    if not isinstance(osm, StarletteUpload):
         raise RequestValidationError([{"loc": ("body", "osm"), "type": "missing",
                                        "msg": "multipart field 'osm' must be an OSM file"}])
     name = str(form.get("name") or osm.filename or "uploaded study area")[:200]

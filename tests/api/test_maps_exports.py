@@ -1,0 +1,47 @@
+"""The care map page and the export downloads."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.processes import find_hook
+from tests.api.conftest import KEY, assert_problem
+
+
+def test_map_page(client: TestClient, demo_run: dict[str, str]) -> None:
+    if find_hook("maps.compose.build_care_map") is None:
+        pytest.skip("maps.compose.build_care_map is not in this build yet")
+    response = client.get(f"/projects/{demo_run['project']}/map", params={"lang": "en"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert "leaflet" in response.text.lower()
+    assert_problem(client.get(f"/projects/{demo_run['project']}/map",
+                              params={"basemap": "bing"}), 422)
+
+
+def test_map_needs_a_run(client: TestClient) -> None:
+    pid = client.post("/projects", json={"source": "demo"}, headers=KEY).json()["id"]
+    status = 409 if find_hook("maps.compose.build_care_map") else 501
+    body = assert_problem(client.get(f"/projects/{pid}/map"), status)
+    assert "coverage" in body["detail"]
+    assert_problem(client.get(f"/projects/{pid}/exports/gpkg"), 404)
+
+
+@pytest.mark.parametrize(("fmt", "magic"), [("gpkg", b"SQLite format 3"), ("csv", b"unit_id"),
+                                             ("json", b"{")])
+def test_exports(client: TestClient, demo_run: dict[str, str], fmt: str, magic: bytes) -> None:
+    if find_hook("planner.io.writers.write_run") is None and fmt != "json":
+        pytest.skip("planner.io.writers.write_run is not in this build yet")
+    response = client.get(f"/projects/{demo_run['project']}/exports/{fmt}")
+    assert response.status_code == 200
+    assert response.content.lstrip(b"\xef\xbb\xbf").startswith(magic)
+    assert "attachment" in response.headers["content-disposition"]
+
+
+def test_export_errors(client: TestClient, demo_run: dict[str, str]) -> None:
+    pid = demo_run["project"]
+    assert_problem(client.get(f"/projects/{pid}/exports/docx"), 422)
+    xlsx = client.get(f"/projects/{pid}/exports/xlsx")
+    if xlsx.status_code != 200:
+        assert "not available yet" in assert_problem(xlsx, 404)["detail"]

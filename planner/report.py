@@ -196,13 +196,23 @@ def build_manifest(summary: Mapping[str, Any], checksums: Mapping[str, str],
             "warnings": list(summary.get("warnings") or [])}
 
 
+def indicator_view(indicators: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
+    """The indicator table in one language (``indicator_en`` replaces ``indicator`` for en)."""
+    if indicators is None:
+        return None
+    out = indicators.copy()
+    if lang == "en" and "indicator_en" in out:
+        out["indicator"] = out["indicator_en"]
+    return out.drop(columns=["indicator_en"], errors="ignore")
+
+
 def build_report_tables(summary: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                         facilities: pd.DataFrame, units: pd.DataFrame, *,
                         labels: Mapping[str, tuple[str, str]], checksums: Mapping[str, str],
                         report_time: str, lang: str = "zh") -> ReportTables:
     """Every table of the report from a run folder's loaded tables (see ``load_run``)."""
     coverage = build_coverage_table(tables["coverage"], units, labels, lang)
-    indicators = tables.get("indicators")
+    indicators = indicator_view(tables.get("indicators"), lang)
     return ReportTables(
         lang=lang, synthetic=bool(summary.get("synthetic")),
         synthetic_label=pick(SYNTHETIC_LABEL, lang),

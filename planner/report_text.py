@@ -26,6 +26,7 @@ HEADERS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "target_year": ("目标年份", "Year"), "binding": ("属性", "Binding"),
     "computed": ("测算值", "Computed"), "met": ("是否达标", "Met?"), "source": ("依据", "Source"),
     "note": ("说明", "Note"), "key": ("项目", "Item"), "value": ("内容", "Value"),
+    "rule_id": ("规则编号", "Rule"), "state": ("状态", "State"),
     "band": ("步行时间段", "Walk-time band"), "pop": ("老年人口", "Older adults"),
 })
 

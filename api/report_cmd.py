@@ -11,7 +11,11 @@ from pathlib import Path
 from planner.errors import InputDataError, PlannerError
 from planner.io.report_inputs import RunTables, load_run
 from planner.io.report_writers import (
-    report_layers, write_geopackage, write_manifest, write_report_folder, write_workbook,
+    report_layers,
+    write_geopackage,
+    write_manifest,
+    write_report_folder,
+    write_workbook,
 )
 from planner.report import ReportTables, build_report_tables
 
@@ -52,7 +56,7 @@ def make_report(run_dir: Path, out_dir: Path, *, lang: str = "zh",
                 formats: tuple[str, ...] = FORMATS) -> Path:
     """Load ``run_dir``, build the report tables and write every format into ``out_dir``."""
     run = load_run(run_dir)
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     tables = build_report_tables(run.summary, run.tables, run.layers["facilities"],
                                  run.layers["units"], labels=run.type_labels,
                                  checksums=run.checksums, report_time=now, lang=lang)

@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from planner.report_text import (
-    ACTION_LABELS, NOT_EVALUATED, REASON_LABELS, SNAP_WARNINGS, SYNTHETIC_LABEL, pick,
+    ACTION_LABELS,
+    NOT_EVALUATED,
+    REASON_LABELS,
+    SNAP_WARNINGS,
+    SYNTHETIC_LABEL,
+    pick,
 )
 
 COVERAGE_COLUMNS = ("unit_id", "unit_name", "parent_name", "facility_type", "type_label",

@@ -1,0 +1,198 @@
+"""`careplan site` and `careplan whatif`: reuse a run folder, propose sites or apply scenarios.
+
+A run folder holds tables, not the network, so both commands rebuild the analysis from the inputs
+recorded in the run's ``summary.json``: demo runs from ``sources["synthetic"]``
+(``planner.synthetic seed=S target_nodes=N``); analyze runs from the ``sources`` keys in the order
+``careplan analyze`` records them (OSM file, then facilities, then units; with only two keys pass
+``--facilities`` or ``--units`` explicitly). Parameters come from the recorded profile, walking
+speed, steps factor, snap distance and target share. What was used is written to
+``run_inputs.json`` in the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from planner.errors import DataQualityWarning, InputDataError
+from planner.io.scenarios import (
+    prepare_out_dir, read_json, read_scenario, write_geojson, write_json, write_table,
+)
+from planner.params import PlanParams, SnapParams
+from planner.pipeline import PlanResult, run_plan
+from planner.schema import PlanInputs
+
+
+def _params(summary: dict[str, Any]) -> PlanParams:
+    from planner.io.rules import read_profile
+
+    params = read_profile(summary.get("profile") or "national").plan_params()
+    walk = dataclasses.replace(params.walk, speed_m_s=float(summary["walk_speed_m_s"]),
+                               steps_factor=float(summary["steps_factor"]),
+                               name=str(summary.get("walk_preset", params.walk.name)))
+    coverage = dataclasses.replace(params.coverage, target_share=float(summary["target_share"]))
+    return dataclasses.replace(params, walk=walk, coverage=coverage,
+                               snap=SnapParams(max_snap_m=float(summary["max_snap_m"])))
+
+
+def _demo_inputs(text: str) -> tuple[PlanInputs, dict[str, Any]]:
+    from planner.synthetic import build_demo_district
+
+    m = re.search(r"seed=(\d+)\s+target_nodes=(\d+)", text)
+    if not m:
+        raise InputDataError(f"cannot read demo sources {text!r}; rerun careplan demo")
+    seed, nodes = int(m.group(1)), int(m.group(2))
+    return build_demo_district(seed=seed, target_nodes=nodes), {"demo": {"seed": seed,
+                                                                         "nodes": nodes}}
+
+
+def _analyze_inputs(args: argparse.Namespace, sources: dict[str, str],
+                    params: PlanParams) -> tuple[PlanInputs, dict[str, Any], Any]:
+    from api.cli_run import load_network
+    from planner.io.catalogue import read_catalogue
+    from planner.io.registers import read_facility_register
+    from planner.io.units import read_units
+
+    keys = list(sources)
+    osm = Path(keys[0])
+    fac = args.facilities or (Path(keys[1]) if len(keys) == 3 else None)
+    units = args.units or (Path(keys[2]) if len(keys) == 3 else None)
+    if len(keys) == 2 and not (args.facilities or args.units):
+        raise InputDataError(f"run used {keys[1]} as facilities or units; pass --facilities or --units")
+    extract, network, _ = load_network(osm, params, None, None)
+    facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
+    if fac is not None:
+        facilities = read_facility_register(fac, catalogue=read_catalogue(), coords="wgs84",
+                                            study_area=extract.study_area).facilities
+    unit_frame = read_units(units, coords="wgs84").units if units is not None else None
+    inputs = PlanInputs(extract.network, facilities, unit_frame, extract.residential,
+                        extract.study_area, label=osm.name, sources=sources)
+    used = {"osm": str(osm), "facilities": str(fac) if fac else None,
+            "units": str(units) if units else None}
+    return inputs, used, network
+
+
+def rebuild_result(args: argparse.Namespace) -> tuple[PlanResult, dict[str, Any]]:
+    """Re-run the analysis recorded in ``args.run``/summary.json; return it and the inputs used."""
+    summary = read_json(Path(args.run) / "summary.json")
+    params = _params(summary)
+    sources = dict(summary.get("sources", {}))
+    network = None
+    if "synthetic" in sources:
+        inputs, used = _demo_inputs(sources["synthetic"])
+    elif sources:
+        inputs, used, network = _analyze_inputs(args, sources, params)
+    else:
+        raise InputDataError(f"{args.run}/summary.json records no sources; rerun careplan analyze")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        result = run_plan(inputs, params, network=network, max_catchment_facilities=0)
+    return result, {"run": str(args.run), "inputs": used, "profile": params.profile_name}
+
+
+def _write_map(result: PlanResult, sites: Any, target: Path) -> bool:
+    try:
+        from maps.compose import build_care_map
+    except ImportError:
+        return False
+    frame = sites.rename(columns={"candidate_id": "site_id", "gain_pop": "covered_gain"})
+    build_care_map(result, sites=frame).save(str(target))
+    return True
+
+
+def run_site(args: argparse.Namespace) -> int:
+    """`careplan site`: propose new sites of one type (MCLP with --k, set cover with --cover)."""
+    from planner.io.candidates import read_candidates
+    from planner.siting.propose import propose_sites
+
+    if not args.cover and args.k is None:
+        raise InputDataError("give --k N (maximal coverage) or --cover (set cover); e.g. --k 5")
+    out = prepare_out_dir(Path(args.out))
+    result, used = rebuild_result(args)
+    cands = read_candidates(Path(args.candidates)) if args.candidates else None
+    p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
+                      candidates=cands, method=args.method, time_limit_s=args.time_limit_s)
+    table = p.sites.drop(columns="geometry").astype(object)
+    sites = table.where(table.notna(), None).to_dict(orient="records")
+    write_json({"facility_type": p.facility_type, "model": p.model, "method": p.method,
+                "status": p.status, "optimality_gap": p.gap, "covered_gain": p.covered_gain_pop,
+                "objective": p.siting.objective, "bound": p.siting.bound,
+                "candidates": len(p.candidates), "sites": sites}, out / "siting.json")
+    write_geojson(p.sites, out / "sites.geojson")
+    write_table(p.per_unit, out / "before_after.csv")
+    write_table(p.per_street, out / "before_after_streets.csv")
+    write_json(used, out / "run_inputs.json")
+    has_map = _write_map(result, p.sites, out / "siting_map.html")
+    sys.stdout.write(f"careplan site: {p.model} ({p.method}, {p.status}, gap {p.gap:.2%}): "
+                     f"{len(p.sites)} sites, +{p.covered_gain_pop:.0f} older adults"
+                     f"{'' if has_map else ' (no map: maps package missing)'}; outputs: {out}\n")
+    return 0
+
+
+def _cli_scenario(args: argparse.Namespace) -> Any:
+    from planner.whatif import Scenario
+
+    adds, moves, name = (), (), "cli"
+    if args.add:
+        sc = read_scenario(Path(args.add))
+        adds, moves, name = sc.add, sc.move, sc.name
+        removes = (*sc.remove, *(args.remove or ()))
+    else:
+        removes = tuple(args.remove or ())
+    return Scenario(name, adds, moves, tuple(removes))
+
+
+def run_whatif(args: argparse.Namespace) -> int:
+    """`careplan whatif`: apply --add FILE / --remove ID / --scenario FILE... and compare."""
+    from planner.whatif import apply_scenario, compare_scenarios, state_from_result
+
+    out = prepare_out_dir(Path(args.out))
+    result, used = rebuild_result(args)
+    state = state_from_result(result)
+    scenarios = [read_scenario(Path(f)) for f in args.scenario or ()]
+    if args.add or args.remove:
+        scenarios.insert(0, _cli_scenario(args))
+    if not scenarios:
+        raise InputDataError("nothing to change; give --add FILE, --remove ID or --scenario FILE")
+    results = [apply_scenario(state, sc) for sc in scenarios]
+    for r in results:
+        write_table(r.change, out / f"change_{re.sub(r'[^0-9A-Za-z_.-]+', '_', r.name)}.csv")
+    write_table(compare_scenarios(results, state), out / "compare.csv")
+    write_json({"scenarios": [{"name": r.name, "searched_nodes": r.searched_nodes,
+                               "delta_pop": float(r.change["delta_pop"].sum())} for r in results],
+                **used}, out / "whatif.json")
+    for r in results:
+        sys.stdout.write(f"careplan whatif: {r.name}: {r.change['delta_pop'].sum():+.0f} "
+                         f"older adults covered\n")
+    return 0
+
+
+def _rebuild_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run", type=Path, required=True, help="a careplan demo/analyze output folder")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--facilities", type=Path, help="facility register of an analyze run")
+    p.add_argument("--units", type=Path, help="units file of an analyze run")
+
+
+def add_siting_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `careplan site` and `careplan whatif`."""
+    site = sub.add_parser("site", help="propose new facility sites (MCLP or set cover)")
+    _rebuild_args(site)
+    site.add_argument("--type", required=True, help="facility type, e.g. day_care, meal_point")
+    site.add_argument("--k", type=int, help="number of new sites (maximal coverage)")
+    site.add_argument("--cover", action="store_true", help="fewest sites to bring units to target")
+    site.add_argument("--candidates", type=Path, help="candidate sites (CSV lon/lat, GeoJSON, GPKG)")
+    site.add_argument("--method", choices=("auto", "exact", "greedy"), default="auto")
+    site.add_argument("--time-limit-s", type=float, default=60.0, help="solver time limit (s)")
+    site.set_defaults(handler=run_site)
+    wi = sub.add_parser("whatif", help="add/move/remove facilities and see the coverage change")
+    _rebuild_args(wi)
+    wi.add_argument("--add", type=Path, help="scenario file (TOML/JSON) with add/move entries")
+    wi.add_argument("--remove", nargs="+", metavar="ID", help="facility ids to remove")
+    wi.add_argument("--scenario", nargs="+", type=Path, help="named scenario files to compare")
+    wi.set_defaults(handler=run_whatif)

@@ -105,7 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     if not args.debug:  # data-quality warnings are counted in the outputs and summarised below
         warnings.simplefilter("ignore", DataQualityWarning)
-    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    handler: Callable[[argparse.Namespace], int] | None = (
+        getattr(args, "handler", None) or getattr(args, "func", None))
     if handler is None:
         from api import cli_run
 

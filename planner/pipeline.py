@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.catchments import (
-    CatchmentParams, build_facility_catchments, compute_reached_pieces, rasterize_pieces,
+    CatchmentParams, build_dissolved_catchments, build_facility_catchments,
 )
 from planner.coverage import compute_threshold_coverage, compute_unit_coverage
 from planner.demand import build_demand_points
@@ -198,14 +198,15 @@ def _dissolved(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
                nearest: dict[str, NearestTimes], params: PlanParams,
                cparams: CatchmentParams) -> gpd.GeoDataFrame:
     rows, geoms = [], []
+    thresholds_s = tuple(t * 60 for t in params.coverage.thresholds_min)
     for ftype, near in nearest.items():
         which = np.flatnonzero((fac[FACILITY_TYPE] == ftype).to_numpy())
         if which.size == 0:
             continue
-        for t_min in params.coverage.thresholds_min:
-            pieces = compute_reached_pieces(network, near.node_time_s, t_min * 60, fsnap, which)
-            rows.append({"type": ftype, "threshold_min": t_min})
-            geoms.append(rasterize_pieces(pieces, cparams.buffer_m, cparams.dissolved_cell_m))
+        polys = build_dissolved_catchments(network, near.node_time_s, fsnap, which, thresholds_s,
+                                           cparams)
+        rows.extend({"type": ftype, "threshold_min": t / 60} for t in thresholds_s)
+        geoms.extend(polys)
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["type", "threshold_min"]),
                             geometry=geoms, crs=network.crs)
 

@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,8 +109,13 @@ def test_catchments_nested_and_contain_facility(base_result: PlanResult) -> None
         assert lengths == sorted(lengths)
         for small, big in zip(polys[:-1], polys[1:], strict=True):
             assert small.difference(big).area < 0.01 * small.area + 200
-        fac = base_result.facilities.set_index("facility_id").loc[fid, "geometry"]
-        assert polys[0].buffer(1).contains(fac)
+        fac = base_result.facilities.set_index("facility_id").loc[fid]
+        net = base_result.network
+        e, f = int(fac["snap_edge"]), base_result.facility_snap.frac[
+            base_result.facilities.index[base_result.facilities.facility_id == fid][0]]
+        x = net.x_m[net.edge_u[e]] + f * (net.x_m[net.edge_v[e]] - net.x_m[net.edge_u[e]])
+        y = net.y_m[net.edge_u[e]] + f * (net.y_m[net.edge_v[e]] - net.y_m[net.edge_u[e]])
+        assert polys[0].contains(shapely.Point(x, y))  # its point on the street is inside
 
 
 fac_strategy = st.lists(

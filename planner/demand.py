@@ -39,35 +39,50 @@ class DemandResult:
     assumed_density: bool
 
 
-def _grid_points(geom: shapely.Geometry, spacing_m: float) -> np.ndarray:
-    """Evenly spaced points inside a polygon (at least its representative point)."""
-    minx, miny, maxx, maxy = geom.bounds
-    spacing = max(spacing_m, np.sqrt(max(geom.area, 1.0) / MAX_POINTS_PER_PIECE))
-    xs = np.arange(minx + spacing / 2, maxx, spacing)
-    ys = np.arange(miny + spacing / 2, maxy, spacing)
-    if xs.size and ys.size:
-        gx, gy = np.meshgrid(xs, ys)
-        pts = shapely.points(gx.ravel(), gy.ravel())
-        pts = pts[shapely.contains(geom, pts)]
-        if pts.size:
-            return pts
-    return np.array([geom.representative_point()], dtype=object)
+def _grid_in_polygons(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Evenly spaced points inside each polygon (vectorised); a representative point when none.
+
+    The spacing grows for large polygons so none gets more than MAX_POINTS_PER_PIECE points.
+    Returns ``(polygon index per point, points)``.
+    """
+    bounds = shapely.bounds(polys)
+    area = np.maximum(shapely.area(polys), 1.0)
+    spacing = np.maximum(spacing_m, np.sqrt(area / MAX_POINTS_PER_PIECE))
+    nx = np.maximum(0, np.floor((bounds[:, 2] - bounds[:, 0]) / spacing).astype(np.int64))
+    ny = np.maximum(0, np.floor((bounds[:, 3] - bounds[:, 1]) / spacing).astype(np.int64))
+    count = nx * ny
+    owner = np.repeat(np.arange(polys.size), count)
+    k = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    ix, iy = k % np.repeat(np.maximum(nx, 1), count), k // np.repeat(np.maximum(nx, 1), count)
+    px = bounds[owner, 0] + (ix + 0.5) * spacing[owner]
+    py = bounds[owner, 1] + (iy + 0.5) * spacing[owner]
+    pts = shapely.points(px, py)
+    inside = shapely.contains(polys[owner], pts)
+    owner, pts = owner[inside], pts[inside]
+    empty = np.setdiff1d(np.arange(polys.size), owner)
+    owner = np.concatenate([owner, empty])
+    pts = np.concatenate([pts, shapely.point_on_surface(polys[empty])])
+    return owner, pts
 
 
-def _spread_unit(unit_geom: shapely.Geometry, pieces: list[shapely.Geometry], pop: float,
-                 spacing_m: float) -> tuple[list[shapely.Geometry], list[float], str]:
-    """Points and weights for one polygon unit."""
-    areas = np.array([p.area for p in pieces])
-    if pieces and areas.sum() > 0:
-        pts: list[shapely.Geometry] = []
-        weights: list[float] = []
-        for piece, area in zip(pieces, areas, strict=True):
-            piece_pts = _grid_points(piece, spacing_m)
-            pts.extend(piece_pts)
-            weights.extend([pop * area / areas.sum() / piece_pts.size] * piece_pts.size)
-        return pts, weights, "residential"
-    grid = _grid_points(unit_geom, spacing_m)
-    return list(grid), [pop / grid.size] * grid.size, "even"
+def _unit_pieces(units: gpd.GeoDataFrame, res_geoms: np.ndarray) -> pd.DataFrame:
+    """Residential pieces per unit with their share of the unit's older adults."""
+    geoms = units.geometry.to_numpy()
+    poly = ~np.isin(shapely.get_type_id(geoms), [0, 4])  # not (multi)points
+    ui, ri = shapely.STRtree(res_geoms).query(geoms, predicate="intersects")
+    keep = poly[ui]
+    ui, ri = ui[keep], ri[keep]
+    pieces = shapely.intersection(geoms[ui], res_geoms[ri])
+    area = shapely.area(pieces)
+    ok = area > 1.0
+    frame = pd.DataFrame({"unit": ui[ok], "area": area[ok], "placement": "residential"})
+    frame["geometry"] = pieces[ok]
+    missing = np.setdiff1d(np.flatnonzero(poly), frame["unit"].to_numpy())
+    whole = pd.DataFrame({"unit": missing, "area": shapely.area(geoms[missing]),
+                          "placement": "even", "geometry": geoms[missing]})
+    frame = pd.concat([frame, whole], ignore_index=True)
+    frame["share"] = frame["area"] / frame.groupby("unit")["area"].transform("sum")
+    return frame
 
 
 def derive_units_from_residential(
@@ -126,27 +141,29 @@ def build_demand_points(
                        params.default_older_per_km2)
     else:
         units_p = units.to_crs(crs)
+    units_p = units_p.set_geometry(shapely.make_valid(units_p.geometry.to_numpy()))
     res_geoms = (
-        residential.to_crs(crs).geometry.to_numpy() if residential is not None and len(residential)
-        else np.array([], dtype=object)
+        shapely.make_valid(residential.to_crs(crs).geometry.to_numpy())
+        if residential is not None and len(residential) else np.array([], dtype=object)
     )
-    res_tree = shapely.STRtree(res_geoms)
-    rows: list[tuple[str, float, str]] = []
-    geoms: list[shapely.Geometry] = []
-    for uid, pop, geom in zip(units_p[UNIT_ID], units_p[OLDER_POP], units_p.geometry, strict=True):
-        if geom is None or geom.is_empty:
-            continue
-        if geom.geom_type == "Point":
-            pts, weights, how = [geom], [float(pop)], "point"
-        else:
-            hits = res_tree.query(geom, predicate="intersects")
-            pieces = [g for g in shapely.intersection(res_geoms[hits], geom) if g.area > 1.0]
-            pts, weights, how = _spread_unit(geom, pieces, float(pop), params.point_spacing_m)
-        geoms.extend(pts)
-        rows.extend((uid, w, how) for w in weights)
-    frame = pd.DataFrame(rows, columns=[UNIT_ID, OLDER_POP, "placement"])
+    pieces = _unit_pieces(units_p, res_geoms)
+    owner, pts = _grid_in_polygons(pieces["geometry"].to_numpy(), params.point_spacing_m)
+    per_piece = np.bincount(owner, minlength=len(pieces))
+    pop = units_p[OLDER_POP].to_numpy(dtype=float)
+    unit_idx = pieces["unit"].to_numpy()[owner]
+    weight = pop[unit_idx] * pieces["share"].to_numpy()[owner] / per_piece[owner]
+    point_units = np.flatnonzero(np.isin(shapely.get_type_id(units_p.geometry.to_numpy()), [0, 4]))
+    unit_idx = np.concatenate([unit_idx, point_units])
+    weight = np.concatenate([weight, pop[point_units]])
+    placement = np.concatenate([pieces["placement"].to_numpy()[owner],
+                                np.full(point_units.size, "point", dtype=object)])
+    geoms = np.concatenate([pts, shapely.point_on_surface(units_p.geometry.to_numpy()[point_units])])
+    rows = pd.DataFrame({UNIT_ID: units_p[UNIT_ID].to_numpy()[unit_idx], OLDER_POP: weight,
+                         "placement": placement})
+    order = np.argsort(unit_idx, kind="stable")
+    frame, geoms = rows.iloc[order].reset_index(drop=True), geoms[order]
     frame.insert(0, "demand_id", np.arange(len(frame)))
-    points = gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
+    points = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=crs)
     logger.info("demand: %d points for %d units, %.0f older adults", len(points), len(units_p),
                 frame[OLDER_POP].sum())
     return DemandResult(points=points, units=units_p, assumed_density=assumed)

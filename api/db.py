@@ -168,6 +168,18 @@ class Database:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
+    def uploads_of(self, project_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Uploads of several projects in one query, by project id (oldest first)."""
+        found: dict[str, list[dict[str, Any]]] = {pid: [] for pid in project_ids}
+        if not project_ids:
+            return found
+        query = select(uploads).where(uploads.c.project_id.in_(project_ids)).order_by(
+            uploads.c.created_at)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query).mappings():
+                found[row["project_id"]].append(dict(row))
+        return found
+
     def find_result(self, project_id: str, cache_key: str) -> dict[str, Any] | None:
         """The stored result for a cache key, or ``None``."""
         rows = self.list(results, limit=1, project_id=project_id, cache_key=cache_key)

@@ -161,13 +161,19 @@ def demo_checksum() -> str:
     return hashlib.sha256(inspect.getsource(module).encode("utf-8")).hexdigest()
 
 
-def build_demo_inputs() -> PlanInputs:
-    """The synthetic demo district (501 when planner.synthetic is not in this build)."""
+def require_demo() -> Callable[..., Any]:
+    """planner.synthetic.build_demo_district, or a 501 problem when this build lacks it."""
     hook = find_hook("planner.synthetic.build_demo_district")
     if hook is None:
         raise ApiProblem(501, "the demo project needs planner.synthetic.build_demo_district, "
-                              "which this build does not have yet", missing="planner.synthetic")
-    inputs = hook()
+                              "which this build does not have yet",
+                         missing="planner.synthetic.build_demo_district")
+    return hook
+
+
+def build_demo_inputs() -> PlanInputs:
+    """The synthetic demo district (501 when planner.synthetic is not in this build)."""
+    inputs = require_demo()()
     if not isinstance(inputs, PlanInputs):
         raise ApiProblem(501, "planner.synthetic.build_demo_district did not return PlanInputs")
     return inputs

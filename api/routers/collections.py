@@ -70,7 +70,7 @@ def get_items(
     request: Request, project: ProjectDep, services: ServicesDep, collection_id: CollectionId,
     bbox: Annotated[str | None, Query(description="minLon,minLat,maxLon,maxLat (WGS-84)")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     zoom: Annotated[int | None, Query(ge=0, le=24, description="simplify for this zoom")] = None,
 ) -> JSONResponse:
     """Features of a collection; any other query parameter filters on a property (``?type=day_care``)."""

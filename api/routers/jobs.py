@@ -40,7 +40,7 @@ def _job(services: ServicesDep, job_id: str) -> dict[str, Any]:
 
 @router.get("", response_model=JobList, dependencies=READ, responses=problems(401, 403))
 def list_jobs(services: ServicesDep, project: str | None = Query(None, max_length=40),
-              limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0)) -> JobList:
+              limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9)) -> JobList:
     """Jobs, newest first (optionally of one project)."""
     where = {"project_id": project} if project else {}
     rows = services.db.list(jobs, limit=limit, offset=offset, **where)

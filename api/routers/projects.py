@@ -6,7 +6,7 @@ import json
 import shutil
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
@@ -16,7 +16,7 @@ from api.db import ACTIVE_STATES, jobs, now_iso, projects, results, scenarios, u
 from api.deps import READ, WRITE, ProjectDep, ServicesDep
 from api.errors import ApiProblem
 from api.jobs import new_id
-from api.processes import build_demo_inputs
+from api.processes import require_demo
 from api.schemas import Project, ProjectCreate, ProjectList, ScenarioList, Upload, problems
 from api.service import Services
 from api.store import SavedFile
@@ -40,10 +40,13 @@ def _links(project_id: str) -> list[dict[str, str]]:
             {"href": f"/jobs?project={project_id}", "rel": "jobs", "type": "application/json"}]
 
 
-def project_view(services: Services, row: dict[str, Any]) -> Project:
+def project_view(services: Services, row: dict[str, Any],
+                 files: list[dict[str, Any]] | None = None) -> Project:
     """A project row with its uploads and links."""
-    files = [Upload.model_validate(u) for u in services.db.list(uploads, project_id=row["id"])]
-    return Project(**row, uploads=files, links=_links(row["id"]))
+    if files is None:
+        files = services.db.uploads_of([row["id"]])[row["id"]]
+    return Project(**row, uploads=[Upload.model_validate(u) for u in files],
+                   links=_links(row["id"]))
 
 
 def _insert(services: Services, project_id: str, name: str, source: str, place: str | None,
@@ -80,7 +83,7 @@ async def _from_multipart(request: Request, services: Services, project_id: str)
 def _from_json(body: ProjectCreate, services: Services, project_id: str) -> None:
     store = services.store
     if body.source == "demo":
-        build_demo_inputs()  # 501 now rather than at run time when the demo is missing
+        require_demo()  # 501 now rather than at run time when the demo is missing
         _insert(services, project_id, body.name or "示范区 demo district (synthetic)", "demo",
                 None, None, "", owned=False)
     elif body.source == "file":
@@ -117,10 +120,12 @@ async def create_project(request: Request, response: Response, services: Service
 
 
 @router.get("", response_model=ProjectList, dependencies=READ, responses=problems(401, 403))
-def list_projects(services: ServicesDep, limit: int = 100, offset: int = 0) -> ProjectList:
+def list_projects(services: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                  offset: Annotated[int, Query(ge=0, le=10**9)] = 0) -> ProjectList:
     """List projects, newest first."""
-    rows = services.db.list(projects, limit=max(1, min(limit, 1000)), offset=max(0, offset))
-    items = [project_view(services, r) for r in rows]
+    rows = services.db.list(projects, limit=limit, offset=offset)
+    files = services.db.uploads_of([r["id"] for r in rows])
+    items = [project_view(services, r, files[r["id"]]) for r in rows]
     return ProjectList(projects=items, numberReturned=len(items))
 
 

@@ -106,7 +106,7 @@ def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
 
 def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
              catchment_params: CatchmentParams | None = None, max_catchment_facilities: int = 2000,
-             progress: Progress | None = None) -> PlanResult:
+             build_dissolved: bool = True, progress: Progress | None = None) -> PlanResult:
     """Run the whole analysis on loaded inputs.
 
     Parameters
@@ -121,7 +121,9 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         Polygon buffer and raster cell.
     max_catchment_facilities
         Per-facility polygons are built when there are at most this many facilities (they can
-        always be built on demand); dissolved polygons are always built.
+        always be built on demand).
+    build_dissolved
+        Build the dissolved polygons per type and threshold (default True).
     progress
         Called with a step name as each step starts.
 
@@ -174,7 +176,9 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
                      target_share=params.coverage.target_share, facility_counts=counts)
     timings["coverage_s"] = time.perf_counter() - clock - sum(timings.values())
     step("catchments")
-    dissolved = _dissolved(network, fac, fsnap, nearest, params, cparams)
+    dissolved = (_dissolved(network, fac, fsnap, nearest, params, cparams) if build_dissolved
+                 else gpd.GeoDataFrame({"type": [], "threshold_min": []}, geometry=[],
+                                       crs=network.crs))
     catch = _facility_catchments(network, fac, fsnap, params, cparams, max_catchment_facilities, log)
     timings["catchments_s"] = time.perf_counter() - clock - sum(timings.values())
     summary = _summary(inputs, params, network, fac, units, coverage, gaps, counts, timings,

@@ -1,4 +1,4 @@
-"""Persistence of projects, uploads, jobs, results and scenarios (SQLAlchemy Core: SQLite WAL or PostgreSQL)."""
+"""Persistence of projects, uploads, jobs, results, scenarios (SQLAlchemy Core; SQLite or PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column, Connection, Engine, ForeignKey, Integer, MetaData, String, Table, Text, create_engine,
-    event, select, text,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
 )
 from sqlalchemy.pool import NullPool
 

@@ -1,4 +1,4 @@
-"""Annotated dependencies: the service parts, the project lookup (404 lives here) and API-key checks."""
+"""Annotated dependencies: service parts, the project lookup (404 lives here), API-key checks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.service import Services
 from api.settings import ApiSettings
 
@@ -38,10 +38,10 @@ def _check_key(settings: ApiSettings, given: str | None) -> None:
     if not expected:
         return
     if not given:
-        raise ApiProblem(401, "this endpoint needs an API key in the X-API-Key header",
+        raise ProblemError(401, "this endpoint needs an API key in the X-API-Key header",
                          headers={"WWW-Authenticate": "X-API-Key"})
     if not secrets.compare_digest(given.encode("utf-8"), expected.encode("utf-8")):
-        raise ApiProblem(403, "the X-API-Key header does not match CAREPLAN_API_KEY")
+        raise ProblemError(403, "the X-API-Key header does not match CAREPLAN_API_KEY")
 
 
 def require_write(settings: SettingsDep,

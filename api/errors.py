@@ -11,7 +11,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planner.errors import (
-    InputDataError, NetworkError, PlannerError, SitingError, SourceUnavailableError,
+    InputDataError,
+    NetworkError,
+    PlannerError,
+    SitingError,
+    SourceUnavailableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -34,7 +38,7 @@ _TITLES = {400: "Bad request", 401: "Missing API key", 403: "Invalid API key", 4
            504: "Request timeout"}
 
 
-class ApiProblem(Exception):
+class ProblemError(Exception):
     """An HTTP problem raised by the API layer itself (not by the planner)."""
 
     def __init__(self, status: int, detail: str, *, title: str | None = None,
@@ -74,7 +78,7 @@ async def _planner_error(request: Request, exc: PlannerError) -> JSONResponse:
                             error=type(exc).__name__)
 
 
-async def _api_problem(request: Request, exc: ApiProblem) -> JSONResponse:
+async def _api_problem(request: Request, exc: ProblemError) -> JSONResponse:
     return problem_response(exc.status, exc.detail, title=exc.title, instance=request.url.path,
                             headers=exc.headers, **exc.extra)
 
@@ -104,7 +108,7 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Register the problem+json exception handlers on ``app``."""
     app.add_exception_handler(PlannerError, _planner_error)  # type: ignore[arg-type]
-    app.add_exception_handler(ApiProblem, _api_problem)  # type: ignore[arg-type]
+    app.add_exception_handler(ProblemError, _api_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -1,4 +1,4 @@
-"""Run a process on a project: load inputs, compute, turn results into stored layers and summaries."""
+"""Run a process on a project: load inputs, compute, turn results into layers and summaries."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from typing import Any
 import geopandas as gpd
 
 from api.processes import (
-    CoverageInputs, Outcome, Progress, build_params, compute_plan, find_hook, load_inputs,
+    CoverageInputs,
+    Outcome,
+    Progress,
+    build_params,
+    compute_plan,
+    find_hook,
+    load_inputs,
 )
 from api.store import Store
 from planner.pipeline import PlanResult

@@ -1,4 +1,4 @@
-"""Job runner: a bounded thread pool running analyses, their progress and their atomic completion."""
+"""Job runner: a bounded thread pool running analyses, their progress and atomic completion."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from api.db import Database, dumps, jobs, now_iso
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.execution import PlanCache
 from api.processes import Outcome, Progress
 from api.store import Store
@@ -46,7 +46,7 @@ class JobRunner:
         """Take a queue slot, or raise a 429 problem when the queue is full."""
         with self._lock:
             if self._active >= self.max_queued:
-                raise ApiProblem(429, f"{self._active} jobs are queued or running (limit "
+                raise ProblemError(429, f"{self._active} jobs are queued or running (limit "
                                       f"{self.max_queued}); retry later or raise "
                                       "CAREPLAN_MAX_QUEUED_JOBS", headers={"Retry-After": "10"})
             self._active += 1
@@ -83,7 +83,7 @@ class JobRunner:
                            message="started")
             outcome = work(self._progress(job_id))
             self._complete(job_id, outcome)
-        except ApiProblem as exc:
+        except ProblemError as exc:
             self._fail(job_id, exc.detail)
         except PlannerError as exc:
             self._fail(job_id, f"{type(exc).__name__}: {exc}")

@@ -1,4 +1,4 @@
-"""OGC API Features item queries on stored layers: bbox, property filters, paging, zoom simplification."""
+"""OGC API Features item queries on stored layers: bbox, property filters, paging, zoom."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from api.errors import ApiProblem
+from api.errors import ProblemError
 
 #: Query parameters that are not property filters.
 RESERVED = frozenset({"bbox", "limit", "offset", "zoom", "f", "bbox-crs", "datetime"})
@@ -24,10 +24,10 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     except ValueError:
         values = []
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise ApiProblem(400, f"bbox={text!r} must be four numbers minLon,minLat,maxLon,maxLat")
+        raise ProblemError(400, f"bbox={text!r} must be four numbers minLon,minLat,maxLon,maxLat")
     minx, miny, maxx, maxy = values
     if minx > maxx or miny > maxy:
-        raise ApiProblem(400, f"bbox={text!r} has min > max; give minLon,minLat,maxLon,maxLat")
+        raise ProblemError(400, f"bbox={text!r} has min > max; give minLon,minLat,maxLon,maxLat")
     return minx, miny, maxx, maxy
 
 
@@ -58,7 +58,7 @@ def filter_frame(frame: gpd.GeoDataFrame, *, bbox: str | None,
             if not len(frame.columns) or len(frame) == 0:
                 continue
             known = ", ".join(c for c in frame.columns if c != frame.geometry.name)
-            raise ApiProblem(400, f"unknown property {name!r}; filter on one of: {known}")
+            raise ProblemError(400, f"unknown property {name!r}; filter on one of: {known}")
         out = out[_match(out[name], value)]
     return out
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PROBLEM_MEDIA_TYPE, ApiProblem
+from api.errors import PROBLEM_MEDIA_TYPE, ProblemError
 
 
 def _settings(scope: Scope) -> Any:
@@ -50,7 +50,7 @@ class BodyLimitMiddleware:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise ApiProblem(413, f"request body exceeds the limit of {limit} bytes "
+                raise ProblemError(413, f"request body exceeds the limit of {limit} bytes "
                                       "(CAREPLAN_MAX_UPLOAD_MB)")
             return message
 

@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.store import Store
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
@@ -120,9 +120,9 @@ def require_process(process_id: str) -> Process:
     """The process, or a 404 (unknown) / 501 (its planner function is missing) problem."""
     process = PROCESSES.get(process_id)
     if process is None:
-        raise ApiProblem(404, f"no process {process_id!r}; choose one of {', '.join(PROCESSES)}")
+        raise ProblemError(404, f"no process {process_id!r}; choose one of {', '.join(PROCESSES)}")
     if process.needs and find_hook(process.needs) is None:
-        raise ApiProblem(501, f"process {process_id!r} needs {process.needs}, which this build "
+        raise ProblemError(501, f"process {process_id!r} needs {process.needs}, which this build "
                               "does not have yet; the coverage process is available",
                          missing=process.needs)
     return process
@@ -165,7 +165,7 @@ def require_demo() -> Callable[..., Any]:
     """planner.synthetic.build_demo_district, or a 501 problem when this build lacks it."""
     hook = find_hook("planner.synthetic.build_demo_district")
     if hook is None:
-        raise ApiProblem(501, "the demo project needs planner.synthetic.build_demo_district, "
+        raise ProblemError(501, "the demo project needs planner.synthetic.build_demo_district, "
                               "which this build does not have yet",
                          missing="planner.synthetic.build_demo_district")
     return hook
@@ -175,7 +175,7 @@ def build_demo_inputs() -> PlanInputs:
     """The synthetic demo district (501 when planner.synthetic is not in this build)."""
     inputs = require_demo()()
     if not isinstance(inputs, PlanInputs):
-        raise ApiProblem(501, "planner.synthetic.build_demo_district did not return PlanInputs")
+        raise ProblemError(501, "planner.synthetic.build_demo_district did not return PlanInputs")
     return inputs
 
 
@@ -190,7 +190,7 @@ def load_inputs(project: dict[str, Any], uploads: list[dict[str, Any]], store: S
     else:
         osm = latest.get("osm")
         if osm is None:
-            raise ApiProblem(409, f"project {project['id']} has no OSM file; upload one")
+            raise ProblemError(409, f"project {project['id']} has no OSM file; upload one")
         extract = read_osm_file(store.absolute(osm["path"]), catalogue)
         pois = extract.pois.drop(columns=["osm_tags"], errors="ignore")
         base = PlanInputs(extract.network, pois, None, extract.residential, extract.study_area,
@@ -224,4 +224,7 @@ def _read_units(path: Path, coords: str) -> gpd.GeoDataFrame:
 
 def compute_plan(inputs: PlanInputs, params: PlanParams, progress: Progress) -> PlanResult:
     """run_plan with progress reported as percentages."""
-    return run_plan(inputs, params, progress=lambda step: progress(STEP_PROGRESS.get(step, 0), step))
+    def report(step: str) -> None:
+        progress(STEP_PROGRESS.get(step, 0), step)
+
+    return run_plan(inputs, params, progress=report)

@@ -1,4 +1,4 @@
-"""The running service's parts (settings, database, store, job runner) and the job submission flow."""
+"""The running service's parts (settings, database, store, job runner) and job submission."""
 
 from __future__ import annotations
 
@@ -7,16 +7,23 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.execution import PlanCache, run_coverage, run_siting
 from api.jobs import JobRunner, Work, new_id
 from api.processes import (
-    CoverageInputs, Process, Progress, build_params, compute_plan, demo_checksum, find_hook,
-    load_inputs, cache_key,
+    CoverageInputs,
+    Process,
+    Progress,
+    build_params,
+    cache_key,
+    compute_plan,
+    demo_checksum,
+    find_hook,
+    load_inputs,
 )
 from api.settings import ApiSettings
 from api.store import Store
@@ -39,7 +46,7 @@ class Services:
         """A project row, or a 404 problem."""
         row = self.db.get(projects, project_id)
         if row is None:
-            raise ApiProblem(404, f"no project {project_id!r}; list them at GET /projects")
+            raise ProblemError(404, f"no project {project_id!r}; list them at GET /projects")
         return row
 
     def latest_result(self, project_id: str, process_id: str = "coverage") -> dict[str, Any] | None:
@@ -85,7 +92,7 @@ def _work(services: Services, process: Process, inputs: BaseModel,
     hook = find_hook(process.needs)
     base = services.latest_result(project["id"])
     if hook is None or base is None:
-        raise ApiProblem(409, f"{process.id} needs a finished coverage run of project "
+        raise ProblemError(409, f"{process.id} needs a finished coverage run of project "
                               f"{project['id']}; POST /processes/coverage/execution first")
 
     def work(progress: Progress) -> Any:
@@ -93,12 +100,13 @@ def _work(services: Services, process: Process, inputs: BaseModel,
     return work
 
 
-def submit_job(services: Services, process: Process, inputs: BaseModel) -> tuple[dict[str, Any], str]:
+def submit_job(services: Services, process: Process,
+               inputs: BaseModel) -> tuple[dict[str, Any], str]:
     """Create a job for an execution request; reuse a cached result or an identical active job.
 
     Returns the job row and how it was obtained: ``queued``, ``cached`` or ``running``.
     """
-    project = services.project(str(getattr(inputs, "project")))
+    project = services.project(str(inputs.project))
     key = cache_key(process.id, inputs, _sources(services, project))
     active = services.db.find_active_job(key)
     if active is not None:

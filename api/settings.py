@@ -1,4 +1,4 @@
-"""ApiSettings (pydantic-settings, env prefix CAREPLAN_) and the cached get_settings() dependency."""
+"""ApiSettings (pydantic-settings, env prefix CAREPLAN_) and the cached get_settings()."""
 
 from __future__ import annotations
 

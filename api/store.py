@@ -1,4 +1,4 @@
-"""The API's only file I/O: uploads, data-dir files, result folders and layer files under the data dir."""
+"""The API's only file I/O: uploads, data-dir files, result folders and layers in the data dir."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 from starlette.datastructures import UploadFile
 
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.filetype import ACCEPTED, SUFFIX, detect_kind
 from planner.io import osm as osm_io
 from planner.io.catalogue import read_catalogue
@@ -57,10 +57,10 @@ class Store:
         return path.resolve().relative_to(self.root).as_posix()
 
     def absolute(self, relative: str) -> Path:
-        """A stored relative path back to an absolute one, refusing anything outside the data dir."""
+        """A stored relative path made absolute; refuses anything outside the data dir."""
         path = (self.root / relative).resolve()
         if not path.is_relative_to(self.root):
-            raise ApiProblem(400, f"path {relative!r} leaves the data directory")
+            raise ProblemError(400, f"path {relative!r} leaves the data directory")
         return path
 
     def resolve_data_file(self, name: str) -> Path:
@@ -68,14 +68,15 @@ class Store:
 
         Raises
         ------
-        ApiProblem
+        ProblemError
             400 for absolute paths or paths leaving the data dir, 404 when missing.
         """
         if not name or name.startswith(("/", "\\")) or ":" in name or "\x00" in name:
-            raise ApiProblem(400, f"file {name!r} must be a relative path inside the data directory")
+            raise ProblemError(400, f"file {name!r} must be a relative path inside the data "
+                                    "directory")
         path = self.absolute(name)
         if not path.is_file():
-            raise ApiProblem(404, f"file {name!r} not found in the data directory {self.root}")
+            raise ProblemError(404, f"file {name!r} not found in the data directory {self.root}")
         return path
 
     def check_kind(self, path: Path, purpose: str) -> str:
@@ -84,7 +85,7 @@ class Store:
         if detected is None or detected not in ACCEPTED[purpose]:
             allowed = ", ".join(ACCEPTED[purpose])
             what = detected or "unrecognised content"
-            raise ApiProblem(415, f"{purpose} file is {what}; expected one of: {allowed} "
+            raise ProblemError(415, f"{purpose} file is {what}; expected one of: {allowed} "
                                   "(judged by content, not by name)")
         return detected
 
@@ -105,12 +106,12 @@ class Store:
                 while block := await upload.read(_CHUNK):
                     size += len(block)
                     if size > limit_bytes:
-                        raise ApiProblem(413, f"upload exceeds {limit_bytes / 2**20:.0f} MB; "
+                        raise ProblemError(413, f"upload exceeds {limit_bytes / 2**20:.0f} MB; "
                                               "raise CAREPLAN_MAX_UPLOAD_MB or split the file")
                     digest.update(block)
                     handle.write(block)
             if size == 0:
-                raise ApiProblem(415, f"{purpose} file is empty")
+                raise ProblemError(415, f"{purpose} file is empty")
             detected = self.check_kind(part, purpose)
         except BaseException:
             part.unlink(missing_ok=True)
@@ -168,7 +169,7 @@ class Store:
         return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
 
     def find_export(self, result_path: str, names: tuple[str, ...]) -> Path | None:
-        """The first existing file among ``names`` in a result's run folder (or the result folder)."""
+        """The first existing file among ``names`` in a result's run folder, else its folder."""
         base = self.absolute(result_path)
         for folder in (base / RUN_DIR, base):
             for name in names:

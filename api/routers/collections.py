@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.execution import COLLECTIONS
 from api.layers import RESERVED, feature_collection, filter_frame
 from api.schemas import CollectionInfo, Collections, problems
@@ -29,7 +29,7 @@ def _info(project_id: str, cid: str) -> CollectionInfo:
 
 def _check(cid: str) -> None:
     if cid not in COLLECTIONS:
-        raise ApiProblem(404, f"no collection {cid!r}; choose one of {', '.join(COLLECTIONS)}")
+        raise ProblemError(404, f"no collection {cid!r}; choose one of {', '.join(COLLECTIONS)}")
 
 
 def load_layer(services: Services, project_id: str, cid: str) -> gpd.GeoDataFrame:
@@ -73,7 +73,7 @@ def get_items(
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     zoom: Annotated[int | None, Query(ge=0, le=24, description="simplify for this zoom")] = None,
 ) -> JSONResponse:
-    """Features of a collection; any other query parameter filters on a property (``?type=day_care``)."""
+    """Features of a collection; other parameters filter on properties (``?type=day_care``)."""
     frame = load_layer(services, project["id"], collection_id)
     props = {k: v for k, v in request.query_params.items() if k not in RESERVED}
     matched = filter_frame(frame, bbox=bbox, properties=props)

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
 from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.schemas import problems
 
 router = APIRouter(prefix="/projects/{project_id}/exports", tags=["exports"])
@@ -34,11 +34,11 @@ def get_export(project: ProjectDep, services: ServicesDep, fmt: ExportFormat) ->
     """Download an output file of the project's latest coverage run."""
     result = services.latest_result(project["id"], "coverage")
     if result is None:
-        raise ApiProblem(404, f"export {fmt} is not available yet: project {project['id']} has "
+        raise ProblemError(404, f"export {fmt} is not available yet: project {project['id']} has "
                               "no finished coverage run")
     names, media = EXPORTS[fmt]
     path = services.store.find_export(result["path"], names)
     if path is None:
-        raise ApiProblem(404, f"export {fmt} is not available yet: the run has no "
+        raise ProblemError(404, f"export {fmt} is not available yet: the run has no "
                               f"{' or '.join(names)}")
     return FileResponse(path, media_type=media, filename=f"{project['id']}_{path.name}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.db import jobs, results
 from api.deps import READ, ServicesDep
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.schemas import JobList, JobResults, StatusInfo, problems
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -33,14 +33,15 @@ def status_info(job: dict[str, Any], *, reused: bool = False) -> StatusInfo:
 def _job(services: ServicesDep, job_id: str) -> dict[str, Any]:
     row = services.db.get(jobs, job_id)
     if row is None:
-        raise ApiProblem(404, f"no job {job_id!r}; list them at GET /jobs",
+        raise ProblemError(404, f"no job {job_id!r}; list them at GET /jobs",
                          type="http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job")
     return row
 
 
 @router.get("", response_model=JobList, dependencies=READ, responses=problems(401, 403))
 def list_jobs(services: ServicesDep, project: str | None = Query(None, max_length=40),
-              limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10**9)) -> JobList:
+              limit: int = Query(100, ge=1, le=1000),
+              offset: int = Query(0, ge=0, le=10**9)) -> JobList:
     """Jobs, newest first (optionally of one project)."""
     where = {"project_id": project} if project else {}
     rows = services.db.list(jobs, limit=limit, offset=offset, **where)
@@ -60,15 +61,16 @@ def get_job_results(job_id: str, services: ServicesDep) -> JobResults:
     """A finished job's summary with links to its layers and downloads."""
     job = _job(services, job_id)
     if job["status"] != "successful" or not job.get("result_id"):
-        raise ApiProblem(404, f"job {job_id} is {job['status']}: no results"
+        raise ProblemError(404, f"job {job_id} is {job['status']}: no results"
                               + (f" ({job['message']})" if job["status"] == "failed" else ""),
                          type="http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/result-not-ready")
     result = services.db.get(results, job["result_id"])
     if result is None:
-        raise ApiProblem(404, f"the result of job {job_id} was deleted")
+        raise ProblemError(404, f"the result of job {job_id} was deleted")
     base = f"/projects/{job['project_id']}"
     links = [{"href": f"{base}/collections", "rel": "data", "type": "application/json"},
              {"href": f"{base}/map", "rel": "alternate", "type": "text/html"}]
-    links += [{"href": f"{base}/exports/{fmt}", "rel": "enclosure"} for fmt in ("gpkg", "csv", "html")]
+    links += [{"href": f"{base}/exports/{fmt}", "rel": "enclosure"}
+              for fmt in ("gpkg", "csv", "html")]
     return JobResults(jobID=job_id, resultID=result["id"], processID=job["process_id"],
                       summary=json.loads(result["summary"]), links=links)

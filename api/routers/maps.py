@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.processes import find_hook
 from api.routers.collections import load_layer
 from api.schemas import problems
@@ -33,13 +33,13 @@ def _layer_urls(services: Services, project_id: str) -> dict[str, str]:
 def _render(services: Services, project: dict[str, Any], lang: str, basemap: str) -> str:
     compose = find_hook("maps.compose.build_care_map")
     if compose is None:
-        raise ApiProblem(501, "the care map needs maps.compose.build_care_map, which this build "
+        raise ProblemError(501, "the care map needs maps.compose.build_care_map, which this build "
                               "does not have yet; the GeoJSON collections are available",
                          missing="maps.compose.build_care_map")
     result = services.latest_result(project["id"], "coverage")
     if result is None:
-        body = '{"inputs": {"project": "%s"}}' % project["id"]
-        raise ApiProblem(409, f"project {project['id']} has no coverage result yet; POST "
+        body = '{"inputs": {"project": "' + project["id"] + '"}}'
+        raise ProblemError(409, f"project {project['id']} has no coverage result yet; POST "
                               f"/processes/coverage/execution with {body} first")
     plan = services.plan_for(result)
     sites = load_layer(services, project["id"], "sites")

@@ -6,10 +6,17 @@ from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import READ, WRITE, ServicesDep
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.processes import PROCESSES, Process, find_hook, require_process
 from api.routers.jobs import status_info
-from api.schemas import Execute, ProcessDescription, ProcessList, ProcessSummary, StatusInfo, problems
+from api.schemas import (
+    Execute,
+    ProcessDescription,
+    ProcessList,
+    ProcessSummary,
+    StatusInfo,
+    problems,
+)
 from api.service import parse_inputs, submit_job
 
 router = APIRouter(prefix="/processes", tags=["processes"])
@@ -38,7 +45,7 @@ def get_process(process_id: str) -> ProcessDescription:
     """A process and the JSON Schema of its inputs."""
     process = PROCESSES.get(process_id)
     if process is None:
-        raise ApiProblem(404, f"no process {process_id!r}; choose one of {', '.join(PROCESSES)}")
+        raise ProblemError(404, f"no process {process_id!r}; choose one of {', '.join(PROCESSES)}")
     return ProcessDescription(**_summary(process).model_dump(),
                               inputs=process.inputs.model_json_schema())
 

@@ -1,4 +1,4 @@
-"""Projects (study areas): create from an upload, a data-dir file, a place name or the demo; uploads."""
+"""Projects (study areas) from an upload, a data-dir file, a place name or the demo; uploads."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from starlette.datastructures import UploadFile as StarletteUpload
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from api.db import ACTIVE_STATES, jobs, now_iso, projects, results, scenarios, uploads
 from api.deps import READ, WRITE, ProjectDep, ServicesDep
-from api.errors import ApiProblem
+from api.errors import ProblemError
 from api.jobs import new_id
 from api.processes import require_demo
 from api.schemas import Project, ProjectCreate, ProjectList, ScenarioList, Upload, problems
@@ -88,13 +88,13 @@ def _from_json(body: ProjectCreate, services: Services, project_id: str) -> None
                 None, None, "", owned=False)
     elif body.source == "file":
         if not body.file:
-            raise ApiProblem(422, "source 'file' needs 'file': a path inside the data directory")
+            raise ProblemError(422, "source 'file' needs 'file': a path inside the data directory")
         saved = store.describe_file(store.resolve_data_file(body.file), "osm")
         _insert(services, project_id, body.name or body.file, "file", None, saved, body.file,
                 owned=False)
     else:
         if not body.place:
-            raise ApiProblem(422, "source 'place' needs 'place': a place name such as 成都市青羊区")
+            raise ProblemError(422, "source 'place' needs 'place', a place name (成都市青羊区)")
         saved = store.describe_file(store.download_place(body.place), "osm")
         _insert(services, project_id, body.name or body.place, "place", body.place, saved,
                 saved.path.name, owned=False)
@@ -104,7 +104,7 @@ def _from_json(body: ProjectCreate, services: Services, project_id: str) -> None
              openapi_extra=_CREATE_BODY,
              responses=problems(401, 403, 404, 413, 415, 422, 501, 503))
 async def create_project(request: Request, response: Response, services: ServicesDep) -> Project:
-    """Create a project: JSON ``{"source": "demo" | "file" | "place", ...}`` or a multipart OSM upload."""
+    """Create a project from JSON ``{"source": "demo" | "file" | "place"}`` or an OSM upload."""
     project_id = new_id()
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         await _from_multipart(request, services, project_id)
@@ -143,7 +143,7 @@ def delete_project(project: ProjectDep, services: ServicesDep) -> Response:
     active = [j for j in services.db.list(jobs, project_id=project["id"])
               if j["status"] in ACTIVE_STATES]
     if active:
-        raise ApiProblem(409, f"project {project['id']} has {len(active)} queued or running "
+        raise ProblemError(409, f"project {project['id']} has {len(active)} queued or running "
                               "job(s); wait for them to finish")
     paths = services.db.list(results, project_id=project["id"])
     services.db.delete_project(project["id"])

@@ -42,8 +42,8 @@ def test_items_filters_and_paging(client: TestClient, demo_run: dict[str, str]) 
     assert any(link["rel"] == "next" for link in page["links"])
     lons = sorted(f["geometry"]["coordinates"][0] for f in everything["features"])
     lats = sorted(f["geometry"]["coordinates"][1] for f in everything["features"])
-    west = _items(client, pid, "facilities", bbox=f"{lons[0]},{lats[0]},{lons[len(lons) // 2]},{lats[-1]}",
-                  limit=10000)
+    bbox = f"{lons[0]},{lats[0]},{lons[len(lons) // 2]},{lats[-1]}"
+    west = _items(client, pid, "facilities", bbox=bbox, limit=10000)
     assert 0 < west["numberMatched"] < everything["numberMatched"]
 
 

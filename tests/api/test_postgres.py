@@ -1,4 +1,4 @@
-"""The same persistence code on PostgreSQL (a throw-away server on a Unix socket; skipped if absent)."""
+"""The same persistence code on PostgreSQL (throw-away server on a Unix socket; else skipped)."""
 
 from __future__ import annotations
 

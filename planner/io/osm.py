@@ -17,6 +17,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError, SourceUnavailableError
 from planner.facilities import Catalogue, classify_osm_tags
+from planner.io.folder import hash_file  # noqa: F401  (re-exported for callers)
 from planner.schema import WGS84, RawNetwork
 from planner.walkable import is_walkable
 
@@ -48,15 +49,6 @@ class OsmExtract:
     pois: gpd.GeoDataFrame
     residential: gpd.GeoDataFrame
     study_area: BaseGeometry
-
-
-def hash_file(path: Path) -> str:
-    """sha256 hex digest of a file."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class _Collector:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ import pyogrio
 from planner.errors import InputDataError
 from planner.facilities import Catalogue
 from planner.io.catalogue import read_catalogue
+from planner.io.folder import hash_file
 
 GPKG_NAME = "careplan.gpkg"
 REQUIRED_CSV = ("coverage.csv", "gaps.csv")
@@ -54,14 +54,6 @@ class RunTables:
     def table(self, name: str) -> pd.DataFrame | None:
         """A CSV table by stem, or ``None`` when the run folder has none."""
         return self.tables.get(name)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_summary(run_dir: Path) -> dict[str, Any]:
@@ -140,6 +132,6 @@ def load_run(run_dir: Path, *, catalogue: Catalogue | None = None) -> RunTables:
     summary = _read_summary(run_dir)
     tables = _read_csvs(run_dir)
     layers = _read_layers(run_dir)
-    checksums = {p.name: _sha256(p) for p in sorted(run_dir.iterdir()) if p.is_file()}
+    checksums = {p.name: hash_file(p) for p in sorted(run_dir.iterdir()) if p.is_file()}
     labels = _labels(catalogue or read_catalogue())
     return RunTables(run_dir, summary, tables, layers, checksums, labels)

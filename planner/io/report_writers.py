@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from planner.errors import InputDataError
+from planner.io.folder import write_folder_atomically
 from planner.report import ReportTables
 from planner.report_text import SHEETS, header, pick
 
@@ -139,30 +137,7 @@ def write_report_folder(out_dir: Path, writers: Mapping[str, Callable[[Path], No
     InputDataError
         ``out_dir`` is a file, or a non-empty folder without a previous report's manifest.
     """
-    out_dir = Path(out_dir).resolve()
-    if out_dir.is_file():
-        msg = f"--out {out_dir} is a file; give a folder path"
-        raise InputDataError(msg)
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "manifest.json").is_file():
-        msg = f"--out {out_dir} is a non-empty folder that is not a careplan report; choose a new one"
-        raise InputDataError(msg)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    tmp.chmod(0o755)
-    try:
-        for name, writer in writers.items():
-            writer(tmp / name)
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out_dir
+    return write_folder_atomically(out_dir, writers, marker="manifest.json", what="report")
 
 
 def write_manifest(manifest: Mapping[str, Any], path: Path) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.errors import InputDataError
+from planner.io.folder import write_folder_atomically
 from planner.pipeline import PlanResult
 from planner.schema import WGS84
 from planner.snap import build_edge_lines
@@ -72,9 +70,7 @@ def build_summary(result: PlanResult, extra: dict[str, Any] | None = None) -> di
     return summary
 
 
-def _write_all(result: PlanResult, tmp: Path, summary: dict[str, Any],
-               extra_files: dict[str, Callable[[Path], None]]) -> None:
-    gpkg = tmp / GPKG_NAME
+def _write_layers(result: PlanResult, gpkg: Path) -> None:
     layers = {
         "facilities": result.facilities.to_crs(WGS84),
         "units": build_unit_layer(result),
@@ -85,14 +81,10 @@ def _write_all(result: PlanResult, tmp: Path, summary: dict[str, Any],
     }
     for name, frame in layers.items():
         frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
-    result.coverage.to_csv(tmp / "coverage.csv", index=False, encoding="utf-8-sig")
-    result.threshold_coverage.to_csv(tmp / "coverage_thresholds.csv", index=False,
-                                     encoding="utf-8-sig")
-    result.gaps.to_csv(tmp / "gaps.csv", index=False, encoding="utf-8-sig")
-    (tmp / "summary.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default), encoding="utf-8")
-    for name, writer in extra_files.items():
-        writer(tmp / name)
+
+
+def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
@@ -108,27 +100,17 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
     InputDataError
         ``out_dir`` exists and is a file, or is a non-empty folder that is not a careplan run.
     """
-    out_dir = out_dir.resolve()
-    if out_dir.is_file():
-        msg = f"--out {out_dir} is a file; give a folder path"
-        raise InputDataError(msg)
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "summary.json").is_file():
-        msg = f"--out {out_dir} is a non-empty folder that is not a careplan run; choose a new folder"
-        raise InputDataError(msg)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    tmp.chmod(0o755)
-    try:
-        _write_all(result, tmp, build_summary(result, extra), extra_files or {})
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-            tmp.rename(out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    summary = build_summary(result, extra)
+    writers: dict[str, Callable[[Path], None]] = {
+        "careplan.gpkg": lambda path: _write_layers(result, path),
+        "coverage.csv": _csv(result.coverage),
+        "coverage_thresholds.csv": _csv(result.threshold_coverage),
+        "gaps.csv": _csv(result.gaps),
+        **(extra_files or {}),
+        "summary.json": lambda path: path.write_text(
+            json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
+            encoding="utf-8"),
+    }
+    out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run")
     logger.info("wrote run outputs to %s", out_dir)
     return out_dir

@@ -1,4 +1,4 @@
-"""Persistence of projects, uploads, jobs, results, scenarios (SQLAlchemy Core; SQLite, Postgres)."""
+"""Persistence: projects, uploads, jobs, results, scenarios (SQLAlchemy Core; SQLite, Postgres)."""
 
 from __future__ import annotations
 

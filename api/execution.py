@@ -123,9 +123,9 @@ def run_siting(process_id: str, inputs: Any, plan: PlanResult, hook: Callable[..
         frame = getattr(result, name, None)
         if isinstance(frame, gpd.GeoDataFrame):
             frames[name] = frame.to_crs(4326) if frame.crs is not None else frame
-    summary = getattr(result, "summary", None)
-    if callable(summary):
-        summary = summary()
-    if summary is None and hasattr(result, "to_dict"):
-        summary = result.to_dict()
-    return Outcome(frames, dict(summary or {"process": process_id}))
+    summary: dict[str, Any] = {"process": process_id}
+    for name in getattr(result, "__slots__", ()) or vars(result):
+        value = getattr(result, name, None)
+        if isinstance(value, (str, int, float, bool)):
+            summary[name] = value
+    return Outcome(frames, summary)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,8 +54,9 @@ class SitingInputs(BaseModel):
 
     project: str = Field(min_length=1, max_length=40)
     facility_type: str = "day_care"
-    k: int = Field(3, ge=1, le=500)
-    method: str = "exact"
+    k: int | None = Field(3, ge=1, le=500)
+    cover: bool = False
+    method: Literal["auto", "exact", "greedy"] = "auto"
     scenario: str | None = Field(None, max_length=200)
 
 
@@ -87,7 +88,7 @@ PROCESSES: dict[str, Process] = {p.id: p for p in (
             CoverageInputs),
     Process("siting", "Site new facilities",
             "Choose k new sites of a type maximising covered older adults (planner.siting).",
-            SitingInputs, needs="planner.siting.propose_sites"),
+            SitingInputs, needs="planner.siting.propose.propose_sites"),
     Process("whatif", "What-if scenario",
             "Add or remove facilities and get the per-unit coverage change (planner.siting).",
             WhatifInputs, needs="planner.siting.run_whatif"),

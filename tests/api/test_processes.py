@@ -65,10 +65,10 @@ def test_queue_full_is_429(client: TestClient, demo_run: dict[str, str]) -> None
 
 def test_siting_and_whatif_name_what_is_missing(client: TestClient,
                                                 demo_run: dict[str, str]) -> None:
-    for pid, hook in (("siting", "planner.siting.propose_sites"),
+    for pid, hook in (("siting", "planner.siting.propose.propose_sites"),
                       ("whatif", "planner.siting.run_whatif")):
         if find_hook(hook) is not None:
-            pytest.skip(f"{hook} exists: the 501 path no longer applies")
+            continue  # implemented: the 501 path no longer applies
         response = client.post(f"/processes/{pid}/execution",
                                json={"inputs": {"project": demo_run["project"]}}, headers=KEY)
         assert assert_problem(response, 501)["missing"] == hook
@@ -79,3 +79,19 @@ def test_jobs_list_and_404(client: TestClient, demo_run: dict[str, str]) -> None
     assert demo_run["job"] in [j["jobID"] for j in listed]
     assert_problem(client.get("/jobs/nope"), 404)
     assert_problem(client.get("/jobs/nope/results"), 404)
+
+
+def test_siting_fills_sites(client: TestClient, demo_run: dict[str, str]) -> None:
+    if find_hook("planner.siting.propose.propose_sites") is None:
+        pytest.skip("planner.siting.propose.propose_sites is not in this build yet")
+    body = {"inputs": {"project": demo_run["project"], "facility_type": "day_care", "k": 2,
+                       "method": "greedy", "scenario": "two day-care sites"}}
+    started = client.post("/processes/siting/execution", json=body, headers=KEY)
+    assert started.status_code == 202, started.text
+    job = wait_job(client, started.json()["jobID"])
+    assert job["status"] == "successful", job
+    sites = client.get(f"/projects/{demo_run['project']}/collections/sites/items").json()
+    assert sites["numberMatched"] == 2
+    listed = client.get(f"/projects/{demo_run['project']}/scenarios").json()["scenarios"]
+    names = [s["name"] for s in listed]
+    assert "two day-care sites" in names

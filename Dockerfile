@@ -8,10 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CAREPLAN_DATA_DIR=/data
 
-# chromium: care-map browser test; gdal-bin: GeoPackage checks; fonts-noto-cjk + poppler-utils:
-# Chinese PDF reports. Wheels bundle GDAL/PROJ/libosmium, so nothing else is compiled.
+# chromium: care-map browser test; gdal-bin: GeoPackage checks; libpango + fonts-noto-cjk:
+# WeasyPrint PDF reports in Chinese; poppler-utils: PDF checks. Wheels bundle GDAL/PROJ/libosmium, so nothing else is compiled.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium gdal-bin fonts-noto-cjk poppler-utils \
+ && apt-get install -y --no-install-recommends chromium gdal-bin libpango-1.0-0 libpangoft2-1.0-0 \
+        fonts-noto-cjk poppler-utils \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

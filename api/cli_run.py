@@ -81,10 +81,11 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
 
 
 def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
-           started: float, hierarchy: pd.DataFrame | None = None) -> None:
+           started: float, loaded: _Loaded | None = None) -> None:
     from maps.compose import build_care_map
 
     lang = args.lang or profile.lang
+    hierarchy = loaded.hierarchy if loaded is not None else None
     compliance = evaluate_compliance(
         profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
         coverage=result.coverage, hierarchy=hierarchy, lang=lang)
@@ -97,11 +98,15 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
 
     files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
              "indicators.csv": table(compliance.indicators)}
+    extra: dict[str, object] = {}
+    if loaded is not None:
+        files["input_problems.csv"] = table(loaded.problems)
+        extra["input_files"] = loaded.files
     if hierarchy is None and "parent_id" in result.units.columns:
         hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
     if hierarchy is not None:
         files["coverage_rollup.csv"] = table(roll_up(result.coverage, hierarchy))
-    write_run(result, out, extra={"run_time_s": round(time.perf_counter() - started, 2),
+    write_run(result, out, extra={**extra, "run_time_s": round(time.perf_counter() - started, 2),
                                   "lang": lang, "rules_profile": profile.name,
                                   "rules_origin": profile.origin,
                                   "rules_sha256": _profile_digest(profile)},
@@ -145,27 +150,49 @@ def run_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+@dataclasses.dataclass(frozen=True)
+class _Loaded:
+    """What `careplan analyze` loaded besides the OSM file."""
+
+    inputs: PlanInputs
+    hierarchy: pd.DataFrame | None
+    problems: pd.DataFrame
+    files: dict[str, dict[str, object]]
+
+
 def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
-                 profile: RuleProfile) -> tuple[PlanInputs, pd.DataFrame | None]:
+                 profile: RuleProfile) -> _Loaded:
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units
 
     sources = {str(args.osm or args.place): digest}
     facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
     units = hierarchy = None
+    problems, files = [], {}
     if args.facilities:
         reg = read_facility_register(args.facilities, catalogue=read_catalogue(),
                                      coords=args.coords, study_area=extract.study_area)
         facilities = reg.facilities
         sources[str(args.facilities)] = hash_file(args.facilities)
+        problems.append(reg.problems.assign(file=str(args.facilities)))
+        files["facilities"] = {"path": str(args.facilities), "encoding": reg.encoding,
+                               "coords": reg.coords, "rows_used": len(facilities),
+                               "rows_with_problems": len(reg.problems)}
     if args.units:
         read = read_units(args.units, coords=args.units_coords,
                           zone_settlement=profile.zone_settlement)
         units, hierarchy = read.units, read.hierarchy
         sources[str(args.units)] = hash_file(args.units)
+        problems.append(read.problems.assign(file=str(args.units)))
+        files["units"] = {"path": str(args.units), "encoding": read.encoding,
+                          "coords": args.units_coords, "rows_used": len(units),
+                          "rows_with_problems": len(read.problems)}
     label = args.place or (args.osm.name if args.osm else "study area")
-    return PlanInputs(extract.network, facilities, units, extract.residential, extract.study_area,
-                      label=label, sources=sources), hierarchy
+    inputs = PlanInputs(extract.network, facilities, units, extract.residential,
+                        extract.study_area, label=label, sources=sources)
+    frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
+        columns=["file", "row", "problem", "value"])
+    return _Loaded(inputs, hierarchy, frame, files)
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -182,10 +209,14 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar = _StepBar()
     bar("load")
     extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
-    inputs, hierarchy = _read_inputs(args, extract, digest, profile)
-    result = run_plan(inputs, params, network=network, progress=bar)
+    loaded = _read_inputs(args, extract, digest, profile)
+    result = run_plan(loaded.inputs, params, network=network, progress=bar)
     bar("write")
-    _write(result, args.out, args, profile, started, hierarchy)
+    _write(result, args.out, args, profile, started, loaded)
+    for what, info in loaded.files.items():
+        sys.stdout.write(f"  {what}: {info['path']} ({info['encoding'] or 'binary'}, "
+                         f"{info['coords']}): {info['rows_used']} rows used, "
+                         f"{info['rows_with_problems']} rows with problems (input_problems.csv)\n")
     bar.close()
     _report(result, args.out)
     return 0

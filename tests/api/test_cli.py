@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import pytest
@@ -91,3 +92,33 @@ def test_bad_input_one_line_error_nothing_written(tmp_path: Path, args: list[str
 
 def test_usage_error_exit_2() -> None:
     assert run_cli("analyze").returncode == 2
+
+
+def test_analyze_gbk_register_gcj02_reports_bad_rows(chengdu_osm: Path, tmp_path: Path) -> None:
+    """A GBK register with Chinese headers in GCJ-02: converted, used, bad rows listed per row."""
+    from planner.coords import wgs84_to_gcj02
+
+    lon, lat = np.array([104.065, 104.08]), np.array([30.66, 30.68])
+    glon, glat = wgs84_to_gcj02(lon, lat)
+    rows = ["名称,类型,经度,纬度,日供餐能力",
+            f"锦江日照中心,日照中心,{glon[0]},{glat[0]},",
+            f"长者食堂一号,长者食堂,{glon[1]},{glat[1]},150",
+            "无坐标点,助餐点,,,",
+            f"神秘设施,火星基地,{glon[1]},{glat[1]},"]
+    register = tmp_path / "register.csv"
+    register.write_bytes("\n".join(rows).encode("gbk"))
+    out = tmp_path / "run"
+    assert main(["analyze", "--osm", str(chengdu_osm), "--facilities", str(register),
+                 "--coords", "gcj02", "--rules", "chengdu", "--no-cache", "--out", str(out)]) == 0
+    problems = pd.read_csv(out / "input_problems.csv")
+    assert sorted(problems["row"]) == [4, 5]
+    assert problems["value"].astype(str).str.contains("火星基地").any()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["input_files"]["facilities"]["encoding"].lower() in {"gbk", "gb18030"}
+    assert summary["facilities"]["day_care"] == 1 and summary["facilities"]["meal_point"] == 1
+    fac = gpd.read_file(out / "careplan.gpkg", layer="facilities")
+    day = fac[fac["type"] == "day_care"].geometry.iloc[0]
+    # back in WGS-84: within a metre of the original point (GCJ-02 shifts ~500 m here)
+    assert abs(day.x - 104.065) < 1e-5 and abs(day.y - 30.66) < 1e-5
+    assert summary["rules_profile"] == "chengdu"
+    assert (out / "indicators.csv").is_file()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import warnings
@@ -23,6 +24,7 @@ from api.processes import (
 )
 from api.store import Store
 from planner.pipeline import PlanResult
+from planner.schema import FACILITY_ID
 
 logger = logging.getLogger(__name__)
 
@@ -129,3 +131,63 @@ def run_siting(process_id: str, inputs: Any, plan: PlanResult, hook: Callable[..
         if isinstance(value, (str, int, float, bool)):
             summary[name] = value
     return Outcome(frames, summary)
+
+
+#: Columns of the what-if per-unit change table (in this order).
+CHANGE_COLUMNS = ["unit_id", "facility_type", "older_pop", "covered_pop_before",
+                  "covered_pop_after", "delta_pop", "covered_share_before",
+                  "covered_share_after", "delta_share"]
+
+
+def _headline(change: Any, target: float) -> dict[str, dict[str, Any]]:
+    """Per facility type: covered older adults and units at target, before and after."""
+    out: dict[str, dict[str, Any]] = {}
+    for ftype, part in change.groupby("facility_type", sort=True):
+        older = float(part["older_pop"].sum())
+        before, after = float(part["covered_pop_before"].sum()), float(part["covered_pop_after"].sum())
+        out[str(ftype)] = {
+            "older_pop": older, "covered_pop_before": before, "covered_pop_after": after,
+            "delta_pop": after - before,
+            "covered_share_before": before / older if older else None,
+            "covered_share_after": after / older if older else None,
+            "delta_share": (after - before) / older if older else None,
+            "units_at_target_before": int((part["covered_share_before"] >= target).sum()),
+            "units_at_target_after": int((part["covered_share_after"] >= target).sum()),
+            "units_improved": int((part["delta_pop"] > 1e-9).sum()),
+            "units_worse": int((part["delta_pop"] < -1e-9).sum())}
+    return out
+
+
+def run_whatif(inputs: Any, plan: PlanResult, progress: Progress) -> Outcome:
+    """The what-if process: planner.whatif.apply_scenario on the latest coverage plan."""
+    from planner.io.scenarios import write_json, write_scenario, write_table
+    from planner.whatif import apply_scenario, state_from_result
+
+    progress(20, "whatif")
+    scenario = inputs.to_scenario()
+    result = apply_scenario(state_from_result(plan), scenario)
+    progress(80, "whatif")
+    change = result.change.reindex(columns=CHANGE_COLUMNS)
+    change["unit_id"] = change["unit_id"].astype(str)
+    headline = _headline(change, plan.params.coverage.target_share)
+    records = json.loads(change.to_json(orient="records"))
+    summary: dict[str, Any] = {
+        "process": "whatif", "scenario": scenario.name, "base_facilities": len(plan.facilities),
+        "facilities": len(result.state.facilities), "added": len(scenario.add),
+        "moved": len(scenario.move), "removed": len(scenario.remove),
+        "searched_nodes": result.searched_nodes, "headline": headline, "change": records}
+    fresh = [*(a.facility_id for a in scenario.add), *(m.facility_id for m in scenario.move)]
+    table = result.state.facilities
+    sites = table[table[FACILITY_ID].astype(str).isin(fresh)].copy()
+    names = {a.facility_id: a.name for a in inputs.add if a.name}
+    if names:
+        sites["name"] = [names.get(str(f), n) for f, n in zip(sites[FACILITY_ID], sites["name"],
+                                                                strict=True)]
+    frames = {"sites": gpd.GeoDataFrame(sites, geometry="geometry", crs=table.crs).to_crs(4326)}
+
+    def write(folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        write_scenario(scenario, folder / "scenario.json")
+        write_table(change, folder / "whatif_change.csv")
+        write_json({k: v for k, v in summary.items() if k != "change"}, folder / "whatif.json")
+    return Outcome(frames, summary, run_writer=write)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import geopandas as gpd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.errors import ProblemError
 from api.store import Store
@@ -60,15 +60,56 @@ class SitingInputs(BaseModel):
     scenario: str | None = Field(None, max_length=200)
 
 
-class WhatifInputs(BaseModel):
-    """Inputs of the ``whatif`` process (add/remove facilities; ``planner.siting.run_whatif``)."""
+class _WhatifFacility(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
-    model_config = ConfigDict(extra="allow")
+    facility_id: str = Field(min_length=1, max_length=80)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, description="WGS-84 longitude")
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, description="WGS-84 latitude")
+
+
+class WhatifAdd(_WhatifFacility):
+    """A facility to add (WGS-84 lon/lat)."""
+
+    name: str | None = Field(None, max_length=200)
+    type: str = Field(json_schema_extra={"enum": list(FACILITY_TYPES)})
+    capacity: float | None = Field(None, ge=0, allow_inf_nan=False)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in FACILITY_TYPES:
+            raise ValueError(f"unknown facility type {value!r}; use one of "
+                             f"{', '.join(FACILITY_TYPES)}")
+        return value
+
+
+class WhatifMove(_WhatifFacility):
+    """An existing facility moved to a new WGS-84 lon/lat."""
+
+
+class WhatifInputs(BaseModel):
+    """Inputs of the ``whatif`` process (add/move/remove facilities; ``planner.whatif``)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     project: str = Field(min_length=1, max_length=40)
-    add: list[dict[str, Any]] = Field(default_factory=list, max_length=1000)
+    add: list[WhatifAdd] = Field(default_factory=list, max_length=1000)
     remove: list[str] = Field(default_factory=list, max_length=1000)
-    scenario: str | None = Field(None, max_length=200)
+    move: list[WhatifMove] = Field(default_factory=list, max_length=1000)
+    name: str | None = Field(None, max_length=200, description="Scenario name (saved if given)")
+
+    def to_scenario(self) -> Any:
+        """The :class:`planner.whatif.Scenario` of these inputs."""
+        from planner.whatif import FacilityChange, Scenario
+
+        nan = float("nan")
+        return Scenario(
+            self.name or "what-if",
+            add=tuple(FacilityChange(a.facility_id, a.lon, a.lat, a.type,
+                                     nan if a.capacity is None else a.capacity) for a in self.add),
+            move=tuple(FacilityChange(m.facility_id, m.lon, m.lat) for m in self.move),
+            remove=tuple(self.remove))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +131,9 @@ PROCESSES: dict[str, Process] = {p.id: p for p in (
             "Choose k new sites of a type maximising covered older adults (planner.siting).",
             SitingInputs, needs="planner.siting.propose.propose_sites"),
     Process("whatif", "What-if scenario",
-            "Add or remove facilities and get the per-unit coverage change (planner.siting).",
-            WhatifInputs, needs="planner.siting.run_whatif"),
+            "Add, move or remove facilities and get the per-unit coverage change "
+            "(planner.whatif, on the project's latest coverage run).",
+            WhatifInputs, needs="planner.whatif.apply_scenario"),
 )}
 
 
@@ -150,7 +192,7 @@ def build_params(inputs: CoverageInputs) -> PlanParams:
 
 def cache_key(process_id: str, inputs: BaseModel, sources: list[str]) -> str:
     """sha256 over the process, its parameters (minus the project) and the input checksums."""
-    params = inputs.model_dump(exclude={"project", "scenario"}, exclude_none=True)
+    params = inputs.model_dump(exclude={"project", "scenario", "name"}, exclude_none=True)
     text = json.dumps({"process": process_id, "params": params, "sources": sorted(sources)},
                       sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -12,12 +12,13 @@ from pydantic import BaseModel, ValidationError
 
 from api.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
 from api.errors import ProblemError
-from api.execution import PlanCache, run_coverage, run_siting
+from api.execution import PlanCache, run_coverage, run_siting, run_whatif
 from api.jobs import JobRunner, Work, new_id
 from api.processes import (
     CoverageInputs,
     Process,
     Progress,
+    WhatifInputs,
     build_params,
     cache_key,
     compute_plan,
@@ -27,6 +28,7 @@ from api.processes import (
 )
 from api.settings import ApiSettings
 from api.store import Store
+from planner.errors import InputDataError
 from planner.pipeline import PlanResult
 
 logger = logging.getLogger(__name__)
@@ -90,14 +92,38 @@ def _work(services: Services, process: Process, inputs: BaseModel,
     if isinstance(inputs, CoverageInputs):
         return lambda progress: run_coverage(inputs, project, rows, services.store, progress)
     hook = find_hook(process.needs)
-    base = services.latest_result(project["id"])
-    if hook is None or base is None:
-        raise ProblemError(409, f"{process.id} needs a finished coverage run of project "
-                              f"{project['id']}; POST /processes/coverage/execution first")
+    base = _require_base(services, process, project)
+    if hook is None:
+        raise ProblemError(501, f"process {process.id!r} needs {process.needs}",
+                           missing=process.needs)
+    if isinstance(inputs, WhatifInputs):
+        plan = services.plan_for(base)
+        check_scenario(inputs, plan)
+        return lambda progress: run_whatif(inputs, plan, progress)
 
     def work(progress: Progress) -> Any:
         return run_siting(process.id, inputs, services.plan_for(base), hook, progress)
     return work
+
+
+def _require_base(services: Services, process: Process,
+                  project: dict[str, Any]) -> dict[str, Any]:
+    """The project's latest coverage result, or a 409 problem."""
+    base = services.latest_result(project["id"])
+    if base is None:
+        raise ProblemError(409, f"{process.id} needs a finished coverage run of project "
+                              f"{project['id']}; POST /processes/coverage/execution first")
+    return base
+
+
+def check_scenario(inputs: WhatifInputs, plan: PlanResult) -> None:
+    """422 problem when a scenario names unknown (or, for adds, existing) facilities."""
+    from planner.whatif import build_facility_table, state_from_result
+
+    try:
+        build_facility_table(state_from_result(plan), inputs.to_scenario())
+    except InputDataError as exc:
+        raise ProblemError(422, f"whatif inputs: {exc}") from None
 
 
 def submit_job(services: Services, process: Process,
@@ -107,7 +133,10 @@ def submit_job(services: Services, process: Process,
     Returns the job row and how it was obtained: ``queued``, ``cached`` or ``running``.
     """
     project = services.project(str(inputs.project))
-    key = cache_key(process.id, inputs, _sources(services, project))
+    sources = _sources(services, project)
+    if not isinstance(inputs, CoverageInputs):  # depends on the coverage run it starts from
+        sources.append(f"base:{_require_base(services, process, project)['id']}")
+    key = cache_key(process.id, inputs, sources)
     active = services.db.find_active_job(key)
     if active is not None:
         return active, "running"
@@ -135,7 +164,7 @@ def submit_job(services: Services, process: Process,
 
 
 def _save_scenario(services: Services, inputs: BaseModel, job: dict[str, Any]) -> None:
-    name = getattr(inputs, "scenario", None)
+    name = getattr(inputs, "name", None) or getattr(inputs, "scenario", None)
     if name:
         services.db.insert(scenarios, {"id": new_id(), "project_id": job["project_id"],
                                        "name": name, "process_id": job["process_id"],

@@ -45,3 +45,29 @@ def test_export_errors(client: TestClient, demo_run: dict[str, str]) -> None:
     xlsx = client.get(f"/projects/{pid}/exports/xlsx")
     if xlsx.status_code != 200:
         assert "not available yet" in assert_problem(xlsx, 404)["detail"]
+
+
+def test_xlsx_report_generated_on_request(client: TestClient, demo_run: dict[str, str]) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    if find_hook("planner.io.writers.write_run") is None:
+        pytest.skip("planner.io.writers.write_run is not in this build yet")
+    response = client.get(f"/projects/{demo_run['project']}/exports/xlsx")
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    assert {"指标汇总", "分单元覆盖", "缺口清单"} <= set(book.sheetnames)
+    again = client.get(f"/projects/{demo_run['project']}/exports/xlsx")  # cached copy
+    assert again.status_code == 200 and load_workbook(io.BytesIO(again.content)).sheetnames
+
+
+def test_report_html_generated_on_request(client: TestClient, demo_run: dict[str, str]) -> None:
+    if find_hook("planner.io.writers.write_run") is None or find_hook(
+            "maps.report.render_html") is None:
+        pytest.skip("the HTML report is not in this build yet")
+    response = client.get(f"/projects/{demo_run['project']}/exports/report_html")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert "<html" in response.text.lower()

@@ -66,7 +66,7 @@ def test_queue_full_is_429(client: TestClient, demo_run: dict[str, str]) -> None
 def test_siting_and_whatif_name_what_is_missing(client: TestClient,
                                                 demo_run: dict[str, str]) -> None:
     for pid, hook in (("siting", "planner.siting.propose.propose_sites"),
-                      ("whatif", "planner.siting.run_whatif")):
+                      ("whatif", "planner.whatif.apply_scenario")):
         if find_hook(hook) is not None:
             continue  # implemented: the 501 path no longer applies
         response = client.post(f"/processes/{pid}/execution",

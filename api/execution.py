@@ -144,7 +144,8 @@ def _headline(change: Any, target: float) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for ftype, part in change.groupby("facility_type", sort=True):
         older = float(part["older_pop"].sum())
-        before, after = float(part["covered_pop_before"].sum()), float(part["covered_pop_after"].sum())
+        before = float(part["covered_pop_before"].sum())
+        after = float(part["covered_pop_after"].sum())
         out[str(ftype)] = {
             "older_pop": older, "covered_pop_before": before, "covered_pop_after": after,
             "delta_pop": after - before,

@@ -53,9 +53,9 @@ def build_writers(run: RunTables, tables: ReportTables, formats: tuple[str, ...]
 
 
 def make_report(run_dir: Path, out_dir: Path, *, lang: str = "zh",
-                formats: tuple[str, ...] = FORMATS) -> Path:
-    """Load ``run_dir``, build the report tables and write every format into ``out_dir``."""
-    run = load_run(run_dir)
+                formats: tuple[str, ...] = FORMATS, siting_dir: Path | None = None) -> Path:
+    """Load ``run_dir`` (and a siting output), build the report tables, write every format."""
+    run = load_run(run_dir, siting_dir=siting_dir)
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     tables = build_report_tables(run.summary, run.tables, run.layers["facilities"],
                                  run.layers["units"], labels=run.type_labels,
@@ -67,7 +67,7 @@ def run_report(args: argparse.Namespace) -> int:
     """Handler of ``careplan report``; a :class:`PlannerError` prints one line and returns 1."""
     try:
         out = make_report(args.run_dir, args.out, lang=args.lang,
-                          formats=_parse_formats(args.formats))
+                          formats=_parse_formats(args.formats), siting_dir=args.siting)
     except PlannerError as exc:
         sys.stderr.write(f"careplan report: {exc}\n")
         return 1
@@ -83,4 +83,6 @@ def add_report_commands(subparsers: argparse._SubParsersAction) -> None:  # type
     rep.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
     rep.add_argument("--formats", default=",".join(FORMATS),
                      help="comma-separated subset of " + ",".join(FORMATS))
+    rep.add_argument("--siting", type=Path, metavar="SITE_DIR",
+                     help="output folder of `careplan site` to include proposed sites")
     rep.set_defaults(handler=run_report)

@@ -112,7 +112,28 @@ def _labels(catalogue: Catalogue) -> dict[str, tuple[str, str]]:
     return {t.key: (t.label_zh, t.label_en) for t in catalogue.types}
 
 
-def load_run(run_dir: Path, *, catalogue: Catalogue | None = None) -> RunTables:
+def _read_siting(site_dir: Path, summary: dict[str, Any], tables: dict[str, pd.DataFrame],
+                 layers: dict[str, gpd.GeoDataFrame]) -> dict[str, str]:
+    """Add a `careplan site` output folder: sites table and layer, before/after in the summary."""
+    site_dir = Path(site_dir).resolve()
+    if not (site_dir / "siting.json").is_file():
+        msg = f"--siting {site_dir} has no siting.json; give the --out folder of `careplan site`"
+        raise InputDataError(msg)
+    siting = json.loads((site_dir / "siting.json").read_text(encoding="utf-8"))
+    sites = gpd.read_file(site_dir / "sites.geojson", engine="pyogrio")
+    layers["sites"] = sites
+    tables["sites"] = pd.DataFrame(sites.drop(columns="geometry")).assign(
+        lon=sites.geometry.x, lat=sites.geometry.y)
+    before_after = pd.read_csv(site_dir / "before_after.csv")
+    summary["siting"] = {**{k: v for k, v in siting.items() if k != "sites"},
+                         "covered_before_pop": float(before_after["before_pop"].sum()),
+                         "covered_after_pop": float(before_after["after_pop"].sum()),
+                         "total_pop": float(before_after["older_pop"].sum())}
+    return {f"siting/{p.name}": hash_file(p) for p in sorted(site_dir.iterdir()) if p.is_file()}
+
+
+def load_run(run_dir: Path, *, catalogue: Catalogue | None = None,
+             siting_dir: Path | None = None) -> RunTables:
     """Read a run folder written by :func:`planner.io.writers.write_run`.
 
     Parameters
@@ -122,6 +143,9 @@ def load_run(run_dir: Path, *, catalogue: Catalogue | None = None) -> RunTables:
         ``indicators.csv``, ``compliance.csv``, ``sites.csv`` and a ``sites`` layer are optional.
     catalogue
         Facility-type catalogue for labels; the packaged one when ``None``.
+    siting_dir
+        Output folder of ``careplan site`` (``siting.json``, ``sites.geojson``,
+        ``before_after.csv``) whose proposed sites and before/after coverage join the report.
 
     Raises
     ------
@@ -133,5 +157,7 @@ def load_run(run_dir: Path, *, catalogue: Catalogue | None = None) -> RunTables:
     tables = _read_csvs(run_dir)
     layers = _read_layers(run_dir)
     checksums = {p.name: hash_file(p) for p in sorted(run_dir.iterdir()) if p.is_file()}
+    if siting_dir is not None:
+        checksums.update(_read_siting(siting_dir, summary, tables, layers))
     labels = _labels(catalogue or read_catalogue())
     return RunTables(run_dir, summary, tables, layers, checksums, labels)

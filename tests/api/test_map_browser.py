@@ -1,4 +1,4 @@
-"""End to end: the real uvicorn service runs a demo coverage job, headless Chromium opens its map."""
+"""End to end: the real uvicorn service runs demo coverage; headless Chromium opens its map."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _demo_coverage(base: str) -> str:
 
 
 def _open_map(url: str, shot: Path) -> dict[str, object]:
-    """Load the service map, wait for Leaflet and the viewport item requests, measure, screenshot."""
+    """Load the map, wait for Leaflet and the viewport item requests, measure, screenshot."""
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     pending: set[str] = set()

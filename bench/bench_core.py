@@ -133,7 +133,7 @@ def case_synth(target_nodes: int) -> dict[str, object]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_plan(inputs, params, network=network, max_catchment_facilities=0,
-                          build_dissolved=False)
+                          build_dissolved=False, compute_access=False)
     t5 = time.perf_counter()
     from planner.catchments import build_dissolved_catchments
 

@@ -193,6 +193,30 @@ class DemandParams:
 
 
 @dataclass(frozen=True, slots=True)
+class AccessParams:
+    """Distance decay of the E2SFCA supply-demand ratio.
+
+    Parameters
+    ----------
+    zone_upper_min
+        Upper edges of the walking-time zones in minutes; the last is the catchment (default
+        5, 10, 15: the 15-minute circle).
+    zone_weights
+        Weight per zone (default 1.0, 0.68, 0.22: the Gaussian-derived step weights of Luo and Qi
+        2009, doi:10.1016/j.healthplace.2009.06.002).
+    """
+
+    zone_upper_min: tuple[float, ...] = (5.0, 10.0, 15.0)
+    zone_weights: tuple[float, ...] = (1.0, 0.68, 0.22)
+
+    def __post_init__(self) -> None:
+        if len(self.zone_upper_min) != len(self.zone_weights) or not self.zone_upper_min:
+            msg = (f"access zones {self.zone_upper_min!r} and weights {self.zone_weights!r} "
+                   "differ in length; give one weight per zone")
+            raise InputDataError(msg)
+
+
+@dataclass(frozen=True, slots=True)
 class PlanParams:
     """Everything an analysis run needs besides its data."""
 
@@ -200,4 +224,5 @@ class PlanParams:
     coverage: CoverageParams = field(default_factory=CoverageParams)
     snap: SnapParams = field(default_factory=SnapParams)
     demand: DemandParams = field(default_factory=DemandParams)
+    access: AccessParams = field(default_factory=AccessParams)
     profile_name: str = "national"

@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from planner.catchments import (
-    CatchmentParams, build_dissolved_catchments, build_facility_catchments,
+    CatchmentParams,
+    build_dissolved_catchments,
+    build_facility_catchments,
 )
 from planner.coverage import compute_threshold_coverage, compute_unit_coverage
 from planner.demand import build_demand_points
@@ -21,9 +23,21 @@ from planner.facilities import count_by_type
 from planner.gaps import find_gaps
 from planner.network import WalkNetwork, build_walk_network
 from planner.params import FACILITY_TYPES, PlanParams
-from planner.schema import FACILITY_ID, FACILITY_TYPE, PlanInputs, validate_facilities, validate_units
+from planner.schema import (
+    FACILITY_ID,
+    FACILITY_TYPE,
+    PlanInputs,
+    validate_facilities,
+    validate_units,
+)
 from planner.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
-from planner.travel import NearestTimes, compute_nearest_times, compute_point_times, compute_source_reach
+from planner.supply import compute_supply_demand
+from planner.travel import (
+    NearestTimes,
+    compute_nearest_times,
+    compute_point_times,
+    compute_source_reach,
+)
 from planner.warnings_log import WarningLog
 
 logger = logging.getLogger(__name__)
@@ -70,6 +84,7 @@ class PlanResult:
     nearest: dict[str, NearestTimes] = field(default_factory=dict)
     facility_snap: SnapResult | None = None
     demand_snap: SnapResult | None = None
+    access: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) -> SnapResult:
@@ -106,7 +121,8 @@ def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
 
 def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
              catchment_params: CatchmentParams | None = None, max_catchment_facilities: int = 2000,
-             build_dissolved: bool = True, progress: Progress | None = None) -> PlanResult:
+             build_dissolved: bool = True, compute_access: bool = True,
+             progress: Progress | None = None) -> PlanResult:
     """Run the whole analysis on loaded inputs.
 
     Parameters
@@ -124,6 +140,8 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         always be built on demand).
     build_dissolved
         Build the dissolved polygons per type and threshold (default True).
+    compute_access
+        Compute the E2SFCA supply-demand ratio per unit for types with capacity (default True).
     progress
         Called with a step name as each step starts.
 
@@ -174,6 +192,8 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     counts = count_by_type(fac[FACILITY_TYPE].tolist())
     gaps = find_gaps(coverage, required_types=params.coverage.required_types,
                      target_share=params.coverage.target_share, facility_counts=counts)
+    access = (compute_supply_demand(network, fac, fsnap, demand, dsnap, params.access)
+              if compute_access else pd.DataFrame())
     timings["coverage_s"] = time.perf_counter() - clock - sum(timings.values())
     step("catchments")
     dissolved = (_dissolved(network, fac, fsnap, nearest, params, cparams) if build_dissolved
@@ -184,7 +204,7 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     summary = _summary(inputs, params, network, fac, units, coverage, gaps, counts, timings,
                        demand_res.assumed_density)
     return PlanResult(params, network, fac, units, demand, demand_times, coverage, thr_cov, gaps,
-                      catch, dissolved, log, summary, nearest, fsnap, dsnap)
+                      catch, dissolved, log, summary, nearest, fsnap, dsnap, access)
 
 
 def _coverage_tables(demand: gpd.GeoDataFrame, demand_times: pd.DataFrame,

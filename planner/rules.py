@@ -17,7 +17,9 @@ from typing import Any, cast
 import pandas as pd
 
 from planner.errors import InputDataError
-from planner.params import FACILITY_TYPES, SETTLEMENTS, CoverageParams, PlanParams, WalkProfile
+from planner.params import (
+    FACILITY_TYPES, SETTLEMENTS, AccessParams, CoverageParams, PlanParams, WalkProfile,
+)
 from planner.hierarchy import LEVELS
 
 BINDING_FLAGS: tuple[str, ...] = ("binding", "expected", "advocated", "unspecified")
@@ -62,6 +64,8 @@ _TOP = {
                  "type_threshold_min": (_TABLE, False), "required_types": (_LIST, True),
                  "target_share": (_NUM, True), "source": ((str,), True)},
     "zones": None, "demand": {"weights": (_TABLE, False), "source": ((str,), False)},
+    "access": {"zone_upper_min": (_LIST, True), "zone_weights": (_LIST, True),
+               "source": ((str,), False)},
     "rules": None,
 }
 
@@ -124,10 +128,12 @@ class RuleProfile:
     population_basis: str = "60+"
     origin: str = ""
     notes: Mapping[str, str] = field(default_factory=dict)
+    access: AccessParams = field(default_factory=AccessParams)
 
     def plan_params(self) -> PlanParams:
         """The analysis parameters this profile implies (walk model, thresholds, circle types)."""
-        return PlanParams(walk=self.walk, coverage=self.coverage, profile_name=self.name)
+        return PlanParams(walk=self.walk, coverage=self.coverage, access=self.access,
+                          profile_name=self.name)
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with id ``rule_id``."""
@@ -268,6 +274,13 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
             required_types=tuple(cov["required_types"]), target_share=float(cov["target_share"]))
     except InputDataError as exc:
         raise InputDataError(f"{origin}: coverage.{exc}") from exc
+    acc = dict(raw.get("access", {}))  # type: ignore[call-overload]
+    try:
+        access = AccessParams(
+            tuple(float(v) for v in acc.get("zone_upper_min", AccessParams().zone_upper_min)),
+            tuple(float(v) for v in acc.get("zone_weights", AccessParams().zone_weights)))
+    except (InputDataError, TypeError, ValueError) as exc:
+        raise InputDataError(f"{origin}: access.{exc}") from exc
     return RuleProfile(
         name=str(prof["name"]), label_zh=str(prof["label_zh"]), label_en=str(prof["label_en"]),
         lang=str(prof.get("lang", "zh")), sources=MappingProxyType(sources), walk=walk_profile,
@@ -275,4 +288,5 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
         demand_weights=MappingProxyType({k: float(v) for k, v in weights.items()}), rules=rules,
         population_basis=str(prof.get("population_basis", "60+")), origin=origin,
         notes=MappingProxyType({"walk": str(walk["source"]), "coverage": str(cov["source"])}),
+        access=access,
     )

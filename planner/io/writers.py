@@ -92,7 +92,8 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
     """Write every output into ``out_dir`` atomically: a failed write leaves no partial folder.
 
     Outputs: ``careplan.gpkg`` (facilities, units, catchments, catchments_dissolved, gaps,
-    network_edges), ``coverage.csv``, ``coverage_thresholds.csv``, ``gaps.csv``, ``summary.json``,
+    network_edges), ``coverage.csv``, ``coverage_thresholds.csv``, ``gaps.csv``, ``access.csv``
+    (E2SFCA supply-demand ratio per unit and type with capacity), ``summary.json``,
     plus ``extra_files`` (name -> writer called with the target path, e.g. the care map).
 
     Raises
@@ -106,6 +107,7 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
         "coverage.csv": _csv(result.coverage),
         "coverage_thresholds.csv": _csv(result.threshold_coverage),
         "gaps.csv": _csv(result.gaps),
+        "access.csv": _csv(result.access),
         **(extra_files or {}),
         "summary.json": lambda path: path.write_text(
             json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),

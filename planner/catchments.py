@@ -272,7 +272,7 @@ class _TiledTimes:
                  tile: int, margin: int) -> None:
         self.tile, self.margin = tile, margin
         key = (ix // tile) * 1_000_003 + iy // tile
-        order = np.argsort(key, kind="stable")
+        order = np.lexsort((-t, key))  # by tile, then from late to early
         self.order = order
         self.ix, self.iy, self.t, self.key = ix[order], iy[order], t[order], key[order]
         self.keys, starts = np.unique(self.key, return_index=True)
@@ -282,26 +282,27 @@ class _TiledTimes:
     def tiles_near(self, mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
         """Tiles within ``margin`` cells of a sample selected by ``mask`` (original order)."""
         m = mask[self.order]
-        tiles: set[tuple[int, int]] = set()
-        for dx in (-self.margin, self.margin):
-            for dy in (-self.margin, self.margin):
-                tiles.update(zip(((self.ix[m] + dx) // self.tile).tolist(),
-                                 ((self.iy[m] + dy) // self.tile).tolist(), strict=True))
-        return sorted(tiles)
+        keys = [((self.ix[m] + dx) // self.tile) * 1_000_003 + (self.iy[m] + dy) // self.tile
+                for dx in (-self.margin, self.margin) for dy in (-self.margin, self.margin)]
+        found = np.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
+        tx, ty = np.divmod(found, 1_000_003)
+        return list(zip(tx.tolist(), ty.tolist(), strict=True))
 
     def padded(self, tx: int, ty: int) -> tuple[NDArray[np.float64], int, int]:
         """Earliest time per cell of tile (tx, ty) with its margin, and its first column/row."""
         c0, r0 = tx * self.tile - self.margin, ty * self.tile - self.margin
         size = self.tile + 2 * self.margin
         times = np.full((size, size), np.inf)
-        parts = [self.bounds[k] for k in ((tx + a) * 1_000_003 + ty + b
-                 for a in (-1, 0, 1) for b in (-1, 0, 1)) if k in self.bounds]
-        if parts:
-            idx = np.concatenate([np.arange(lo, hi) for lo, hi in parts])
-            c, r = self.ix[idx] - c0, self.iy[idx] - r0
-            ok = (c >= 0) & (c < size) & (r >= 0) & (r < size)
-            order = np.argsort(-self.t[idx][ok], kind="stable")  # last write wins: earliest
-            times[r[ok][order], c[ok][order]] = self.t[idx][ok][order]
+        for a in (-1, 0, 1):
+            for b in (-1, 0, 1):
+                span = self.bounds.get((tx + a) * 1_000_003 + ty + b)
+                if span is None:
+                    continue
+                c, r = self.ix[span[0]:span[1]] - c0, self.iy[span[0]:span[1]] - r0
+                ok = (c >= 0) & (c < size) & (r >= 0) & (r < size)
+                c, r, t = c[ok], r[ok], self.t[span[0]:span[1]][ok]
+                # within a tile samples run from late to early: the last write is the earliest
+                times[r, c] = np.minimum(times[r, c], t)
         return times, c0, r0
 
 

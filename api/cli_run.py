@@ -4,25 +4,26 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from collections.abc import Callable
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import shapely
 
 from api.cli import _StepBar
+from planner.catchments import CatchmentParams
+from planner.compliance import evaluate_compliance
 from planner.errors import InputDataError
+from planner.hierarchy import build_hierarchy, roll_up
 from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import OsmExtract, download_place, hash_file, read_osm_file
+from planner.io.rules import read_profile
 from planner.io.writers import write_run
 from planner.network import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
-from planner.compliance import evaluate_compliance
-from planner.hierarchy import build_hierarchy, roll_up
-from planner.io.rules import read_profile
 from planner.pipeline import PlanResult, run_plan
 from planner.rules import RuleProfile
 from planner.schema import WGS84, PlanInputs
@@ -102,6 +103,11 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
     if loaded is not None:
         files["input_problems.csv"] = table(loaded.problems)
         extra["input_files"] = loaded.files
+        # what `careplan site/whatif` need to rebuild this run exactly (cache dir not needed)
+        extra["analyze_args"] = {k: (None if getattr(args, k, None) is None
+                                     else str(getattr(args, k)))
+                                 for k in ("osm", "place", "bbox", "facilities", "coords", "units",
+                                           "units_coords", "rules")}
     if hierarchy is None and "parent_id" in result.units.columns:
         hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
     if hierarchy is not None:
@@ -142,7 +148,7 @@ def run_demo(args: argparse.Namespace) -> int:
     params = build_params(args, profile)
     bar = _StepBar()
     inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
-    result = run_plan(inputs, params, progress=bar)
+    result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
     _write(result, args.out, args, profile, started)
     bar.close()
@@ -210,7 +216,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar("load")
     extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
     loaded = _read_inputs(args, extract, digest, profile)
-    result = run_plan(loaded.inputs, params, network=network, progress=bar)
+    result = run_plan(loaded.inputs, params, network=network,
+                      catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
     _write(result, args.out, args, profile, started, loaded)
     for what, info in loaded.files.items():

@@ -52,11 +52,15 @@ class CatchmentParams:
         of the exact GEOS buffer on the Chengdu extract, at a tenth of its cost).
     dissolved_cell_m
         Raster cell for dissolved polygons per type, metres (default 10).
+    workers
+        Processes building dissolved polygons of different facility types at once (default 1;
+        the command line uses up to 2, this machine's core count).
     """
 
     buffer_m: float = 50.0
     cell_m: float = 10.0
     dissolved_cell_m: float = 10.0
+    workers: int = 1
 
 
 Intervals = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing as mp
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -218,19 +219,36 @@ def _coverage_tables(demand: gpd.GeoDataFrame, demand_times: pd.DataFrame,
     return pd.concat(cov, ignore_index=True), pd.concat(thr, ignore_index=True)
 
 
+_FORK_STATE: dict[str, Any] = {}
+
+
+def _dissolved_one(job: tuple[str, np.ndarray]) -> list[Any]:
+    """Dissolved polygons of one type (run in this process or a forked worker)."""
+    ftype, which = job
+    s = _FORK_STATE
+    return build_dissolved_catchments(s["network"], s["nearest"][ftype].node_time_s, s["fsnap"],
+                                      which, s["thresholds_s"], s["cparams"])
+
+
 def _dissolved(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
                nearest: dict[str, NearestTimes], params: PlanParams,
                cparams: CatchmentParams) -> gpd.GeoDataFrame:
-    rows, geoms = [], []
     thresholds_s = tuple(t * 60 for t in params.coverage.thresholds_min)
-    for ftype, near in nearest.items():
-        which = np.flatnonzero((fac[FACILITY_TYPE] == ftype).to_numpy())
-        if which.size == 0:
-            continue
-        polys = build_dissolved_catchments(network, near.node_time_s, fsnap, which, thresholds_s,
-                                           cparams)
-        rows.extend({"type": ftype, "threshold_min": t / 60} for t in thresholds_s)
-        geoms.extend(polys)
+    jobs = [(ftype, np.flatnonzero((fac[FACILITY_TYPE] == ftype).to_numpy()))
+            for ftype in nearest]
+    jobs = [(ftype, which) for ftype, which in jobs if which.size]
+    _FORK_STATE.update(network=network, nearest=nearest, fsnap=fsnap,
+                       thresholds_s=thresholds_s, cparams=cparams)
+    try:
+        if cparams.workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(min(cparams.workers, len(jobs))) as pool:
+                polys = pool.map(_dissolved_one, jobs)  # workers share the arrays copy-on-write
+        else:
+            polys = [_dissolved_one(job) for job in jobs]
+    finally:
+        _FORK_STATE.clear()
+    rows = [{"type": ftype, "threshold_min": t / 60} for ftype, _ in jobs for t in thresholds_s]
+    geoms = [g for group in polys for g in group]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["type", "threshold_min"]),
                             geometry=geoms, crs=network.crs)
 

@@ -139,3 +139,16 @@ def test_properties_monotone(facs: list[tuple[float, float, str]], extra: tuple[
     shuffled = plan(small_inputs(list(reversed(facs))))
     m2 = before.coverage.merge(shuffled.coverage, on=key, suffixes=("_b", "_s"))
     assert np.allclose(m2["covered_pop_b"], m2["covered_pop_s"], atol=1e-9)
+
+
+def test_dissolved_in_two_processes_equals_one(base_result: PlanResult) -> None:
+    from planner.catchments import CatchmentParams
+    from planner.pipeline import _dissolved
+
+    r = base_result
+    one = _dissolved(r.network, r.facilities, r.facility_snap, r.nearest, r.params,
+                     CatchmentParams(workers=1))
+    two = _dissolved(r.network, r.facilities, r.facility_snap, r.nearest, r.params,
+                     CatchmentParams(workers=2))
+    assert list(one["type"]) == list(two["type"]) and len(one) == 9  # 3 types x 3 thresholds
+    assert all(a.equals(b) for a, b in zip(one.geometry, two.geometry, strict=True))

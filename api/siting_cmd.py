@@ -2,10 +2,12 @@
 
 A run folder holds tables, not the network, so both commands rebuild the analysis from the inputs
 recorded in the run's ``summary.json``: demo runs from ``sources["synthetic"]``
-(``planner.synthetic seed=S target_nodes=N``); analyze runs from the ``sources`` keys in the order
-``careplan analyze`` records them (OSM file, then facilities, then units; with only two keys pass
-``--facilities`` or ``--units`` explicitly). Parameters come from the recorded profile, walking
-speed, steps factor, snap distance and target share. What was used is written to
+(``planner.synthetic seed=S target_nodes=N``); analyze runs from ``analyze_args`` (OSM file,
+--bbox, facilities and --coords, units and --units-coords, --rules), refusing when a recorded
+input file changed (sha256 differs from ``sources``). Older runs without ``analyze_args`` fall
+back to the ``sources`` keys (OSM, facilities, units; WGS-84, no bbox). Parameters come from the
+recorded rule profile (incl. zone_settlement), walking speed, steps factor, snap distance and
+target share. Generated candidates prefer nodes on residential streets. What was used is written to
 ``run_inputs.json`` in the output folder.
 """
 
@@ -21,17 +23,30 @@ from typing import Any
 
 from planner.errors import DataQualityWarning, InputDataError
 from planner.io.scenarios import (
-    prepare_out_dir, read_json, read_scenario, write_geojson, write_json, write_table,
+    prepare_out_dir,
+    read_json,
+    read_scenario,
+    write_geojson,
+    write_json,
+    write_table,
 )
 from planner.params import PlanParams, SnapParams
 from planner.pipeline import PlanResult, run_plan
 from planner.schema import PlanInputs
 
 
-def _params(summary: dict[str, Any]) -> PlanParams:
-    from planner.io.rules import read_profile
+def _rules(summary: dict[str, Any]) -> str:
+    """The rule profile (name or file) the run used: ``analyze_args.rules``, else its name."""
+    args = summary.get("analyze_args") or {}
+    origin = str(summary.get("rules_origin") or "")
+    if not args.get("rules") and origin and Path(origin).is_file():
+        return origin
+    return str(args.get("rules") or summary.get("rules_profile") or summary.get("profile")
+               or "national")
 
-    params = read_profile(summary.get("profile") or "national").plan_params()
+
+def _params(summary: dict[str, Any], profile: Any) -> PlanParams:
+    params = profile.plan_params()
     walk = dataclasses.replace(params.walk, speed_m_s=float(summary["walk_speed_m_s"]),
                                steps_factor=float(summary["steps_factor"]),
                                name=str(summary.get("walk_preset", params.walk.name)))
@@ -51,48 +66,117 @@ def _demo_inputs(text: str) -> tuple[PlanInputs, dict[str, Any]]:
                                                                          "nodes": nodes}}
 
 
-def _analyze_inputs(args: argparse.Namespace, sources: dict[str, str],
-                    params: PlanParams) -> tuple[PlanInputs, dict[str, Any], Any]:
-    from api.cli_run import load_network
+def check_sources(sources: dict[str, str]) -> None:
+    """Refuse when a recorded input file is missing or its sha256 differs from the run's."""
+    from planner.io.folder import hash_file
+
+    for key, digest in sources.items():
+        path = Path(key)
+        if not path.is_file():
+            raise InputDataError(f"recorded input {key} not found; restore it or rerun "
+                                 "careplan analyze")
+        if digest and hash_file(path) != digest:
+            raise InputDataError(f"recorded input {key} changed since the run (sha256 differs "
+                                 "from summary.json); rerun careplan analyze")
+
+
+def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: PlanParams,
+                    profile: Any) -> tuple[PlanInputs, dict[str, Any], Any]:
+    from api.cli_run import _parse_bbox, load_network
     from planner.io.catalogue import read_catalogue
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units
 
+    sources = dict(summary.get("sources", {}))
+    recorded = summary.get("analyze_args")
     keys = list(sources)
-    osm = Path(keys[0])
-    fac = args.facilities or (Path(keys[1]) if len(keys) == 3 else None)
-    units = args.units or (Path(keys[2]) if len(keys) == 3 else None)
-    if len(keys) == 2 and not (args.facilities or args.units):
-        raise InputDataError(f"run used {keys[1]} as facilities or units; pass --facilities or --units")
-    extract, network, _ = load_network(osm, params, None, None)
+    if recorded is not None:
+        if recorded.get("place") and not recorded.get("osm"):
+            raise InputDataError(f"run {args.run} used --place {recorded['place']!r}; rerun "
+                                 "careplan analyze with --osm FILE to site or compare on it")
+        opt = {k: (Path(recorded[k]) if recorded.get(k) else None)
+               for k in ("osm", "facilities", "units")}
+        osm, fac, units = opt["osm"], opt["facilities"], opt["units"]
+        bbox, coords = recorded.get("bbox"), recorded.get("coords") or "wgs84"
+        units_coords = recorded.get("units_coords") or "wgs84"
+    else:  # runs written before analyze_args were recorded: WGS-84, no bbox
+        osm = Path(keys[0])
+        fac = args.facilities or (Path(keys[1]) if len(keys) == 3 else None)
+        units = args.units or (Path(keys[2]) if len(keys) == 3 else None)
+        if len(keys) == 2 and not (args.facilities or args.units):
+            raise InputDataError(f"run used {keys[1]} as facilities or units; pass --facilities "
+                                 "or --units")
+        bbox, coords, units_coords = None, "wgs84", "wgs84"
+    check_sources(sources)
+    assert osm is not None
+    extract, network, _ = load_network(osm, params, _parse_bbox(bbox), None)
     facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
     if fac is not None:
-        facilities = read_facility_register(fac, catalogue=read_catalogue(), coords="wgs84",
+        facilities = read_facility_register(fac, catalogue=read_catalogue(), coords=coords,
                                             study_area=extract.study_area).facilities
-    unit_frame = read_units(units, coords="wgs84").units if units is not None else None
+    unit_frame = (read_units(units, coords=units_coords,
+                             zone_settlement=profile.zone_settlement).units
+                  if units is not None else None)
     inputs = PlanInputs(extract.network, facilities, unit_frame, extract.residential,
                         extract.study_area, label=osm.name, sources=sources)
     used = {"osm": str(osm), "facilities": str(fac) if fac else None,
-            "units": str(units) if units else None}
+            "units": str(units) if units else None, "bbox": bbox, "coords": coords,
+            "units_coords": units_coords}
     return inputs, used, network
 
 
-def rebuild_result(args: argparse.Namespace) -> tuple[PlanResult, dict[str, Any]]:
-    """Re-run the analysis recorded in ``args.run``/summary.json; return it and the inputs used."""
+def rebuild_inputs(args: argparse.Namespace) -> tuple[PlanResult, PlanInputs, dict[str, Any]]:
+    """Re-run the analysis in ``args.run``/summary.json; return it, its inputs and what was used."""
+    from planner.io.rules import read_profile
+
     summary = read_json(Path(args.run) / "summary.json")
-    params = _params(summary)
+    rules = _rules(summary)
+    profile = read_profile(rules)
+    params = _params(summary, profile)
     sources = dict(summary.get("sources", {}))
     network = None
     if "synthetic" in sources:
         inputs, used = _demo_inputs(sources["synthetic"])
     elif sources:
-        inputs, used, network = _analyze_inputs(args, sources, params)
+        inputs, used, network = _analyze_inputs(args, summary, params, profile)
     else:
         raise InputDataError(f"{args.run}/summary.json records no sources; rerun careplan analyze")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         result = run_plan(inputs, params, network=network, max_catchment_facilities=0)
-    return result, {"run": str(args.run), "inputs": used, "profile": params.profile_name}
+    return result, inputs, {"run": str(args.run), "inputs": used, "rules": rules,
+                            "profile": params.profile_name}
+
+
+def rebuild_result(args: argparse.Namespace) -> tuple[PlanResult, dict[str, Any]]:
+    """Re-run the analysis recorded in ``args.run``/summary.json; return it and the inputs used."""
+    result, _, used = rebuild_inputs(args)
+    return result, used
+
+
+def street_candidates(result: PlanResult, inputs: PlanInputs,
+                      facility_type: str) -> Any:
+    """Generated candidates in the gap units of the type, preferring residential-street nodes."""
+    from planner.siting.candidates import generate_candidates, street_node_mask
+
+    gaps = result.gaps[result.gaps["facility_type"] == facility_type]["unit_id"].unique()
+    if len(gaps) == 0:
+        cov = result.coverage[result.coverage["facility_type"] == facility_type]
+        gaps = cov[cov["covered_share"] < result.params.coverage.target_share]["unit_id"].unique()
+    if len(gaps) == 0:
+        gaps = result.units["unit_id"].unique()
+    raw = inputs.network
+    pref = street_node_mask(result.network.x_m.size, raw.edge_u, raw.edge_v, raw.edge_highway)
+    cands = generate_candidates(result.network, result.units, unit_ids=list(gaps),
+                                preferred=pref)
+    return cands
+
+
+def _check_type(result: PlanResult, facility_type: str) -> None:
+    known = sorted(set(result.coverage["facility_type"].astype(str)))
+    if facility_type not in known:
+        raise InputDataError(f"--type {facility_type!r} is not a facility type of this run; "
+                             f"use one of {', '.join(known)}")
 
 
 def _write_map(result: PlanResult, sites: Any, target: Path) -> bool:
@@ -113,10 +197,14 @@ def run_site(args: argparse.Namespace) -> int:
     if not args.cover and args.k is None:
         raise InputDataError("give --k N (maximal coverage) or --cover (set cover); e.g. --k 5")
     out = prepare_out_dir(Path(args.out))
-    result, used = rebuild_result(args)
-    cands = read_candidates(Path(args.candidates)) if args.candidates else None
+    result, inputs, used = rebuild_inputs(args)
+    _check_type(result, args.type)
+    cands = (read_candidates(Path(args.candidates)) if args.candidates
+             else street_candidates(result, inputs, args.type))
     p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
                       candidates=cands, method=args.method, time_limit_s=args.time_limit_s)
+    cost = p.candidates.set_index("candidate_id")["cost"]
+    p.sites["cost"] = p.sites["candidate_id"].map(cost).to_numpy(dtype=float)
     table = p.sites.drop(columns="geometry").astype(object)
     sites = table.where(table.notna(), None).to_dict(orient="records")
     write_json({"facility_type": p.facility_type, "model": p.model, "method": p.method,

@@ -2,7 +2,9 @@
 
 Generated candidates are network nodes on the main (routing) part that lie inside the units to
 improve (by default the gap units of the type), thinned so no two are closer than
-``min_spacing_m``. Every candidate has a ``candidate_id`` and the ``unit_id`` it lies in.
+``min_spacing_m``. Given a ``preferred`` node mask (see :func:`street_node_mask`: nodes on
+residential streets), a unit's candidates are its preferred nodes; a unit with none falls back to
+any main-part node. Every candidate has a ``candidate_id`` and the ``unit_id`` it lies in.
 """
 
 from __future__ import annotations
@@ -20,6 +22,19 @@ from planner.network import WalkNetwork
 
 CANDIDATE_COLUMNS = ("candidate_id", "unit_id", "capacity", "cost")
 DEFAULT_SPACING_M = 150.0
+#: Street kinds a new care facility's door is expected on (quiet, walkable, inside the estates).
+RESIDENTIAL_HIGHWAYS = frozenset({"residential", "living_street", "service", "footway",
+                                  "pedestrian"})
+
+
+def street_node_mask(n_nodes: int, edge_u: NDArray[np.int64], edge_v: NDArray[np.int64],
+                     edge_highway: NDArray[np.str_]) -> NDArray[np.bool_]:
+    """True for nodes (positions) touching an edge whose highway is in RESIDENTIAL_HIGHWAYS."""
+    hit = np.isin(np.asarray(edge_highway, dtype=str), sorted(RESIDENTIAL_HIGHWAYS))
+    mask = np.zeros(int(n_nodes), dtype=bool)
+    mask[np.asarray(edge_u, dtype=np.int64)[hit]] = True
+    mask[np.asarray(edge_v, dtype=np.int64)[hit]] = True
+    return mask
 
 
 def thin_points(x_m: NDArray[np.float64], y_m: NDArray[np.float64],
@@ -60,7 +75,8 @@ def assign_units(points: gpd.GeoSeries, units: gpd.GeoDataFrame) -> NDArray[np.o
 def generate_candidates(network: WalkNetwork, units: gpd.GeoDataFrame, *,
                         unit_ids: Sequence[str] | None = None,
                         min_spacing_m: float = DEFAULT_SPACING_M,
-                        capacity: float = np.nan) -> gpd.GeoDataFrame:
+                        capacity: float = np.nan, cost: float = 1.0,
+                        preferred: NDArray[np.bool_] | None = None) -> gpd.GeoDataFrame:
     """Candidate points on main-part network nodes inside ``unit_ids`` (all units if None).
 
     Parameters
@@ -75,6 +91,11 @@ def generate_candidates(network: WalkNetwork, units: gpd.GeoDataFrame, *,
         Smallest distance between two candidates, metres.
     capacity
         Capacity given to every candidate (NaN: uncapacitated).
+    cost
+        Cost given to every candidate (reported with the chosen sites).
+    preferred
+        Per node (position), True where a candidate is preferred, e.g. :func:`street_node_mask`;
+        within a unit only preferred nodes are used unless the unit has none.
 
     Returns
     -------
@@ -89,10 +110,19 @@ def generate_candidates(network: WalkNetwork, units: gpd.GeoDataFrame, *,
     unit_of = assign_units(pts, chosen)
     inside = pd.notna(unit_of)
     nodes, unit_of = nodes[inside], unit_of[inside]
+    if preferred is not None:
+        pref = np.asarray(preferred, dtype=bool)
+        if pref.size != network.x_m.size:
+            msg = f"preferred has {pref.size} entries for {network.x_m.size} network nodes"
+            raise InputDataError(msg)
+        pref = pref[nodes]
+        with_pref = pd.unique(unit_of[pref])
+        use = pref | ~pd.Series(unit_of).isin(with_pref).to_numpy()
+        nodes, unit_of = nodes[use], unit_of[use]
     keep = thin_points(network.x_m[nodes], network.y_m[nodes], min_spacing_m)
     nodes, unit_of = nodes[keep], unit_of[keep]
     frame = pd.DataFrame({"candidate_id": [f"c{i + 1:04d}" for i in range(nodes.size)],
-                          "unit_id": unit_of, "capacity": float(capacity), "cost": 1.0})
+                          "unit_id": unit_of, "capacity": float(capacity), "cost": float(cost)})
     geom = gpd.points_from_xy(network.x_m[nodes], network.y_m[nodes])
     return gpd.GeoDataFrame(frame, geometry=geom, crs=network.crs)
 

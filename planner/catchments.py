@@ -126,9 +126,13 @@ def reached_length_m(network: WalkNetwork, intervals: Intervals) -> float:
         return 0.0
     order = np.lexsort((f0, e))
     e, f0, f1 = e[order], f0[order], f1[order]
-    frame = pd.DataFrame({"e": e, "f1": f1})
-    prev_end = frame.groupby("e")["f1"].cummax().groupby(frame["e"]).shift(1).to_numpy()
-    start = np.where(np.isnan(prev_end), f0, np.maximum(f0, np.nan_to_num(prev_end)))
+    first = np.ones(e.size, dtype=bool)
+    first[1:] = e[1:] != e[:-1]
+    group = np.cumsum(first) - 1
+    # running max of the end within each segment: offset groups by 2 so maxima never cross
+    reach = np.maximum.accumulate(f1 + 2.0 * group) - 2.0 * group
+    prev_end = np.concatenate([[0.0], reach[:-1]])
+    start = np.where(first, f0, np.maximum(f0, prev_end))
     return float((np.clip(f1 - start, 0.0, None) * network.edge_length_m[e]).sum())
 
 
@@ -211,14 +215,7 @@ def sample_street_times(network: WalkNetwork, edges: NDArray[np.int64],
     t = np.minimum(node_time_s[u] + frac * w, node_time_s[v] + (1.0 - frac) * w)
     which = which[sources.routable[which]]
     if which.size:
-        own = pd.DataFrame({"edge": sources.edge[which], "f_s": sources.frac[which],
-                            "a_s": sources.access_m[which] / network.speed_m_s})
-        on = pd.DataFrame({"i": np.flatnonzero(np.isin(e, own["edge"].to_numpy()))})
-        on["edge"] = e[on["i"].to_numpy()]
-        pairs = on.merge(own, on="edge")
-        i = pairs["i"].to_numpy()
-        direct = pairs["a_s"].to_numpy() + np.abs(frac[i] - pairs["f_s"].to_numpy()) * w[i]
-        np.minimum.at(t, i, direct)
+        _walk_own_segments(t, e, frac, w, network, sources, which)
     keep = t <= limit_s
     x = network.x_m[u] + frac * (network.x_m[v] - network.x_m[u])
     y = network.y_m[u] + frac * (network.y_m[v] - network.y_m[u])
@@ -227,6 +224,28 @@ def sample_street_times(network: WalkNetwork, edges: NDArray[np.int64],
 
 #: Raster tile edge in cells; larger rasters are processed tile by tile (see Notes).
 TILE_CELLS = 256
+
+
+def _walk_own_segments(t: NDArray[np.float64], e: NDArray[np.int64], frac: NDArray[np.float64],
+                       w: NDArray[np.float64], network: WalkNetwork, sources: SnapResult,
+                       which: NDArray[np.int64]) -> None:
+    """Lower ``t`` in place to the direct walk a + |f - f_s|*w on each source's own segment."""
+    src_edge = sources.edge[which]
+    order = np.argsort(src_edge, kind="stable")
+    src_sorted = src_edge[order]
+    on = np.flatnonzero(np.isin(e, src_sorted))
+    lo = np.searchsorted(src_sorted, e[on], side="left")
+    hi = np.searchsorted(src_sorted, e[on], side="right")
+    k = 0
+    while True:  # one pass per source sharing a segment (almost always one)
+        valid = lo + k < hi
+        if not valid.any():
+            return
+        i = on[valid]
+        j = which[order[lo[valid] + k]]
+        direct = sources.access_m[j] / network.speed_m_s + np.abs(frac[i] - sources.frac[j]) * w[i]
+        t[i] = np.minimum(t[i], direct)
+        k += 1
 
 
 def build_threshold_polygons(samples: Samples, thresholds_s: tuple[float, ...], buffer_m: float,

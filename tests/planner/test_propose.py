@@ -58,3 +58,17 @@ def test_cover_reaches_target_and_tables(base: PlanResult) -> None:
     assert (pu["after_pop"] >= pu["before_pop"] - 1e-9).all()
     assert got.model == "unit_target"
     assert got.covered_gain_pop == pytest.approx((pu["after_pop"] - pu["before_pop"]).sum())
+
+
+def test_existing_facility_is_never_moved(base: PlanResult) -> None:
+    """A candidate on top of the existing day-care centre adds nothing; no unit loses coverage."""
+    before = base.facilities.copy()
+    cands = _cands()
+    on_existing = base.facilities[base.facilities["type"] == "day_care"].to_crs("EPSG:4326")
+    cands.loc[len(cands)] = ["at_existing", np.nan, on_existing.geometry.iloc[0]]
+    got = propose_sites(base, facility_type="day_care", k=3, candidates=cands, method="exact")
+    assert "at_existing" not in set(got.sites["candidate_id"])
+    assert (got.per_unit["after_pop"] >= got.per_unit["before_pop"] - 1e-9).all()
+    # the plan's facilities are untouched: same ids, same places
+    assert base.facilities["facility_id"].tolist() == before["facility_id"].tolist()
+    assert base.facilities.geometry.equals(before.geometry)

@@ -78,8 +78,12 @@ def _route_offline(page: object, leaflet: Path) -> None:
     page.route("**/*", handle)  # type: ignore[attr-defined]
 
 
-def _open(url: str, shot: Path) -> dict[str, object]:
-    """Load ``url``, wait for Leaflet and the overlays, measure the DOM, save a screenshot."""
+def _open(url: str, shot: Path, *, hatched: int = 0) -> dict[str, object]:
+    """Load ``url``, wait for Leaflet and the overlays, measure the DOM, save a screenshot.
+
+    ``hatched``: wait (up to 20 s) until that many gap polygons are drawn; layers loaded by
+    viewport arrive asynchronously, later on a busy machine.
+    """
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as pw:
@@ -92,6 +96,10 @@ def _open(url: str, shot: Path) -> dict[str, object]:
             page.goto(url, wait_until="load")
             page.wait_for_function("() => window.L !== undefined && window.careplan !== undefined")
             page.wait_for_selector(".leaflet-overlay-pane svg path", timeout=15000)
+            if hatched:
+                page.wait_for_function(
+                    "n => document.querySelectorAll('path[fill=\"url(#careplan-hatch)\"]')"
+                    ".length >= n", arg=hatched, timeout=20000)
             page.wait_for_timeout(300)
             info = page.evaluate("""() => ({
               control: document.querySelectorAll('.leaflet-control-layers').length,
@@ -154,7 +162,7 @@ def test_layers_load_from_urls_by_viewport(plan_result: PlanResult, server: tupl
     html = build_care_map(plan_result, lang="en", layer_urls=urls).get_root().render()
     assert "Gaps: Day-care centre" in html and '"dissolved.geojson?bbox={bbox}' in html
     (root / "remote.html").write_text(html, encoding="utf-8")
-    info = _open(f"{base}/remote.html", tmp_path / "remote.png")
+    info = _open(f"{base}/remote.html", tmp_path / "remote.png", hatched=_shown_gaps(plan_result))
     assert info["errors"] == []
     assert int(info["hatched"]) == _shown_gaps(plan_result)  # type: ignore[call-overload]
     assert int(info["paths"]) > _shown_gaps(plan_result)  # type: ignore[call-overload]

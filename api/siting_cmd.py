@@ -158,13 +158,9 @@ def street_candidates(result: PlanResult, inputs: PlanInputs,
                       facility_type: str) -> Any:
     """Generated candidates in the gap units of the type, preferring residential-street nodes."""
     from planner.siting.candidates import generate_candidates, street_node_mask
+    from planner.siting.propose import candidate_unit_ids
 
-    gaps = result.gaps[result.gaps["facility_type"] == facility_type]["unit_id"].unique()
-    if len(gaps) == 0:
-        cov = result.coverage[result.coverage["facility_type"] == facility_type]
-        gaps = cov[cov["covered_share"] < result.params.coverage.target_share]["unit_id"].unique()
-    if len(gaps) == 0:
-        gaps = result.units["unit_id"].unique()
+    gaps = candidate_unit_ids(result, facility_type)
     raw = inputs.network
     pref = street_node_mask(result.network.x_m.size, raw.edge_u, raw.edge_v, raw.edge_highway)
     cands = generate_candidates(result.network, result.units, unit_ids=list(gaps),

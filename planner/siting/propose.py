@@ -120,16 +120,22 @@ def build_siting_problem(result: PlanResult, facility_type: str,
         candidates["capacity"]), ex_cover, ex_cap, unit_of_demand=units)
 
 
-def default_candidates(result: PlanResult, facility_type: str,
-                       min_spacing_m: float = 150.0) -> gpd.GeoDataFrame:
-    """Generated candidates in the gap units of the type (all units below target if none listed)."""
+def candidate_unit_ids(result: PlanResult, facility_type: str) -> list[str]:
+    """Units to place candidates in: the type's gap units, else units below target, else all."""
     gaps = result.gaps[result.gaps["facility_type"] == facility_type]["unit_id"].unique()
     if len(gaps) == 0:
         cov = result.coverage[result.coverage["facility_type"] == facility_type]
         gaps = cov[cov["covered_share"] < result.params.coverage.target_share]["unit_id"].unique()
     if len(gaps) == 0:
         gaps = result.units["unit_id"].unique()
-    return generate_candidates(result.network, result.units, unit_ids=list(gaps),
+    return [str(g) for g in gaps]
+
+
+def default_candidates(result: PlanResult, facility_type: str,
+                       min_spacing_m: float = 150.0) -> gpd.GeoDataFrame:
+    """Generated candidates in the units of :func:`candidate_unit_ids`."""
+    return generate_candidates(result.network, result.units,
+                               unit_ids=candidate_unit_ids(result, facility_type),
                                min_spacing_m=min_spacing_m)
 
 

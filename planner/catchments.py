@@ -274,10 +274,10 @@ def build_threshold_polygons(samples: Samples, thresholds_s: tuple[float, ...], 
         pieces = []
         for tx, ty in grid.tiles_near(t <= t_s):
             times, c0, r0 = grid.padded(tx, ty)
-            seeds = times <= t_s
+            seeds, c0, r0 = _crop_seeds(times <= t_s, c0, r0, margin)
             dist_m = ndimage.distance_transform_edt(~seeds) * cell_m
-            xs = gx0 + cell_m * (c0 + np.arange(times.shape[1]))
-            ys = gy0 + cell_m * (r0 + np.arange(times.shape[0]))
+            xs = gx0 + cell_m * (c0 + np.arange(seeds.shape[1]))
+            ys = gy0 + cell_m * (r0 + np.arange(seeds.shape[0]))
             poly = _filled_contour(xs, ys, dist_m, level)
             if len(grid.keys) > 1:
                 lo_x, lo_y = gx0 + cell_m * (tx * tile), gy0 + cell_m * (ty * tile)
@@ -286,6 +286,22 @@ def build_threshold_polygons(samples: Samples, thresholds_s: tuple[float, ...], 
             pieces.append(poly)
         out.append(_merge(pieces))
     return out
+
+
+def _crop_seeds(seeds: NDArray[np.bool_], c0: int, r0: int, margin: int
+                ) -> tuple[NDArray[np.bool_], int, int]:
+    """The part of a seed raster within ``margin`` cells of a seed (nothing beyond can be inside).
+
+    Smaller thresholds reach a small part of the raster; their distance transform and contour
+    then cost only that part. Returns the crop and its first column and row.
+    """
+    rows = np.flatnonzero(seeds.any(axis=1))
+    cols = np.flatnonzero(seeds.any(axis=0))
+    if rows.size == 0:
+        return seeds, c0, r0
+    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, seeds.shape[0])
+    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, seeds.shape[1])
+    return seeds[top:bottom, left:right], c0 + int(left), r0 + int(top)
 
 
 class _TiledTimes:

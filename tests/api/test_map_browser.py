@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -15,7 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.maps.test_browser import CHROMIUM, CHROMIUM_ARGS, _leaflet_dir, _route_offline
+from tests.maps.test_browser import (
+    CHROMIUM, CHROMIUM_ARGS, _leaflet_dir, _route_offline, _skip_reason,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,14 +25,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_COPY = Path("/tmp/careplan_service_map.png")
 
 
-def _skip_reason() -> str | None:
-    if not CHROMIUM.exists():
-        return f"{CHROMIUM} missing: apt-get install -y chromium"
-    if importlib.util.find_spec("playwright") is None:
-        return "playwright missing: pip install playwright"
-    if _leaflet_dir() is None:
-        return "xstatic-leaflet missing (serves Leaflet offline): pip install xstatic-leaflet"
-    return None
 
 
 def _free_port() -> int:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 from planner.errors import InputDataError
-from planner.io.catalogue import DATA_DIR
+from planner.io.catalogue import DATA_DIR, read_toml_file
 from planner.rules import RuleProfile, build_profile
 
 #: Folder of the shipped profiles.
@@ -47,12 +46,5 @@ def read_profile(name_or_path: str | Path, rules_dir: Path | None = None) -> Rul
         Not found, not TOML, or invalid (the message names the file and the bad key).
     """
     path = resolve_profile_path(name_or_path, rules_dir)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: not valid TOML ({exc}); fix the syntax"
-        raise InputDataError(msg) from exc
-    except UnicodeDecodeError as exc:
-        msg = f"{path}: not UTF-8 text; save the profile as UTF-8"
-        raise InputDataError(msg) from exc
+    raw = read_toml_file(path, "rule profile", missing_fix="give a shipped name or a .toml path")
     return build_profile(raw, origin=str(path))

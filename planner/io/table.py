@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.errors import InputDataError
-from planner.io.catalogue import DATA_DIR
+from planner.io.catalogue import DATA_DIR, read_toml_file
 from planner.io.encoding import read_csv_rows
 
 #: ``{table: {normalised header: canonical field}}``.
@@ -41,14 +40,7 @@ def read_column_map(path: Path | None = None) -> ColumnMap:
         The file is missing, not TOML, or a spelling maps to two fields.
     """
     path = path or DATA_DIR / "columns.toml"
-    try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        msg = f"header mapping {path} not found; pass an existing columns.toml"
-        raise InputDataError(msg) from exc
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"header mapping {path} is not valid TOML ({exc}); fix the file"
-        raise InputDataError(msg) from exc
+    raw = read_toml_file(path, "header mapping", missing_fix="pass an existing columns.toml")
     out: dict[str, dict[str, str]] = {}
     for table in ("facilities", "units"):
         mapping: dict[str, str] = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -122,11 +121,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("careplan: interrupted; nothing was written\n")
         return 130
-
-
-def timed(label: str, start: float) -> str:
-    """``label: N.N s`` since ``start``."""
-    return f"{label}: {time.perf_counter() - start:.1f} s"
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ from planner.errors import InputDataError
 from planner.hierarchy import build_hierarchy, roll_up
 from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
-from planner.io.osm import OsmExtract, download_place, hash_file, read_osm_file
+from planner.io.folder import hash_file
+from planner.io.osm import OsmExtract, download_place, read_osm_file
 from planner.io.rules import read_profile
 from planner.io.writers import write_run
 from planner.network import WalkNetwork, build_walk_network

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import contourpy
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray

@@ -137,8 +137,6 @@ def build_demand_points(
             residential if residential is not None else gpd.GeoDataFrame(geometry=[], crs=WGS84),
             params, crs,
         )
-        logger.warning("no units given: demand ASSUMES %.0f older adults per km2 of residential land",
-                       params.default_older_per_km2)
     else:
         units_p = units.to_crs(crs)
     units_p = units_p.set_geometry(shapely.make_valid(units_p.geometry.to_numpy()))

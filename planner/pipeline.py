@@ -103,10 +103,12 @@ def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapR
     sub = _subset(fsnap, mask)
     nearest = compute_nearest_times(network, sub)
     t_s, src = compute_point_times(network, nearest, dsnap, sub)
-    ids = facilities[FACILITY_ID].to_numpy()[mask]
-    fid = np.where(src >= 0, ids[np.clip(src, 0, None)] if ids.size else None, None)
-    node_src = np.where(nearest.node_source >= 0, np.flatnonzero(mask)[
-        np.clip(nearest.node_source, 0, None)] if mask.any() else -1, -1)
+    positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``
+    fid = np.full(src.shape, None, dtype=object)
+    fid[src >= 0] = facilities[FACILITY_ID].to_numpy()[positions[src[src >= 0]]]
+    node_src = np.full_like(nearest.node_source, -1)
+    reached = nearest.node_source >= 0
+    node_src[reached] = positions[nearest.node_source[reached]]
     return NearestTimes(nearest.node_time_s, node_src), t_s, fid
 
 

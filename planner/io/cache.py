@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -50,7 +51,8 @@ def save_cached(cache_dir: Path, key: str, extract: OsmExtract, network: WalkNet
     (tmp / "meta.json").write_text(json.dumps(meta, default=str), encoding="utf-8")
     for name, frame in (("pois", extract.pois), ("residential", extract.residential)):
         frame.to_file(tmp / f"{name}.gpkg", driver="GPKG", engine="pyogrio")
-    if target.exists():
+    if target.exists():  # another run cached the same key meanwhile
+        shutil.rmtree(tmp, ignore_errors=True)
         return target
     tmp.rename(target)
     return target

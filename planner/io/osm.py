@@ -17,7 +17,6 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError, SourceUnavailableError
 from planner.facilities import Catalogue, classify_osm_tags
-from planner.io.folder import hash_file  # noqa: F401  (re-exported for callers)
 from planner.schema import WGS84, RawNetwork
 from planner.walkable import is_walkable
 

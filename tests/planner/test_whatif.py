@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import warnings
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 
-from planner.errors import DataQualityWarning, InputDataError
+from planner.errors import InputDataError
 from planner.pipeline import PlanResult
-from planner.schema import WGS84
 from planner.whatif import FacilityChange, Scenario, WhatIfResult, apply_scenario, \
     compare_scenarios, state_from_result
 from tests.conftest import lonlat_points

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ from planner.catchments import (
 from planner.coverage import compute_threshold_coverage, compute_unit_coverage
 from planner.demand import build_demand_points
 from planner.facilities import count_by_type
+from planner.forkpool import fork_map
 from planner.gaps import find_gaps
 from planner.network import WalkNetwork, build_walk_network
 from planner.params import FACILITY_TYPES, PlanParams
@@ -221,15 +221,12 @@ def _coverage_tables(demand: gpd.GeoDataFrame, demand_times: pd.DataFrame,
     return pd.concat(cov, ignore_index=True), pd.concat(thr, ignore_index=True)
 
 
-_FORK_STATE: dict[str, Any] = {}
-
-
-def _dissolved_one(job: tuple[str, np.ndarray]) -> list[Any]:
+def _dissolved_one(state: Mapping[str, Any], job: tuple[str, np.ndarray]) -> list[Any]:
     """Dissolved polygons of one type (run in this process or a forked worker)."""
     ftype, which = job
-    s = _FORK_STATE
-    return build_dissolved_catchments(s["network"], s["nearest"][ftype].node_time_s, s["fsnap"],
-                                      which, s["thresholds_s"], s["cparams"])
+    return build_dissolved_catchments(state["network"], state["nearest"][ftype].node_time_s,
+                                      state["fsnap"], which, state["thresholds_s"],
+                                      state["cparams"])
 
 
 def _dissolved(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
@@ -239,16 +236,9 @@ def _dissolved(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
     jobs = [(ftype, np.flatnonzero((fac[FACILITY_TYPE] == ftype).to_numpy()))
             for ftype in nearest]
     jobs = [(ftype, which) for ftype, which in jobs if which.size]
-    _FORK_STATE.update(network=network, nearest=nearest, fsnap=fsnap,
-                       thresholds_s=thresholds_s, cparams=cparams)
-    try:
-        if cparams.workers > 1 and len(jobs) > 1 and "fork" in mp.get_all_start_methods():
-            with mp.get_context("fork").Pool(min(cparams.workers, len(jobs))) as pool:
-                polys = pool.map(_dissolved_one, jobs)  # workers share the arrays copy-on-write
-        else:
-            polys = [_dissolved_one(job) for job in jobs]
-    finally:
-        _FORK_STATE.clear()
+    state = {"network": network, "nearest": nearest, "fsnap": fsnap,
+             "thresholds_s": thresholds_s, "cparams": cparams}
+    polys = fork_map(_dissolved_one, jobs, cparams.workers, state)
     rows = [{"type": ftype, "threshold_min": t / 60} for ftype, _ in jobs for t in thresholds_s]
     geoms = [g for group in polys for g in group]
     return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["type", "threshold_min"]),

@@ -70,7 +70,8 @@ def test_grid_catchment_area_hand_worked() -> None:
 
 def test_tiled_raster_equals_untiled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiles meet exactly: a tiled dissolved polygon equals the single-raster one."""
-    import planner.catchments as catchments
+    import planner.catchment_raster as raster
+    from planner.catchments import build_dissolved_catchments
     from planner.travel import compute_nearest_times
 
     net = build_walk_network(grid_raw(40, 30, 90.0), WalkProfile(0.8), crs=UTM)
@@ -79,10 +80,10 @@ def test_tiled_raster_equals_untiled(monkeypatch: pytest.MonkeyPatch) -> None:
     snap = EdgeIndex(net).snap(xs, ys, 300)
     near = compute_nearest_times(net, snap)
     args = (net, near.node_time_s, snap, np.arange(3), (300.0, 900.0), CatchmentParams())
-    monkeypatch.setattr(catchments, "TILE_CELLS", 10**6)
-    whole = catchments.build_dissolved_catchments(*args)
-    monkeypatch.setattr(catchments, "TILE_CELLS", 64)
-    tiled = catchments.build_dissolved_catchments(*args)
+    monkeypatch.setattr(raster, "TILE_CELLS", 10**6)
+    whole = build_dissolved_catchments(*args)
+    monkeypatch.setattr(raster, "TILE_CELLS", 64)
+    tiled = build_dissolved_catchments(*args)
     for a, b in zip(tiled, whole, strict=True):
         assert a.is_valid and b.area > 0
         assert shapely.symmetric_difference(a, b).area < 1e-6 * b.area

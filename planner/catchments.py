@@ -31,7 +31,7 @@ import shapely
 from numpy.typing import NDArray
 
 from planner.catchment_raster import Pieces, build_local_polygons, build_threshold_polygons
-from planner.forkpool import fork_map
+from planner.forkpool import fork_split
 from planner.network import MIN_EDGE_S, WalkNetwork
 from planner.snap import SnapResult
 from planner.street_samples import (
@@ -170,7 +170,7 @@ def build_facility_catchments(network: WalkNetwork, reach: sp.csr_matrix, source
 
     Only the segments touching a source's reached nodes (and its own segment) are examined, so
     the cost grows with the catchment, not the city. Sources are shared among
-    ``params.workers`` forked processes. Returns ``(source position, threshold_s, polygon,
+    ``params.workers`` processes (this one and forked children). Returns ``(source position, threshold_s, polygon,
     reached street length in metres)`` tuples in source order.
     """
     reach = reach.tocsr()
@@ -182,7 +182,7 @@ def build_facility_catchments(network: WalkNetwork, reach: sp.csr_matrix, source
     chunks = [todo[i::workers] for i in range(workers)]
     state = {"network": network, "reach": reach, "touched": touched.tocsr(), "sources": sources,
              "thresholds_s": thresholds_s, "params": params}
-    built = [item for part in fork_map(_catchments_of, chunks, workers, state) for item in part]
+    built = [item for part in fork_split(_catchments_of, chunks, state) for item in part]
     return sorted(built, key=lambda item: item[0])
 
 

@@ -87,3 +87,17 @@ def test_tiled_raster_equals_untiled(monkeypatch: pytest.MonkeyPatch) -> None:
     for a, b in zip(tiled, whole, strict=True):
         assert a.is_valid and b.area > 0
         assert shapely.symmetric_difference(a, b).area < 1e-6 * b.area
+
+
+def test_facility_catchments_in_two_processes_equal_one(setup) -> None:  # type: ignore[no-untyped-def]
+    """Sources split between this process and a forked child give the same polygons, in order."""
+    net, snap, reach = setup
+    many = EdgeIndex(net).snap(net.x_m.min() + np.linspace(100, 1800, 20),
+                               net.y_m.min() + np.linspace(150, 1700, 20), 300)
+    reach = compute_source_reach(net, many, limit_s=900)
+    args = (net, reach, many, (300.0, 900.0))
+    one = build_facility_catchments(*args, CatchmentParams(workers=1))
+    two = build_facility_catchments(*args, CatchmentParams(workers=2))
+    assert [(j, t) for j, t, _, _ in one] == [(j, t) for j, t, _, _ in two]
+    assert [j for j, _, _, _ in one] == sorted(j for j, _, _, _ in one) and len(one) == 40
+    assert all(a[2].equals(b[2]) and a[3] == b[3] for a, b in zip(one, two, strict=True))

@@ -60,7 +60,7 @@ def fork_split(func: Callable[[Mapping[str, Any], J], R], parts: list[J],
             send.close()
             children.append((child, receive))
         results = [func(state, parts[0])]
-        for child, receive in children:
+        for _, receive in children:
             ok, value = receive.recv()
             if not ok:
                 raise value

@@ -7,7 +7,10 @@ import pytest
 import shapely
 
 from planner.catchments import (
-    CatchmentParams, build_facility_catchments, compute_reached_pieces, pieces_to_polygon,
+    CatchmentParams,
+    build_facility_catchments,
+    compute_reached_pieces,
+    pieces_to_polygon,
 )
 from planner.network import build_walk_network
 from planner.params import WalkProfile
@@ -61,7 +64,8 @@ def test_grid_catchment_area_hand_worked() -> None:
     cx, cy = net.x_m.min() + 800.0, net.y_m.min() + 800.0
     snap = EdgeIndex(net).snap(np.array([cx + 0.001]), np.array([cy]), 10)
     reach = compute_source_reach(net, snap, limit_s=300.0)
-    (_, _, poly, length_m), = build_facility_catchments(net, reach, snap, (300.0,), CatchmentParams())
+    (_, _, poly, length_m), = build_facility_catchments(net, reach, snap, (300.0,),
+                                                         CatchmentParams())
     assert poly.contains(shapely.Point(cx + 290, cy + 20))
     assert not poly.contains(shapely.Point(cx + 420, cy))
     # grid lines y = k*80 (|k| <= 3) carry 2 * (300 - 80|k|) m each, x-lines the same: 4,560 m
@@ -89,7 +93,7 @@ def test_tiled_raster_equals_untiled(monkeypatch: pytest.MonkeyPatch) -> None:
         assert shapely.symmetric_difference(a, b).area < 1e-6 * b.area
 
 
-def test_facility_catchments_in_two_processes_equal_one(setup) -> None:  # type: ignore[no-untyped-def]
+def test_facility_catchments_in_two_processes_equal_one(setup):  # type: ignore[no-untyped-def]
     """Sources split between this process and a forked child give the same polygons, in order."""
     net, snap, reach = setup
     many = EdgeIndex(net).snap(net.x_m.min() + np.linspace(100, 1800, 20),

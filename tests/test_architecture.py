@@ -1,0 +1,50 @@
+"""Architecture rules (docs: architecture D1-D5) checked on the source itself."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PURE = [p for p in sorted((ROOT / "planner").rglob("*.py"))
+        if "io" not in p.relative_to(ROOT).parts]
+IO_MARKERS = re.compile(r"open\(|\.to_file\(|read_file\(|os\.environ|graph_from_|features_from_|"
+                        r"geocode")
+
+
+def test_import_contracts_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    """import-linter: api > maps > planner, no web/map/plot/network library in the core, no I/O
+    in the pipeline (contracts in pyproject.toml)."""
+    from importlinter.cli import lint_imports
+
+    monkeypatch.chdir(ROOT)
+    assert lint_imports(config_filename=str(ROOT / "pyproject.toml")) == 0
+
+
+def test_import_contracts_catch_a_breach(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same contracts fail on a copy of the core that imports folium."""
+    from importlinter.cli import lint_imports
+
+    for pkg in ("planner", "maps", "api"):
+        shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    with (tmp_path / "planner" / "coverage.py").open("a", encoding="utf-8") as f:
+        f.write("\nimport folium  # a breach\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [m for m in sys.modules if m.split(".")[0] in {"planner", "maps", "api"}]:
+        monkeypatch.delitem(sys.modules, name)  # so the copy, not the loaded package, is found
+    assert lint_imports(config_filename=str(tmp_path / "pyproject.toml")) == 1
+
+
+@pytest.mark.parametrize("path", PURE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pure_modules_do_no_io(path: Path) -> None:
+    """Only planner/io/ reads or writes files, reads the environment or downloads (D2)."""
+    hits = [f"{path.name}:{i}: {line.strip()}"
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+            if IO_MARKERS.search(line)]
+    assert not hits, "I/O outside planner/io: " + "; ".join(hits)

@@ -131,6 +131,10 @@ def test_pdf_uses_cjk_font_and_is_not_blank(report_dir: Path, tmp_path: Path) ->
         for font in (page["/Resources"].get_object().get("/Font") or {}).values():
             fonts.add(str(font.get_object()["/BaseFont"]))
     assert any("CJK" in f or "Noto" in f for f in fonts), fonts
+    n = len(reader.pages)
+    assert n >= 2
+    for k in (0, n - 1):  # every page is numbered "k / n" in its footer
+        assert f"{k + 1} / {n}" in reader.pages[k].extract_text()
     if shutil.which("pdftoppm") is None:
         pytest.skip("pdftoppm not installed (Debian package poppler-utils)")
     subprocess.run(["pdftoppm", "-r", "40", "-f", "1", "-l", "1", "-gray", "-png",

@@ -13,7 +13,16 @@ from api.errors import install_error_handlers
 from api.execution import PlanCache
 from api.jobs import JobRunner
 from api.limits import BodyLimitMiddleware, TimeoutMiddleware
-from api.routers import collections, exports, health, jobs, maps, processes, projects
+from api.routers import (
+    catchments,
+    collections,
+    exports,
+    health,
+    jobs,
+    maps,
+    processes,
+    projects,
+)
 from api.schemas import Link
 from api.service import Services
 from api.settings import ApiSettings, get_settings
@@ -62,7 +71,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TimeoutMiddleware)
-    for module in (health, projects, processes, jobs, collections, maps, exports):
+    for module in (health, projects, processes, jobs, collections, catchments, maps, exports):
         app.include_router(module.router)
 
     @app.get("/", tags=["health"], response_model=dict[str, list[Link]])

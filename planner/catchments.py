@@ -41,6 +41,7 @@ from planner.street_samples import (
     street_samples,
     threshold_ends,
 )
+from planner.travel import compute_source_reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,8 +171,8 @@ def build_facility_catchments(network: WalkNetwork, reach: sp.csr_matrix, source
 
     Only the segments touching a source's reached nodes (and its own segment) are examined, so
     the cost grows with the catchment, not the city. Sources are shared among
-    ``params.workers`` processes (this one and forked children). Returns ``(source position, threshold_s, polygon,
-    reached street length in metres)`` tuples in source order.
+    ``params.workers`` processes (this one and forked children). Returns ``(source position,
+    threshold_s, polygon, reached street length in metres)`` tuples in source order.
     """
     reach = reach.tocsr()
     touched = sp.csr_matrix((np.ones(reach.indices.size, dtype=np.int8), reach.indices,
@@ -184,6 +185,23 @@ def build_facility_catchments(network: WalkNetwork, reach: sp.csr_matrix, source
              "thresholds_s": thresholds_s, "params": params}
     built = [item for part in fork_split(_catchments_of, chunks, state) for item in part]
     return sorted(built, key=lambda item: item[0])
+
+
+def build_catchments_of(network: WalkNetwork, sources: SnapResult, positions: NDArray[np.int64],
+                        thresholds_s: tuple[float, ...], params: CatchmentParams
+                        ) -> list[tuple[int, float, shapely.Geometry, float]]:
+    """Catchments of the sources at ``positions`` only: what a map asks for on demand.
+
+    One bounded search per source plus its polygons (a few milliseconds each); returns the same
+    tuples as :func:`build_facility_catchments` with positions into ``sources``.
+    """
+    positions = np.asarray(positions, dtype=np.int64)
+    sub = SnapResult(sources.edge[positions], sources.frac[positions],
+                     sources.access_m[positions], sources.status[positions])
+    reach = compute_source_reach(network, sub, limit_s=max(thresholds_s))
+    return [(int(positions[j]), t_s, poly, length_m)
+            for j, t_s, poly, length_m in build_facility_catchments(network, reach, sub,
+                                                                    thresholds_s, params)]
 
 
 def _catchments_of(state: Mapping[str, Any], which: NDArray[np.int64]

@@ -105,3 +105,15 @@ def test_facility_catchments_in_two_processes_equal_one(setup):  # type: ignore[
     assert [(j, t) for j, t, _, _ in one] == [(j, t) for j, t, _, _ in two]
     assert [j for j, _, _, _ in one] == sorted(j for j, _, _, _ in one) and len(one) == 40
     assert all(a[2].equals(b[2]) and a[3] == b[3] for a, b in zip(one, two, strict=True))
+
+
+def test_on_demand_catchments_equal_the_full_build(setup):  # type: ignore[no-untyped-def]
+    """Building one source's polygons alone gives what the all-sources build gives it."""
+    from planner.catchments import build_catchments_of
+
+    net, snap, reach = setup
+    full = [b for b in build_facility_catchments(net, reach, snap, (300.0, 900.0),
+                                                 CatchmentParams()) if b[0] == 2]
+    alone = build_catchments_of(net, snap, np.array([2]), (300.0, 900.0), CatchmentParams())
+    assert [(j, t) for j, t, _, _ in alone] == [(2, 300.0), (2, 900.0)]
+    assert all(a[2].equals(b[2]) and a[3] == b[3] for a, b in zip(alone, full, strict=True))

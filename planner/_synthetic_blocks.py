@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -11,6 +12,8 @@ from planner._synthetic_streets import HW, INHERIT, Sides, WayPoints
 
 GATED, OPEN, CURVED, DIAGONAL = 0, 1, 2, 3
 _GRID = 400.0
+
+_ScalarT = TypeVar("_ScalarT", bound=np.generic)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +44,15 @@ class LinedBlocks:
     n_u: NDArray[np.int64]
     n_v: NDArray[np.int64]
 
-    def local(self, values: NDArray[np.generic], *, vertical: bool, fill: float) -> NDArray[np.generic]:
+    def local(self, values: NDArray[_ScalarT], *, vertical: bool,
+              fill: float) -> NDArray[_ScalarT]:
         """The (s, 3) slice of a padded line array restricted to local lines (sides -> ``fill``)."""
         n = self.n_u if vertical else self.n_v
         return np.where(np.arange(3)[None, :] < n[:, None], values[:, 1:4], fill)
 
 
-def curve_u(u0: NDArray[np.float64], amp: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+def curve_u(u0: NDArray[np.float64], amp: NDArray[np.float64],
+            v: NDArray[np.float64] | float) -> NDArray[np.float64]:
     """Block-local u of a vertical line at ``u0`` bulging by ``amp`` at height ``v``."""
     return u0 + amp * np.sin(np.pi * v)
 
@@ -190,11 +195,11 @@ class Cells:
 
 def build_cells(lined: LinedBlocks) -> Cells:
     """List the cells of lined blocks with the way keys of their bottom, right, top and left sides."""
-    a, b = np.meshgrid(np.arange(4), np.arange(4), indexing="ij")
-    a, b = a.ravel(), b.ravel()
-    valid = np.isfinite(lined.u_line[:, a + 1]) & np.isfinite(lined.v_line[:, b + 1])
+    grid_a, grid_b = np.meshgrid(np.arange(4), np.arange(4), indexing="ij")
+    all_a, all_b = grid_a.ravel(), grid_b.ravel()
+    valid = np.isfinite(lined.u_line[:, all_a + 1]) & np.isfinite(lined.v_line[:, all_b + 1])
     row, pos = np.nonzero(valid)
-    a, b = a[pos], b[pos]
+    a, b = all_a[pos], all_b[pos]
     side_key = np.column_stack([lined.h_key[row, b], lined.v_key[row, a + 1], lined.h_key[row, b + 1], lined.v_key[row, a]])
     side_off = np.column_stack([lined.h_off[row, b], lined.v_off[row, a + 1], lined.h_off[row, b + 1], lined.v_off[row, a]])
     return Cells(

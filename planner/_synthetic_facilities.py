@@ -137,7 +137,7 @@ def units_with_edges(network: Network, unit_of_block: NDArray[np.int64]) -> NDAr
 
 def _share_segments(rng: np.random.Generator, plan: pd.DataFrame, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> NDArray[np.int64]:
     """Move up to three service stations or meal points onto the segment of a day-care centre."""
-    unit = plan["unit"].to_numpy().copy()
+    unit: NDArray[np.int64] = plan["unit"].to_numpy().copy()
     hosts = np.flatnonzero((plan["type"] == "day_care").to_numpy())
     guests = np.flatnonzero(plan["type"].isin(["service_station", "meal_point"]).to_numpy())
     for host, guest in zip(hosts[:3], rng.permutation(guests)[:3], strict=False):

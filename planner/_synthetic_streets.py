@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +21,11 @@ INHERIT = -1
 NODE_ID_BASE = 9_000_000_000
 WAY_ID_BASE = 900_000_000
 _DROP_SHARE = 0.08
+#: Vertex columns of :class:`WayPoints`: block, u, v, way, order, highway, droppable.
+Columns: TypeAlias = tuple[
+    NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64],
+    NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_],
+]
 
 
 class WayPoints:
@@ -30,7 +36,7 @@ class WayPoints:
     """
 
     def __init__(self) -> None:
-        self._parts: list[tuple[NDArray[np.generic], ...]] = []
+        self._parts: list[Columns] = []
         self._next_way = 0
 
     def new_ways(self, n: int) -> NDArray[np.int64]:
@@ -49,11 +55,14 @@ class WayPoints:
         flat = [a.ravel() for a in arrays]
         keep = (flat[3] >= 0) & np.isfinite(flat[1]) & np.isfinite(flat[2])
         drop_flag = np.full(int(keep.sum()), droppable)
-        self._parts.append((*(a[keep] for a in flat), drop_flag))
+        block_k, u_k, v_k, way_k, order_k, hw_k = (a[keep] for a in flat)
+        self._parts.append((block_k, u_k, v_k, way_k, order_k, hw_k, drop_flag))
 
-    def arrays(self) -> tuple[NDArray[np.generic], ...]:
+    def arrays(self) -> Columns:
         """Concatenated (block, u, v, way, order, highway, droppable) arrays."""
-        return tuple(np.concatenate([p[k] for p in self._parts]) for k in range(7))
+        block, u, v, way, order, hw, drop = (
+            np.concatenate([p[k] for p in self._parts]) for k in range(7))
+        return block, u, v, way, order, hw, drop
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,9 +90,10 @@ def _older_pop(rng: np.random.Generator, table: pd.DataFrame) -> NDArray[np.floa
     """Older adults per unit: urban 800-3000 per community, rural 200-900 per village."""
     urban = (table["settlement"] == "urban").to_numpy()
     noise = rng.lognormal(0.0, 0.25, len(table))
-    raw = np.where(urban, 900.0, 110.0) * table["n_blocks"].to_numpy() * noise
+    raw: NDArray[np.float64] = np.where(urban, 900.0, 110.0) * table["n_blocks"].to_numpy() * noise
     low, high = np.where(urban, 800.0, 200.0), np.where(urban, 3000.0, 900.0)
-    return np.round(np.clip(raw, low, high))
+    clipped = np.clip(raw, low, high)  # a local: nested, mypy picks np.round's float16 overload
+    return np.round(clipped)
 
 
 def _codes(table: pd.DataFrame, n_streets: int) -> tuple[NDArray[np.str_], NDArray[np.str_]]:

@@ -194,4 +194,5 @@ def round_trip_error_m(lon: ArrayLike, lat: ArrayLike, coords: CoordSystem) -> A
     p1, p2 = np.radians(lat_a), np.radians(back_lat)
     dp, dl = p2 - p1, np.radians(back_lon - lon_a)
     h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2.0 * 6371008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
+    dist_m: Array = 2.0 * 6371008.8 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))  # ufuncs typed Any
+    return dist_m

@@ -43,7 +43,8 @@ class SnapResult:
     @property
     def routable(self) -> NDArray[np.bool_]:
         """True for points snapped onto the main (routing) part."""
-        return self.status == SNAPPED
+        routable: NDArray[np.bool_] = self.status == SNAPPED  # numpy types array == as Any
+        return routable
 
 
 def build_edge_lines(network: WalkNetwork) -> NDArray[np.object_]:
@@ -53,7 +54,9 @@ def build_edge_lines(network: WalkNetwork) -> NDArray[np.object_]:
     coords[0::2, 1] = network.y_m[network.edge_u]
     coords[1::2, 0] = network.x_m[network.edge_v]
     coords[1::2, 1] = network.y_m[network.edge_v]
-    return shapely.linestrings(coords, indices=np.repeat(np.arange(network.n_edges), 2))
+    lines: NDArray[np.object_] = shapely.linestrings(
+        coords, indices=np.repeat(np.arange(network.n_edges), 2))
+    return lines
 
 
 class EdgeIndex:

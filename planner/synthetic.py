@@ -65,7 +65,9 @@ class _Frame:
 
     def geometries(self, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
         """Local-metre shapely geometries to WGS-84."""
-        return shapely.transform(geoms, lambda xy: np.column_stack(self.lon_lat(xy[:, 0], xy[:, 1])))
+        out: NDArray[np.object_] = shapely.transform(
+            geoms, lambda xy: np.column_stack(self.lon_lat(xy[:, 0], xy[:, 1])))
+        return out
 
 
 def _check_args(seed: int, target_nodes: int, n_facilities: int | None) -> None:
@@ -124,7 +126,8 @@ def _block_polygons(lattice: Lattice, blocks: NDArray[np.int64]) -> NDArray[np.o
     corner_u = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
     corner_v = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
     x, y = map_blocks(lattice, np.repeat(blocks, 5), np.tile(corner_u, blocks.size), np.tile(corner_v, blocks.size))
-    return shapely.polygons(np.stack([x, y], axis=-1).reshape(-1, 5, 2))
+    polygons: NDArray[np.object_] = shapely.polygons(np.stack([x, y], axis=-1).reshape(-1, 5, 2))
+    return polygons
 
 
 def _units_frame(lattice: Lattice, units: UnitPlan, frame: _Frame) -> gpd.GeoDataFrame:

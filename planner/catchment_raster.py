@@ -20,12 +20,16 @@ of the distance to the seeds at the buffer distance, so its edge is interpolated
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 import contourpy
 import numpy as np
 import shapely
 from numpy.typing import NDArray
 from scipy import ndimage
+
+if TYPE_CHECKING:
+    from contourpy._contourpy import FillReturn_ChunkCombinedOffsetOffset  # stub-only alias
 
 Samples = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 Pieces = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
@@ -157,9 +161,13 @@ def _filled_contour(xs: NDArray[np.float64], ys: NDArray[np.float64], z: NDArray
     """
     x, y = np.meshgrid(xs, ys)
     gen = contourpy.SerialContourGenerator(
-        x, y, z, None, corner_mask=True, line_type=contourpy.LineType.Separate, fill_type=_FILL,
+        x, y, z,
+        None,  # type: ignore[arg-type]  # stub omits None; the extension takes None as no mask
+        corner_mask=True, line_type=contourpy.LineType.Separate, fill_type=_FILL,
         quad_as_tri=False, z_interp=contourpy.ZInterp.Linear)
-    points, ring_offsets, outer_offsets = gen.filled(-1.0, level)
+    # The stub returns the union over all fill types; _FILL fixes which one it is.
+    filled = cast("FillReturn_ChunkCombinedOffsetOffset", gen.filled(-1.0, level))
+    points, ring_offsets, outer_offsets = filled
     if points[0] is None or len(points[0]) == 0:
         return shapely.MultiPolygon()
     pts = np.asarray(points[0], dtype=np.float64)

@@ -252,7 +252,8 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
         if isinstance(value, bool) or not isinstance(value, _NUM) or value < 0:
             raise _fail(f"demand.weights.{key}", origin, f"= {value!r} must be a number >= 0")
     sources = {str(k): str(v) for k, v in prof["sources"].items()}
-    rules = tuple(_build_rule(r, i, sources, origin) for i, r in enumerate(raw["rules"]))  # type: ignore[arg-type]
+    raw_rules = cast(list[Mapping[str, object]], raw["rules"])  # a list (checked) of tables
+    rules = tuple(_build_rule(r, i, sources, origin) for i, r in enumerate(raw_rules))
     ids = [r.id for r in rules]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:

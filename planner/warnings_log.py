@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 from planner.errors import DataQualityWarning
+
+
+class WarningEntry(TypedDict):
+    """One recorded problem: its code, how many rows or items it hit, and the message."""
+
+    code: str
+    count: int
+    message: str
 
 
 @dataclass(slots=True)
 class WarningLog:
     """Collects ``(code, count, message)`` entries; each is also issued as a DataQualityWarning."""
 
-    entries: list[dict[str, object]] = field(default_factory=list)
+    entries: list[WarningEntry] = field(default_factory=list)
 
     def add(self, code: str, count: int, message: str) -> None:
         """Record a problem and warn about it."""

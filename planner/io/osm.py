@@ -194,11 +194,11 @@ def read_osm_file(
         area = study_area if study_area is not None else _file_bounds(path)
         processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
         for obj in processor:
-            if obj.is_way():
+            if isinstance(obj, osmium.osm.Way):
                 col.way(obj)
-            elif obj.is_node():
+            elif isinstance(obj, osmium.osm.Node):
                 col.node(obj)
-            elif obj.is_area():
+            elif isinstance(obj, osmium.osm.Area):
                 col.area(obj)
     except RuntimeError as exc:
         msg = f"cannot read OSM file {path} ({exc}); check that it is a valid, complete OSM file"

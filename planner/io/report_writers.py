@@ -73,7 +73,7 @@ def _summary_sheet(ws: Worksheet, tables: ReportTables, lang: str) -> None:
 
 def manifest_rows(manifest: Mapping[str, Any]) -> pd.DataFrame:
     """Manifest as flat ``key, value`` rows (nested values as JSON)."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for key, value in manifest.items():
         if key == "input_files":
             rows.extend({"key": f"sha256:{name}", "value": digest}

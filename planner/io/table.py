@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,7 +81,8 @@ def _header_row(rows: list[list[str]], mapping: Mapping[str, str]) -> int:
     return 0
 
 
-def _frame_from_rows(rows: list[list[object]], mapping: Mapping[str, str]) -> pd.DataFrame:
+def _frame_from_rows(rows: Sequence[Sequence[object]], mapping: Mapping[str, str]
+                     ) -> pd.DataFrame:
     h = _header_row([[str(c) for c in r] for r in rows], mapping)
     header = ["" if c is None else str(c) for c in rows[h]]
     width = len(header)

@@ -102,6 +102,11 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
         ``out_dir`` exists and is a file, or is a non-empty folder that is not a careplan run.
     """
     summary = build_summary(result, extra)
+
+    def write_summary(path: Path) -> None:
+        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
+                        encoding="utf-8")
+
     writers: dict[str, Callable[[Path], None]] = {
         "careplan.gpkg": lambda path: _write_layers(result, path),
         "coverage.csv": _csv(result.coverage),
@@ -109,9 +114,7 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
         "gaps.csv": _csv(result.gaps),
         "access.csv": _csv(result.access),
         **(extra_files or {}),
-        "summary.json": lambda path: path.write_text(
-            json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
-            encoding="utf-8"),
+        "summary.json": write_summary,
     }
     out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run")
     logger.info("wrote run outputs to %s", out_dir)

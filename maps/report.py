@@ -33,12 +33,15 @@ TEXT = {
 def _html_table(frame: pd.DataFrame, lang: str, limit: int | None = None) -> str:
     shown = frame.head(limit) if limit else frame
     shown = shown.rename(columns={c: header(str(c), lang) for c in shown.columns})
-    return shown.to_html(index=False, border=0, classes="tbl", na_rep="",
-                         float_format=lambda v: f"{v:,.3g}" if abs(v) < 1 else f"{v:,.1f}")
+    html: str = shown.to_html(
+        index=False, border=0, classes="tbl", na_rep="",
+        float_format=lambda v: f"{v:,.3g}" if abs(v) < 1 else f"{v:,.1f}")
+    return html
 
 
 def _maps(tables: ReportTables, layers: Mapping[str, gpd.GeoDataFrame],
-          summary: Mapping[str, Any], labels: Mapping[str, tuple[str, str]]) -> list[dict[str, str]]:
+          summary: Mapping[str, Any], labels: Mapping[str, tuple[str, str]]
+          ) -> list[dict[str, str]]:
     threshold = float((summary.get("settlement_threshold_min") or {}).get("urban", 15.0))
     types = [t for t in labels if t in set(layers["facilities"]["type"])]
     return [{"title": pick(labels[t], tables.lang),

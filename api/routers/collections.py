@@ -12,7 +12,7 @@ from api.deps import READ, ProjectDep, ServicesDep
 from api.errors import ProblemError
 from api.execution import COLLECTIONS
 from api.layers import RESERVED, feature_collection, filter_frame
-from api.schemas import CollectionInfo, Collections, problems
+from api.schemas import CollectionInfo, Collections, Link, problems
 from api.service import Services
 
 router = APIRouter(prefix="/projects/{project_id}/collections", tags=["collections"])
@@ -23,8 +23,8 @@ _SITING_LAYERS = ("candidates", "sites")
 def _info(project_id: str, cid: str) -> CollectionInfo:
     base = f"/projects/{project_id}/collections/{cid}"
     return CollectionInfo(id=cid, title=cid, description=COLLECTIONS[cid], links=[
-        {"href": base, "rel": "self", "type": "application/json"},
-        {"href": f"{base}/items", "rel": "items", "type": "application/geo+json"}])
+        Link(href=base, rel="self", type="application/json"),
+        Link(href=f"{base}/items", rel="items", type="application/geo+json")])
 
 
 def _check(cid: str) -> None:
@@ -52,7 +52,7 @@ def list_collections(project: ProjectDep) -> Collections:
     """The layers of a project (empty until an analysis filled them)."""
     pid = project["id"]
     return Collections(collections=[_info(pid, cid) for cid in COLLECTIONS],
-                       links=[{"href": f"/projects/{pid}/collections", "rel": "self"}])
+                       links=[Link(href=f"/projects/{pid}/collections", rel="self")])
 
 
 @router.get("/{collection_id}", response_model=CollectionInfo, dependencies=READ,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from api.db import jobs, results
 from api.deps import READ, ServicesDep
 from api.errors import ProblemError
-from api.schemas import JobList, JobResults, StatusInfo, problems
+from api.schemas import JobList, JobResults, Link, StatusInfo, problems
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
@@ -18,11 +18,12 @@ router = APIRouter(prefix="/jobs", tags=["jobs"])
 def status_info(job: dict[str, Any], *, reused: bool = False) -> StatusInfo:
     """A job row as an OGC status document."""
     href = f"/jobs/{job['id']}"
-    links = [{"href": href, "rel": "self", "type": "application/json"},
-             {"href": f"/projects/{job['project_id']}", "rel": "up", "type": "application/json"}]
+    links = [Link(href=href, rel="self", type="application/json"),
+             Link(href=f"/projects/{job['project_id']}", rel="up", type="application/json")]
     if job.get("status") == "successful":
-        links.append({"href": f"{href}/results", "rel": "http://www.opengis.net/def/rel/ogc/1.0/results",
-                      "type": "application/json"})
+        links.append(Link(href=f"{href}/results",
+                          rel="http://www.opengis.net/def/rel/ogc/1.0/results",
+                          type="application/json"))
     return StatusInfo(jobID=job["id"], processID=job["process_id"], projectID=job["project_id"],
                       status=job["status"], message=job.get("message") or "",
                       progress=int(job.get("progress") or 0), created=job["created_at"],
@@ -45,7 +46,7 @@ def list_jobs(services: ServicesDep, project: str | None = Query(None, max_lengt
     """Jobs, newest first (optionally of one project)."""
     where = {"project_id": project} if project else {}
     rows = services.db.list(jobs, limit=limit, offset=offset, **where)
-    return JobList(jobs=[status_info(r) for r in rows], links=[{"href": "/jobs", "rel": "self"}])
+    return JobList(jobs=[status_info(r) for r in rows], links=[Link(href="/jobs", rel="self")])
 
 
 @router.get("/{job_id}", response_model=StatusInfo, dependencies=READ,
@@ -68,9 +69,9 @@ def get_job_results(job_id: str, services: ServicesDep) -> JobResults:
     if result is None:
         raise ProblemError(404, f"the result of job {job_id} was deleted")
     base = f"/projects/{job['project_id']}"
-    links = [{"href": f"{base}/collections", "rel": "data", "type": "application/json"},
-             {"href": f"{base}/map", "rel": "alternate", "type": "text/html"}]
-    links += [{"href": f"{base}/exports/{fmt}", "rel": "enclosure"}
+    links = [Link(href=f"{base}/collections", rel="data", type="application/json"),
+             Link(href=f"{base}/map", rel="alternate", type="text/html")]
+    links += [Link(href=f"{base}/exports/{fmt}", rel="enclosure")
               for fmt in ("gpkg", "csv", "html")]
     return JobResults(jobID=job_id, resultID=result["id"], processID=job["process_id"],
                       summary=json.loads(result["summary"]), links=links)

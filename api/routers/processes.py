@@ -11,6 +11,7 @@ from api.processes import PROCESSES, Process, find_hook, require_process
 from api.routers.jobs import status_info
 from api.schemas import (
     Execute,
+    Link,
     ProcessDescription,
     ProcessList,
     ProcessSummary,
@@ -28,15 +29,16 @@ def _summary(process: Process) -> ProcessSummary:
     return ProcessSummary(
         id=process.id, title=process.title, description=process.description,
         available=missing is None, missing=missing,
-        links=[{"href": href, "rel": "self", "type": "application/json"},
-               {"href": f"{href}/execution", "rel": "http://www.opengis.net/def/rel/ogc/1.0/execute"}])
+        links=[Link(href=href, rel="self", type="application/json"),
+               Link(href=f"{href}/execution",
+                    rel="http://www.opengis.net/def/rel/ogc/1.0/execute")])
 
 
 @router.get("", response_model=ProcessList, dependencies=READ, responses=problems(401, 403))
 def list_processes() -> ProcessList:
     """Processes this server runs (unavailable ones name the planner function they need)."""
     return ProcessList(processes=[_summary(p) for p in PROCESSES.values()],
-                       links=[{"href": "/processes", "rel": "self"}])
+                       links=[Link(href="/processes", rel="self")])
 
 
 @router.get("/{process_id}", response_model=ProcessDescription, dependencies=READ,

@@ -17,7 +17,16 @@ from api.deps import READ, WRITE, ProjectDep, ServicesDep
 from api.errors import ProblemError
 from api.jobs import new_id
 from api.processes import require_demo
-from api.schemas import Project, ProjectCreate, ProjectList, ScenarioList, Upload, problems
+from api.schemas import (
+    Link,
+    Project,
+    ProjectCreate,
+    ProjectList,
+    Scenario,
+    ScenarioList,
+    Upload,
+    problems,
+)
 from api.service import Services
 from api.store import SavedFile
 
@@ -32,12 +41,12 @@ _CREATE_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
                        "name": {"type": "string", "maxLength": 200}}}}}}}
 
 
-def _links(project_id: str) -> list[dict[str, str]]:
+def _links(project_id: str) -> list[Link]:
     base = f"/projects/{project_id}"
-    return [{"href": base, "rel": "self", "type": "application/json"},
-            {"href": f"{base}/collections", "rel": "data", "type": "application/json"},
-            {"href": f"{base}/map", "rel": "alternate", "type": "text/html", "title": "care map"},
-            {"href": f"/jobs?project={project_id}", "rel": "jobs", "type": "application/json"}]
+    return [Link(href=base, rel="self", type="application/json"),
+            Link(href=f"{base}/collections", rel="data", type="application/json"),
+            Link(href=f"{base}/map", rel="alternate", type="text/html", title="care map"),
+            Link(href=f"/jobs?project={project_id}", rel="jobs", type="application/json")]
 
 
 def project_view(services: Services, row: dict[str, Any],
@@ -177,4 +186,5 @@ async def create_upload(
 def list_scenarios(project: ProjectDep, services: ServicesDep) -> ScenarioList:
     """Named siting and what-if scenarios of a project."""
     rows = services.db.list(scenarios, project_id=project["id"])
-    return ScenarioList(scenarios=[{**r, "inputs": json.loads(r["inputs"])} for r in rows])
+    return ScenarioList(scenarios=[Scenario.model_validate({**r, "inputs": json.loads(r["inputs"])})
+                                   for r in rows])

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import pandas as pd
 import shapely
@@ -28,6 +29,9 @@ from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
 from planner.rules import RuleProfile
 from planner.schema import WGS84, PlanInputs
+
+if TYPE_CHECKING:
+    from maps.runtime import Lang
 
 
 def load_profile(args: argparse.Namespace) -> RuleProfile:
@@ -93,7 +97,8 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         coverage=result.coverage, hierarchy=hierarchy, lang=lang)
 
     def care_map(target: Path) -> None:
-        build_care_map(result, lang=lang).save(str(target))
+        # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
+        build_care_map(result, lang=cast("Lang", lang)).save(str(target))
 
     def table(frame: pd.DataFrame) -> Callable[[Path], None]:
         return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
@@ -175,7 +180,8 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
     sources = {str(args.osm or args.place): digest}
     facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
     units = hierarchy = None
-    problems, files = [], {}
+    problems: list[pd.DataFrame] = []
+    files: dict[str, dict[str, object]] = {}
     if args.facilities:
         reg = read_facility_register(args.facilities, catalogue=read_catalogue(),
                                      coords=args.coords, study_area=extract.study_area)

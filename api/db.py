@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
 from collections.abc import Iterator
@@ -179,9 +180,11 @@ class Database:
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(query).mappings()]
 
-    def uploads_of(self, project_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    # ``list`` names the method above inside this class: annotations use ``builtins.list``.
+    def uploads_of(self, project_ids: builtins.list[str]
+                   ) -> dict[str, builtins.list[dict[str, Any]]]:
         """Uploads of several projects in one query, by project id (oldest first)."""
-        found: dict[str, list[dict[str, Any]]] = {pid: [] for pid in project_ids}
+        found: dict[str, builtins.list[dict[str, Any]]] = {pid: [] for pid in project_ids}
         if not project_ids:
             return found
         query = select(uploads).where(uploads.c.project_id.in_(project_ids)).order_by(

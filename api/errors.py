@@ -55,7 +55,7 @@ def status_for(exc: PlannerError) -> tuple[int, str]:
     """HTTP status and title for a planner error, from :data:`PLANNER_ERROR_STATUS`."""
     for cls in type(exc).__mro__:
         if cls in PLANNER_ERROR_STATUS:
-            return PLANNER_ERROR_STATUS[cls]  # type: ignore[index]
+            return PLANNER_ERROR_STATUS[cls]
     return 500, "Planner error"
 
 

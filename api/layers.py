@@ -33,7 +33,7 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
 
 def tolerance_deg(zoom: int) -> float:
     """Simplification tolerance in degrees: about one 256-px tile pixel at ``zoom``."""
-    return 360.0 / (256 * 2**zoom)
+    return 360.0 / (256 * 2.0**zoom)
 
 
 def _match(column: pd.Series, value: str) -> pd.Series:
@@ -72,7 +72,7 @@ def feature_collection(frame: gpd.GeoDataFrame, *, limit: int, offset: int, zoom
         page[page.geometry.name] = page.geometry.simplify(tolerance_deg(zoom),
                                                           preserve_topology=True)
     if len(page):
-        collection = json.loads(page.to_json(na="null", drop_id=True))
+        collection: dict[str, Any] = json.loads(page.to_json(na="null", drop_id=True))
     else:
         collection = {"type": "FeatureCollection", "features": []}
     collection["numberMatched"] = int(len(frame))

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -112,6 +112,10 @@ class WhatifInputs(BaseModel):
             remove=tuple(self.remove))
 
 
+#: The inputs of any process (each has the ``project`` it runs on).
+ProcessInputs: TypeAlias = CoverageInputs | SitingInputs | WhatifInputs
+
+
 @dataclass(frozen=True, slots=True)
 class Process:
     """One executable process."""
@@ -119,7 +123,7 @@ class Process:
     id: str
     title: str
     description: str
-    inputs: type[BaseModel]
+    inputs: type[ProcessInputs]
     needs: str = ""
 
 

@@ -45,10 +45,17 @@ def build_writers(run: RunTables, tables: ReportTables, formats: tuple[str, ...]
         from maps.report import render_html, render_pdf
 
         html = render_html(tables, run.layers, run.summary, run.type_labels)
+
+        def write_html(p: Path) -> None:
+            p.write_text(html, encoding="utf-8")
+
+        def write_pdf(p: Path) -> None:
+            p.write_bytes(render_pdf(html))
+
         if "html" in formats:
-            writers["report.html"] = lambda p: p.write_text(html, encoding="utf-8")
+            writers["report.html"] = write_html
         if "pdf" in formats:
-            writers["report.pdf"] = lambda p: p.write_bytes(render_pdf(html))
+            writers["report.pdf"] = write_pdf
     return writers
 
 

@@ -17,6 +17,7 @@ from api.jobs import JobRunner, Work, new_id
 from api.processes import (
     CoverageInputs,
     Process,
+    ProcessInputs,
     Progress,
     WhatifInputs,
     build_params,
@@ -69,7 +70,7 @@ class Services:
         return plan
 
 
-def parse_inputs(process: Process, raw: dict[str, Any]) -> BaseModel:
+def parse_inputs(process: Process, raw: dict[str, Any]) -> ProcessInputs:
     """Validate a process's inputs (422 problem on failure)."""
     try:
         return process.inputs.model_validate(raw)
@@ -127,7 +128,7 @@ def check_scenario(inputs: WhatifInputs, plan: PlanResult) -> None:
 
 
 def submit_job(services: Services, process: Process,
-               inputs: BaseModel) -> tuple[dict[str, Any], str]:
+               inputs: ProcessInputs) -> tuple[dict[str, Any], str]:
     """Create a job for an execution request; reuse a cached result or an identical active job.
 
     Returns the job row and how it was obtained: ``queued``, ``cached`` or ``running``.

@@ -19,7 +19,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from planner.errors import DataQualityWarning, InputDataError
 from planner.io.scenarios import (
@@ -34,6 +34,10 @@ from planner.params import PlanParams, SnapParams
 from planner.pipeline import PlanResult, run_plan
 from planner.schema import PlanInputs
 
+if TYPE_CHECKING:
+    from planner.rules import RuleProfile
+    from planner.whatif import FacilityChange, Scenario
+
 
 def _rules(summary: dict[str, Any]) -> str:
     """The rule profile (name or file) the run used: ``analyze_args.rules``, else its name."""
@@ -45,7 +49,7 @@ def _rules(summary: dict[str, Any]) -> str:
                or "national")
 
 
-def _params(summary: dict[str, Any], profile: Any) -> PlanParams:
+def _params(summary: dict[str, Any], profile: RuleProfile) -> PlanParams:
     params = profile.plan_params()
     walk = dataclasses.replace(params.walk, speed_m_s=float(summary["walk_speed_m_s"]),
                                steps_factor=float(summary["steps_factor"]),
@@ -81,7 +85,7 @@ def check_sources(sources: dict[str, str]) -> None:
 
 
 def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: PlanParams,
-                    profile: Any) -> tuple[PlanInputs, dict[str, Any], Any]:
+                    profile: RuleProfile) -> tuple[PlanInputs, dict[str, Any], Any]:
     from api.cli_run import _parse_bbox, load_network
     from planner.io.catalogue import read_catalogue
     from planner.io.registers import read_facility_register
@@ -218,10 +222,12 @@ def run_site(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cli_scenario(args: argparse.Namespace) -> Any:
+def _cli_scenario(args: argparse.Namespace) -> Scenario:
     from planner.whatif import Scenario
 
-    adds, moves, name = (), (), "cli"
+    adds: tuple[FacilityChange, ...] = ()
+    moves: tuple[FacilityChange, ...] = ()
+    name = "cli"
     if args.add:
         sc = read_scenario(Path(args.add))
         adds, moves, name = sc.add, sc.move, sc.name

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from planner.siting.greedy import greedy_mclp, greedy_set_cover
-from planner.siting.model import ChosenSite, SitingProblem, SitingResult
-from planner.siting.optimise import (
-    ServiceResult,
-    compute_lp_bound,
-    compute_service,
-    solve_mclp,
-    solve_set_cover,
-)
+from planner.siting.optimise import compute_lp_bound, solve_mclp, solve_set_cover
+from planner.siting.problem import SitingProblem
+from planner.siting.result import ChosenSite, SitingResult
+from planner.siting.service import ServiceResult, compute_service
 
 __all__ = [
     "ChosenSite",

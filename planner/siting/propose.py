@@ -23,8 +23,10 @@ from planner.schema import FACILITY_TYPE
 from planner.siting.candidates import generate_candidates, prepare_candidates
 from planner.siting.cover import build_cover, compute_cover_times
 from planner.siting.greedy import greedy_mclp, greedy_set_cover
-from planner.siting.model import SitingProblem, SitingResult
-from planner.siting.optimise import compute_service, solve_mclp, solve_set_cover
+from planner.siting.impact import before_after_units, per_street_table, sites_frame
+from planner.siting.optimise import solve_mclp, solve_set_cover
+from planner.siting.problem import SitingProblem
+from planner.siting.result import SitingResult
 from planner.snap import EdgeIndex, SnapResult
 
 EXACT_MAX_CANDIDATES = 500
@@ -66,17 +68,46 @@ class ProposalResult:
 
 
 def demand_thresholds_s(result: PlanResult, facility_type: str) -> NDArray[np.float64]:
-    """Coverage threshold of each demand point (seconds), from its unit's settlement."""
+    """Coverage threshold of each demand point (seconds), from its unit's settlement.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    facility_type
+        Type whose walking-time threshold applies.
+
+    Returns
+    -------
+    numpy.ndarray
+        Seconds per demand point, in ``result.demand`` order.
+    """
     cov = result.params.coverage
     thr = result.units.set_index("unit_id")["settlement"].map(
         lambda s: cov.threshold_min(facility_type, s) * 60.0)
-    return result.demand["unit_id"].map(thr).to_numpy(dtype=np.float64)
+    thr_s: NDArray[np.float64] = result.demand["unit_id"].map(thr).to_numpy(dtype=np.float64)
+    return thr_s
 
 
 def existing_times_s(result: PlanResult, facility_type: str) -> NDArray[np.float64]:
-    """Time from each demand point (in ``result.demand`` order) to its nearest facility of the type."""
+    """Time from each demand point to its nearest existing facility of the type.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    facility_type
+        Type of the existing facilities.
+
+    Returns
+    -------
+    numpy.ndarray
+        Seconds per demand point, in ``result.demand`` order (``inf`` where none is reached).
+    """
     t = result.demand_times[result.demand_times["facility_type"] == facility_type]
-    return result.demand["demand_id"].map(t.set_index("demand_id")["time_s"]).to_numpy(float)
+    times = result.demand["demand_id"].map(t.set_index("demand_id")["time_s"])
+    time_s: NDArray[np.float64] = times.to_numpy(float)
+    return time_s
 
 
 def _snap_points(result: PlanResult, frame: gpd.GeoDataFrame) -> SnapResult:
@@ -102,7 +133,28 @@ def _capacity(values: pd.Series) -> NDArray[np.float64]:
 
 def build_siting_problem(result: PlanResult, facility_type: str,
                          candidates: gpd.GeoDataFrame) -> SitingProblem:
-    """The siting problem of ``candidates`` for one type; capacitated if any candidate has capacity."""
+    """The siting problem of ``candidates`` for one type.
+
+    Parameters
+    ----------
+    result
+        A finished analysis with its snap results.
+    facility_type
+        Type to site.
+    candidates
+        Prepared candidates (:func:`prepare_candidates` or :func:`generate_candidates`).
+
+    Returns
+    -------
+    SitingProblem
+        Capacitated, with the existing facilities' cover and capacities, if any candidate has a
+        capacity; otherwise uncapacitated with the existing coverage of the type.
+
+    Raises
+    ------
+    SitingError
+        If the analysis has no snap results.
+    """
     if result.demand_snap is None or result.facility_snap is None:
         raise SitingError("the PlanResult has no snap results; rerun run_plan to get them")
     thr_s = demand_thresholds_s(result, facility_type)
@@ -121,7 +173,20 @@ def build_siting_problem(result: PlanResult, facility_type: str,
 
 
 def candidate_unit_ids(result: PlanResult, facility_type: str) -> list[str]:
-    """Units to place candidates in: the type's gap units, else units below target, else all."""
+    """Units to place candidates in: the type's gap units, else units below target, else all.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    facility_type
+        Type to site.
+
+    Returns
+    -------
+    list of str
+        ``unit_id`` values.
+    """
     gaps = result.gaps[result.gaps["facility_type"] == facility_type]["unit_id"].unique()
     if len(gaps) == 0:
         cov = result.coverage[result.coverage["facility_type"] == facility_type]
@@ -133,7 +198,22 @@ def candidate_unit_ids(result: PlanResult, facility_type: str) -> list[str]:
 
 def default_candidates(result: PlanResult, facility_type: str,
                        min_spacing_m: float = 150.0) -> gpd.GeoDataFrame:
-    """Generated candidates in the units of :func:`candidate_unit_ids`."""
+    """Generated candidates in the units of :func:`candidate_unit_ids`.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    facility_type
+        Type to site.
+    min_spacing_m
+        Smallest distance between two candidates, metres.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Candidates as from :func:`generate_candidates`.
+    """
     return generate_candidates(result.network, result.units,
                                unit_ids=candidate_unit_ids(result, facility_type),
                                min_spacing_m=min_spacing_m)
@@ -152,55 +232,6 @@ def _solve(problem: SitingProblem, k: int | None, cover: bool, method: str,
         return solve_mclp(problem, k, time_limit_s=time_limit_s)
     return greedy_mclp(problem, k, time_limit_s=time_limit_s)
 
-
-def _unit_served(problem: SitingProblem, open_sites: list[int]) -> NDArray[np.float64]:
-    served = compute_service(problem, open_sites).unit_served_pop
-    n_units = int(problem.unit_of_demand.max()) + 1 if problem.unit_of_demand is not None else 0
-    return np.pad(served, (0, max(0, n_units - served.size)))
-
-
-def _before_after(result: PlanResult, problem: SitingProblem, chosen: list[int],
-                  target: float) -> tuple[pd.DataFrame, list[tuple[str, ...]]]:
-    """Per unit table and, per ranked site, the units it brings to target."""
-    units = result.units
-    n = len(units)
-    pop = units["older_pop"].to_numpy(dtype=float)
-    denom = np.where(pop > 0, pop, np.nan)
-    served = [np.resize(_unit_served(problem, chosen[:r]), n) for r in range(len(chosen) + 1)]
-    at = [np.nan_to_num(s / denom) >= target - 1e-9 for s in served]
-    ids = units["unit_id"].to_numpy()
-    brought = [tuple(str(u) for u in ids[at[r + 1] & ~at[r]]) for r in range(len(chosen))]
-    frame = pd.DataFrame({"unit_id": ids, "unit_name": units["name"].to_numpy(),
-                          "parent_id": units["parent_id"].to_numpy() if "parent_id" in units
-                          else None, "older_pop": pop, "before_pop": served[0],
-                          "after_pop": served[-1]})
-    frame["before_share"] = np.nan_to_num(served[0] / denom).clip(0, 1)
-    frame["after_share"] = np.nan_to_num(served[-1] / denom).clip(0, 1)
-    frame["at_target_before"], frame["at_target_after"] = at[0], at[-1]
-    return frame, brought
-
-
-def per_street_table(per_unit: pd.DataFrame) -> pd.DataFrame:
-    """Before/after covered older adults and shares per street (``parent_id``)."""
-    if per_unit["parent_id"].isna().all():
-        return pd.DataFrame(columns=["parent_id", "older_pop", "before_pop", "after_pop",
-                                     "before_share", "after_share"])
-    g = per_unit.groupby("parent_id")[["older_pop", "before_pop", "after_pop"]].sum().reset_index()
-    denom = g["older_pop"].where(g["older_pop"] > 0)
-    g["before_share"] = (g["before_pop"] / denom).fillna(0.0).clip(0, 1)
-    g["after_share"] = (g["after_pop"] / denom).fillna(0.0).clip(0, 1)
-    return g
-
-
-def _sites_frame(cands: gpd.GeoDataFrame, siting: SitingResult,
-                 brought: list[tuple[str, ...]]) -> gpd.GeoDataFrame:
-    idx = [s.candidate_idx for s in siting.sites]
-    sub = cands.iloc[idx].reset_index(drop=True)
-    return gpd.GeoDataFrame({
-        "rank": [s.rank for s in siting.sites], "candidate_id": sub["candidate_id"].to_numpy(),
-        "unit_id": sub["unit_id"].to_numpy(), "gain_pop": [s.gain_pop for s in siting.sites],
-        "units_to_target": [",".join(b) for b in brought],
-        "capacity": sub["capacity"].to_numpy()}, geometry=sub.geometry.to_numpy(), crs=cands.crs)
 
 
 def propose_sites(result: PlanResult, *, facility_type: str, k: int | None = None,
@@ -227,6 +258,11 @@ def propose_sites(result: PlanResult, *, facility_type: str, k: int | None = Non
     time_limit_s
         Solver time limit in seconds.
 
+    Returns
+    -------
+    ProposalResult
+        The ranked sites, before/after tables per unit and street, and the raw model result.
+
     Raises
     ------
     SitingError
@@ -240,8 +276,8 @@ def propose_sites(result: PlanResult, *, facility_type: str, k: int | None = Non
     problem = build_siting_problem(result, facility_type, cands)
     target = result.params.coverage.target_share
     siting = _solve(problem, k, cover, method, target, time_limit_s)
-    per_unit, brought = _before_after(result, problem, list(siting.chosen), target)
+    per_unit, brought = before_after_units(result, problem, list(siting.chosen), target)
     return ProposalResult(facility_type, siting.model, siting.method, siting.status,
                           float(siting.gap), float(siting.covered_gain_pop),
-                          _sites_frame(cands, siting, brought), per_unit,
+                          sites_frame(cands, siting, brought), per_unit,
                           per_street_table(per_unit), cands, siting)

@@ -29,7 +29,22 @@ RESIDENTIAL_HIGHWAYS = frozenset({"residential", "living_street", "service", "fo
 
 def street_node_mask(n_nodes: int, edge_u: NDArray[np.int64], edge_v: NDArray[np.int64],
                      edge_highway: NDArray[np.str_]) -> NDArray[np.bool_]:
-    """True for nodes (positions) touching an edge whose highway is in RESIDENTIAL_HIGHWAYS."""
+    """True for nodes (positions) touching an edge whose highway is in RESIDENTIAL_HIGHWAYS.
+
+    Parameters
+    ----------
+    n_nodes
+        Number of network nodes.
+    edge_u, edge_v
+        End nodes (positions) of each edge.
+    edge_highway
+        OSM ``highway`` value of each edge.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean ``(n_nodes,)`` mask.
+    """
     hit = np.isin(np.asarray(edge_highway, dtype=str), sorted(RESIDENTIAL_HIGHWAYS))
     mask = np.zeros(int(n_nodes), dtype=bool)
     mask[np.asarray(edge_u, dtype=np.int64)[hit]] = True
@@ -41,7 +56,25 @@ def thin_points(x_m: NDArray[np.float64], y_m: NDArray[np.float64],
                 min_spacing_m: float) -> NDArray[np.int64]:
     """Positions of a subset of points in which no two are closer than ``min_spacing_m``.
 
-    Points are taken in input order; a point is kept unless a kept point lies within the spacing.
+    Points are visited grid cell by grid cell (cells of ``min_spacing_m``, input order within a
+    cell); a point is kept unless a kept point lies within the spacing.
+
+    Parameters
+    ----------
+    x_m, y_m
+        Projected coordinates, metres.
+    min_spacing_m
+        Smallest distance between two kept points, metres (> 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        Sorted positions of the kept points.
+
+    Raises
+    ------
+    InputDataError
+        If ``min_spacing_m`` is not > 0.
     """
     if min_spacing_m <= 0:
         msg = f"min_spacing_m={min_spacing_m!r} must be > 0 metres; e.g. 150"
@@ -63,13 +96,27 @@ def thin_points(x_m: NDArray[np.float64], y_m: NDArray[np.float64],
 
 
 def assign_units(points: gpd.GeoSeries, units: gpd.GeoDataFrame) -> NDArray[np.object_]:
-    """``unit_id`` of the unit each point lies in (None outside every unit; first match wins)."""
+    """``unit_id`` of the unit each point lies in (None outside every unit; first match wins).
+
+    Parameters
+    ----------
+    points
+        Points, any CRS.
+    units
+        Units with ``unit_id`` and polygons.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of ``unit_id`` values, one per point.
+    """
     frame = gpd.GeoDataFrame({"pos": np.arange(len(points))}, geometry=points.to_numpy(),
                              crs=points.crs)
     hit = gpd.sjoin(frame, units[["unit_id", "geometry"]].to_crs(points.crs), how="left",
                     predicate="within")
     hit = hit.sort_values(["pos"], kind="mergesort").drop_duplicates("pos")
-    return hit["unit_id"].to_numpy(dtype=object)
+    unit_ids: NDArray[np.object_] = hit["unit_id"].to_numpy(dtype=object)
+    return unit_ids
 
 
 def generate_candidates(network: WalkNetwork, units: gpd.GeoDataFrame, *,
@@ -133,6 +180,25 @@ def prepare_candidates(frame: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
 
     Polygons are replaced by a point inside them; missing ids become ``c0001``...; ``capacity``
     and ``cost`` default to NaN and 1.
+
+    Parameters
+    ----------
+    frame
+        The planner's candidates, with a CRS and optional ``candidate_id, capacity, cost``.
+    units
+        Units with ``unit_id`` and polygons.
+    crs
+        CRS of the result (the network's).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`CANDIDATE_COLUMNS`, points in ``crs``.
+
+    Raises
+    ------
+    InputDataError
+        If ``frame`` has no CRS, no rows or repeated ids.
     """
     if frame.crs is None:
         msg = "candidates have no CRS; give lon/lat (EPSG:4326) or set the file's CRS"

@@ -48,8 +48,22 @@ def compute_cover_times(network: WalkNetwork, sites: SnapResult, points: SnapRes
                         limit_s: float) -> sp.csr_matrix:
     """Sparse ``(points x sites)`` walking times in seconds, kept only when <= ``limit_s``.
 
-    Stored values are times (at least 1e-9 s so no entry is an implicit zero). Unroutable sites
-    and points have empty columns and rows.
+    Parameters
+    ----------
+    network
+        The walking network.
+    sites
+        Sites snapped to the network.
+    points
+        Demand points snapped to the network.
+    limit_s
+        Longest walking time kept, seconds.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Times (at least 1e-9 s so no entry is an implicit zero). Unroutable sites and points
+        have empty columns and rows.
     """
     n_p, n_s = points.edge.shape[0], sites.edge.shape[0]
     ok = np.flatnonzero(points.routable)
@@ -70,7 +84,20 @@ def compute_cover_times(network: WalkNetwork, sites: SnapResult, points: SnapRes
 
 
 def build_cover(times: sp.csr_matrix, threshold_s: NDArray[np.float64]) -> sp.csr_matrix:
-    """Boolean ``(points x sites)`` cover: time within each point's own threshold (seconds)."""
+    """Boolean ``(points x sites)`` cover: time within each point's own threshold (seconds).
+
+    Parameters
+    ----------
+    times
+        Sparse walking times, as from :func:`compute_cover_times`.
+    threshold_s
+        Threshold of each point (row), seconds.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        True where a stored time is within the row's threshold.
+    """
     coo = times.tocoo()
     keep = coo.data <= threshold_s[coo.row]
     return sp.csr_matrix((np.ones(int(keep.sum()), dtype=bool),

@@ -48,3 +48,12 @@ def test_pure_modules_do_no_io(path: Path) -> None:
             for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
             if IO_MARKERS.search(line)]
     assert not hits, "I/O outside planner/io: " + "; ".join(hits)
+
+
+def test_types_check_strictly() -> None:
+    """``mypy --strict`` on planner, maps and api (settings in pyproject.toml) finds nothing."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
+                          text=True, check=False)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-1000:]

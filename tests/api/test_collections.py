@@ -5,7 +5,7 @@ from __future__ import annotations
 import shapely
 from fastapi.testclient import TestClient
 
-from tests.api.conftest import assert_problem
+from tests.api.conftest import KEY, assert_problem, wait_job
 
 
 def _items(client: TestClient, pid: str, cid: str, **params: object) -> dict:
@@ -69,7 +69,12 @@ def test_zoom_simplifies(client: TestClient, demo_run: dict[str, str]) -> None:
     assert vertices(coarse) < vertices(full)
 
 
-def test_siting_layers_empty_before_siting(client: TestClient, demo_run: dict[str, str]) -> None:
+def test_siting_layers_empty_before_siting(client: TestClient) -> None:
+    """A project of its own: the shared demo run may have had a siting job by now."""
+    pid = client.post("/projects", json={"source": "demo"}, headers=KEY).json()["id"]
+    started = client.post("/processes/coverage/execution", json={"inputs": {"project": pid}},
+                          headers=KEY)
+    assert wait_job(client, started.json()["jobID"])["status"] == "successful"
     for cid in ("sites", "candidates"):
-        body = _items(client, demo_run["project"], cid)
+        body = _items(client, pid, cid)
         assert body["numberMatched"] == 0 and body["features"] == []

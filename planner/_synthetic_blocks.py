@@ -44,15 +44,15 @@ class LinedBlocks:
     n_u: NDArray[np.int64]
     n_v: NDArray[np.int64]
 
-    def local(self, values: NDArray[_ScalarT], *, vertical: bool,
-              fill: float) -> NDArray[_ScalarT]:
+    def local(self, values: NDArray[_ScalarT], *, vertical: bool, fill: float) -> NDArray[_ScalarT]:
         """The (s, 3) slice of a padded line array restricted to local lines (sides -> ``fill``)."""
         n = self.n_u if vertical else self.n_v
         return np.where(np.arange(3)[None, :] < n[:, None], values[:, 1:4], fill)
 
 
-def curve_u(u0: NDArray[np.float64], amp: NDArray[np.float64],
-            v: NDArray[np.float64] | float) -> NDArray[np.float64]:
+def curve_u(
+    u0: NDArray[np.float64], amp: NDArray[np.float64], v: NDArray[np.float64] | float
+) -> NDArray[np.float64]:
     """Block-local u of a vertical line at ``u0`` bulging by ``amp`` at height ``v``."""
     return u0 + amp * np.sin(np.pi * v)
 
@@ -69,7 +69,15 @@ def _line_positions(rng: np.random.Generator, n: NDArray[np.int64]) -> NDArray[n
     return out
 
 
-def _line_keys(builder: WayPoints, sides: Sides, block: NDArray[np.int64], n: NDArray[np.int64], ny: int, *, vertical: bool) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+def _line_keys(
+    builder: WayPoints,
+    sides: Sides,
+    block: NDArray[np.int64],
+    n: NDArray[np.int64],
+    ny: int,
+    *,
+    vertical: bool,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Way keys and order offsets of the padded line arrays (sides use the lattice ways)."""
     i, j = np.divmod(block, ny)
     keys = np.full((block.size, 5), -1, dtype=np.int64)
@@ -80,11 +88,18 @@ def _line_keys(builder: WayPoints, sides: Sides, block: NDArray[np.int64], n: ND
     high = sides.v_way[i + 1, j] if vertical else sides.h_way[i, j + 1]
     keys[:, 1:4] = np.where(np.arange(3)[None, :] < n[:, None], keys[:, 1:4], -1)
     keys[:, 0], keys[rows, n + 1] = low, high
-    off[:, 0] = off[rows, n + 1] = (j if vertical else i)
+    off[:, 0] = off[rows, n + 1] = j if vertical else i
     return keys, off
 
 
-def plan_lined_blocks(rng: np.random.Generator, builder: WayPoints, sides: Sides, urban: NDArray[np.int64], seats: NDArray[np.int64], ny: int) -> LinedBlocks:
+def plan_lined_blocks(
+    rng: np.random.Generator,
+    builder: WayPoints,
+    sides: Sides,
+    urban: NDArray[np.int64],
+    seats: NDArray[np.int64],
+    ny: int,
+) -> LinedBlocks:
     """Choose a layout for urban blocks (60 % gated) and town seats (open), and reserve way keys."""
     block = np.concatenate([urban, seats])
     draw = rng.random(block.size)
@@ -126,7 +141,9 @@ def emit_local_lines(rng: np.random.Generator, builder: WayPoints, lined: LinedB
         bend_v = np.arange(1, 8)[None, None, :] / 8
         near = (np.abs(bend_v[..., None] - v_loc[:, None, None, :]) < 0.03).any(-1)
         bend_key = np.where(near | (amp == 0), -1, vk)
-        builder.add(blk, curve_u(u0, amp, bend_v), bend_v, bend_key, bend_v, vhw, droppable=droppable)
+        builder.add(
+            blk, curve_u(u0, amp, bend_v), bend_v, bend_key, bend_v, vhw, droppable=droppable
+        )
     _emit_line_ends(builder, lined)
     _emit_diagonals(rng, builder, lined)
 
@@ -185,7 +202,9 @@ class Cells:
     side_key: NDArray[np.int64]
     side_off: NDArray[np.float64]
 
-    def to_uv(self, p: NDArray[np.float64], q: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def to_uv(
+        self, p: NDArray[np.float64], q: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Map cell-local (p, q) in [0, 1]^2, shape (c, k), to block-local (u, v)."""
         v = self.v_lo[:, None] + q * (self.v_hi - self.v_lo)[:, None]
         left = curve_u(self.u_lo[:, None], self.amp_lo[:, None], v)
@@ -200,26 +219,59 @@ def build_cells(lined: LinedBlocks) -> Cells:
     valid = np.isfinite(lined.u_line[:, all_a + 1]) & np.isfinite(lined.v_line[:, all_b + 1])
     row, pos = np.nonzero(valid)
     a, b = all_a[pos], all_b[pos]
-    side_key = np.column_stack([lined.h_key[row, b], lined.v_key[row, a + 1], lined.h_key[row, b + 1], lined.v_key[row, a]])
-    side_off = np.column_stack([lined.h_off[row, b], lined.v_off[row, a + 1], lined.h_off[row, b + 1], lined.v_off[row, a]])
+    side_key = np.column_stack(
+        [lined.h_key[row, b], lined.v_key[row, a + 1], lined.h_key[row, b + 1], lined.v_key[row, a]]
+    )
+    side_off = np.column_stack(
+        [lined.h_off[row, b], lined.v_off[row, a + 1], lined.h_off[row, b + 1], lined.v_off[row, a]]
+    )
     return Cells(
-        lined.block[row], lined.kind[row], lined.u_line[row, a], lined.u_line[row, a + 1],
-        lined.amp[row, a], lined.amp[row, a + 1], lined.v_line[row, b], lined.v_line[row, b + 1],
-        side_key, side_off,
+        lined.block[row],
+        lined.kind[row],
+        lined.u_line[row, a],
+        lined.u_line[row, a + 1],
+        lined.amp[row, a],
+        lined.amp[row, a + 1],
+        lined.v_line[row, b],
+        lined.v_line[row, b + 1],
+        side_key,
+        side_off,
     )
 
 
-def emit_template(builder: WayPoints, block: NDArray[np.int64], u: NDArray[np.float64], v: NDArray[np.float64], ways: list[tuple[list[int], NDArray[np.int64] | int]], mask: NDArray[np.bool_] | None = None) -> None:
+def emit_template(
+    builder: WayPoints,
+    block: NDArray[np.int64],
+    u: NDArray[np.float64],
+    v: NDArray[np.float64],
+    ways: list[tuple[list[int], NDArray[np.int64] | int]],
+    mask: NDArray[np.bool_] | None = None,
+) -> None:
     """Emit one way per (instance, template way); ``mask`` (instances x ways) switches ways off."""
     for w, (index, hw) in enumerate(ways):
         keys = builder.new_ways(block.size)
         if mask is not None:
             keys = np.where(mask[:, w], keys, -1)
         hw_arr = np.broadcast_to(np.asarray(hw), block.shape)[:, None]
-        builder.add(block[:, None], u[:, index], v[:, index], keys[:, None], np.arange(len(index))[None, :], hw_arr)
+        builder.add(
+            block[:, None],
+            u[:, index],
+            v[:, index],
+            keys[:, None],
+            np.arange(len(index))[None, :],
+            hw_arr,
+        )
 
 
-def attach_to_sides(builder: WayPoints, cells: Cells, pick: NDArray[np.int64], side: NDArray[np.int64], u: NDArray[np.float64], v: NDArray[np.float64], enabled: NDArray[np.bool_]) -> None:
+def attach_to_sides(
+    builder: WayPoints,
+    cells: Cells,
+    pick: NDArray[np.int64],
+    side: NDArray[np.int64],
+    u: NDArray[np.float64],
+    v: NDArray[np.float64],
+    enabled: NDArray[np.bool_],
+) -> None:
     """Insert points lying on cell side ``side`` (0 bottom, 1 right, 2 top, 3 left) into that side's way."""
     key = np.where(enabled, cells.side_key[pick, side], -1)
     order = cells.side_off[pick, side] + np.where(side % 2 == 0, u, v)

@@ -13,17 +13,36 @@ from planner.errors import InputDataError
 from planner.params import FACILITY_TYPES
 
 #: Share of each type when ``n_facilities`` is given.
-TYPE_SHARES = {"day_care": 0.27, "meal_point": 0.30, "community_complex": 0.06,
-               "service_station": 0.21, "nursing_home": 0.07, "health": 0.09}
-_ID_PREFIX = {"day_care": "DC", "meal_point": "MP", "community_complex": "CC",
-              "service_station": "SS", "nursing_home": "NH", "health": "HC"}
-_CAPACITY = {"day_care": (30, 80), "meal_point": (80, 200), "community_complex": (100, 200),
-             "service_station": (20, 40), "nursing_home": (50, 300)}
+TYPE_SHARES = {
+    "day_care": 0.27,
+    "meal_point": 0.30,
+    "community_complex": 0.06,
+    "service_station": 0.21,
+    "nursing_home": 0.07,
+    "health": 0.09,
+}
+_ID_PREFIX = {
+    "day_care": "DC",
+    "meal_point": "MP",
+    "community_complex": "CC",
+    "service_station": "SS",
+    "nursing_home": "NH",
+    "health": "HC",
+}
+_CAPACITY = {
+    "day_care": (30, 80),
+    "meal_point": (80, 200),
+    "community_complex": (100, 200),
+    "service_station": (20, 40),
+    "nursing_home": (50, 300),
+}
 _GAP_RADIUS_M = {"urban": 900.0, "rural": 1600.0}
 _NEEDS_GAP = ("day_care", "meal_point")
 
 
-def find_gap_units(rng: np.random.Generator, table: pd.DataFrame, has_edges: NDArray[np.bool_]) -> NDArray[np.bool_]:
+def find_gap_units(
+    rng: np.random.Generator, table: pd.DataFrame, has_edges: NDArray[np.bool_]
+) -> NDArray[np.bool_]:
     """Units left without day-care centres and meal points: one urban and one rural cluster."""
     gap = np.zeros(len(table), dtype=bool)
     xy = table[["centre_x_m", "centre_y_m"]].to_numpy()
@@ -35,7 +54,9 @@ def find_gap_units(rng: np.random.Generator, table: pd.DataFrame, has_edges: NDA
     return gap
 
 
-def _weighted_units(rng: np.random.Generator, weight: NDArray[np.float64], n: int) -> NDArray[np.int64]:
+def _weighted_units(
+    rng: np.random.Generator, weight: NDArray[np.float64], n: int
+) -> NDArray[np.int64]:
     eligible = int((weight > 0).sum())
     return rng.choice(weight.size, size=n, replace=n > eligible, p=weight / weight.sum())
 
@@ -46,19 +67,43 @@ def _best_units(table: pd.DataFrame, has_edges: NDArray[np.bool_]) -> pd.Series:
     return pd.Series(pop).groupby(table["parent"].to_numpy()).idxmax()
 
 
-def _default_rows(rng: np.random.Generator, table: pd.DataFrame, has_edges: NDArray[np.bool_], gap: NDArray[np.bool_], skip: int) -> list[tuple[str, NDArray[np.int64], bool]]:
+def _default_rows(
+    rng: np.random.Generator,
+    table: pd.DataFrame,
+    has_edges: NDArray[np.bool_],
+    gap: NDArray[np.bool_],
+    skip: int,
+) -> list[tuple[str, NDArray[np.int64], bool]]:
     """Facility (type, units, parent-level) groups at the default density."""
     urban = (table["settlement"] == "urban").to_numpy()
     rows = []
-    for kind, p_urban, p_rural in (("day_care", 0.65, 0.35), ("meal_point", 0.75, 0.45), ("service_station", 0.5, 0.3)):
+    for kind, p_urban, p_rural in (
+        ("day_care", 0.65, 0.35),
+        ("meal_point", 0.75, 0.45),
+        ("service_station", 0.5, 0.3),
+    ):
         ok = has_edges & (~gap if kind in _NEEDS_GAP else True)
-        rows.append((kind, np.flatnonzero(ok & (rng.random(len(table)) < np.where(urban, p_urban, p_rural))), False))
+        rows.append(
+            (
+                kind,
+                np.flatnonzero(ok & (rng.random(len(table)) < np.where(urban, p_urban, p_rural))),
+                False,
+            )
+        )
     best = _best_units(table, has_edges)
     rows.append(("community_complex", best.drop(index=skip).to_numpy(), True))
     rows.append(("health", best.to_numpy(), True))
-    rows.append(("health", np.flatnonzero(~urban & has_edges & (rng.random(len(table)) < 0.3)), False))
+    rows.append(
+        ("health", np.flatnonzero(~urban & has_edges & (rng.random(len(table)) < 0.3)), False)
+    )
     n_homes = max(2, round(len(table) / 10)) - 1
-    rows.append(("nursing_home", _weighted_units(rng, table["older_pop"].to_numpy() * has_edges, n_homes), False))
+    rows.append(
+        (
+            "nursing_home",
+            _weighted_units(rng, table["older_pop"].to_numpy() * has_edges, n_homes),
+            False,
+        )
+    )
     return rows
 
 
@@ -70,7 +115,14 @@ def _type_counts(n_facilities: int) -> dict[str, int]:
     return dict(zip(FACILITY_TYPES, (counts + 1).tolist(), strict=True))
 
 
-def _counted_rows(rng: np.random.Generator, table: pd.DataFrame, has_edges: NDArray[np.bool_], gap: NDArray[np.bool_], skip: int, n_facilities: int) -> list[tuple[str, NDArray[np.int64], bool]]:
+def _counted_rows(
+    rng: np.random.Generator,
+    table: pd.DataFrame,
+    has_edges: NDArray[np.bool_],
+    gap: NDArray[np.bool_],
+    skip: int,
+    n_facilities: int,
+) -> list[tuple[str, NDArray[np.int64], bool]]:
     """Facility groups for an exact total ``n_facilities``."""
     counts = _type_counts(n_facilities)
     pop = table["older_pop"].to_numpy() * has_edges
@@ -86,7 +138,12 @@ def _counted_rows(rng: np.random.Generator, table: pd.DataFrame, has_edges: NDAr
     ]
 
 
-def plan_facilities(rng: np.random.Generator, table: pd.DataFrame, has_edges: NDArray[np.bool_], n_facilities: int | None) -> pd.DataFrame:
+def plan_facilities(
+    rng: np.random.Generator,
+    table: pd.DataFrame,
+    has_edges: NDArray[np.bool_],
+    n_facilities: int | None,
+) -> pd.DataFrame:
     """Decide the type and unit of every facility (the remote nursing home comes last).
 
     Returns
@@ -110,16 +167,24 @@ def plan_facilities(rng: np.random.Generator, table: pd.DataFrame, has_edges: ND
     else:
         groups = _counted_rows(rng, table, has_edges, gap, skip, n_facilities)
     frame = pd.concat(
-        [pd.DataFrame({"type": kind, "unit": units, "parent_level": level}) for kind, units, level in groups], ignore_index=True
+        [
+            pd.DataFrame({"type": kind, "unit": units, "parent_level": level})
+            for kind, units, level in groups
+        ],
+        ignore_index=True,
     )
     frame["remote"] = False
-    remote = pd.DataFrame({"type": ["nursing_home"], "unit": [-1], "parent_level": [False], "remote": [True]})
+    remote = pd.DataFrame(
+        {"type": ["nursing_home"], "unit": [-1], "parent_level": [False], "remote": [True]}
+    )
     frame = pd.concat([frame, remote], ignore_index=True)
     frame["type"] = pd.Categorical(frame["type"], categories=FACILITY_TYPES)
     return frame.sort_values("type", kind="stable").reset_index(drop=True)
 
 
-def _candidate_edges(network: Network, unit_of_block: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def _candidate_edges(
+    network: Network, unit_of_block: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Street segments (no footways, steps or tracks) sorted by unit, with per-unit start and count."""
     bad = np.isin(network.edge_hw, [HW["footway"], HW["steps"], HW["track"]])
     edge = np.flatnonzero(~bad)
@@ -135,7 +200,9 @@ def units_with_edges(network: Network, unit_of_block: NDArray[np.int64]) -> NDAr
     return _candidate_edges(network, unit_of_block)[2] > 0
 
 
-def _share_segments(rng: np.random.Generator, plan: pd.DataFrame, edge: NDArray[np.int64], frac: NDArray[np.float64]) -> NDArray[np.int64]:
+def _share_segments(
+    rng: np.random.Generator, plan: pd.DataFrame, edge: NDArray[np.int64], frac: NDArray[np.float64]
+) -> NDArray[np.int64]:
     """Move up to three service stations or meal points onto the segment of a day-care centre."""
     unit: NDArray[np.int64] = plan["unit"].to_numpy().copy()
     hosts = np.flatnonzero((plan["type"] == "day_care").to_numpy())
@@ -146,7 +213,13 @@ def _share_segments(rng: np.random.Generator, plan: pd.DataFrame, edge: NDArray[
     return unit
 
 
-def place_facilities(rng: np.random.Generator, plan: pd.DataFrame, network: Network, unit_of_block: NDArray[np.int64], lattice: Lattice) -> pd.DataFrame:
+def place_facilities(
+    rng: np.random.Generator,
+    plan: pd.DataFrame,
+    network: Network,
+    unit_of_block: NDArray[np.int64],
+    lattice: Lattice,
+) -> pd.DataFrame:
     """Put each facility 8-25 m off a random street segment of its unit, inside the unit.
 
     The remote nursing home goes to the roadless corner, 500 m or so from the nearest road.
@@ -185,15 +258,32 @@ def _names(rng: np.random.Generator, placed: pd.DataFrame, table: pd.DataFrame) 
     un, pn = unit["name"].to_numpy(dtype=object), unit["parent_name"].to_numpy(dtype=object)
     homes = build_home_names(rng, len(placed)).astype(object)
     names = np.select(
-        [kind == "day_care", kind == "meal_point", kind == "service_station",
-         (kind == "community_complex") & urban, kind == "community_complex",
-         (kind == "health") & level & urban, (kind == "health") & level,
-         (kind == "health") & urban, kind == "health",
-         placed["remote"].to_numpy(), (kind == "nursing_home") & ~urban],
-        [un + "日间照料中心", un + "老年助餐点", un + "养老服务站",
-         pn + "综合养老服务中心", pn + "区域养老服务中心",
-         pn + "社区卫生服务中心", pn + "卫生院", un + "社区卫生服务站", un + "卫生室",
-         homes.astype(str).astype(object) + "（山居）", np.char.rstrip(pn.astype(str), "镇").astype(object) + "敬老院"],
+        [
+            kind == "day_care",
+            kind == "meal_point",
+            kind == "service_station",
+            (kind == "community_complex") & urban,
+            kind == "community_complex",
+            (kind == "health") & level & urban,
+            (kind == "health") & level,
+            (kind == "health") & urban,
+            kind == "health",
+            placed["remote"].to_numpy(),
+            (kind == "nursing_home") & ~urban,
+        ],
+        [
+            un + "日间照料中心",
+            un + "老年助餐点",
+            un + "养老服务站",
+            pn + "综合养老服务中心",
+            pn + "区域养老服务中心",
+            pn + "社区卫生服务中心",
+            pn + "卫生院",
+            un + "社区卫生服务站",
+            un + "卫生室",
+            homes.astype(str).astype(object) + "（山居）",
+            np.char.rstrip(pn.astype(str), "镇").astype(object) + "敬老院",
+        ],
         homes,
     )
     return number_duplicates(pd.Series(names, dtype=object))
@@ -209,16 +299,21 @@ def _capacity(rng: np.random.Generator, kind: NDArray[np.str_]) -> NDArray[np.fl
     return capacity
 
 
-def build_facility_table(rng: np.random.Generator, placed: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+def build_facility_table(
+    rng: np.random.Generator, placed: pd.DataFrame, table: pd.DataFrame
+) -> pd.DataFrame:
     """Final facility table: ``facility_id, name, type, capacity, unit_id, x_m, y_m``."""
     kind = placed["type"].astype(str).to_numpy()
     rank = placed.groupby("type", observed=True).cumcount().to_numpy() + 1
     prefix = np.array([_ID_PREFIX[k] for k in kind], dtype=object)
-    return pd.DataFrame({
-        "facility_id": prefix + pd.Series(rank).astype(str).str.zfill(5).to_numpy(dtype=object),
-        "name": _names(rng, placed, table).to_numpy(),
-        "type": kind.astype(object),
-        "capacity": _capacity(rng, kind),
-        "unit_id": table["unit_id"].to_numpy()[placed["unit"].to_numpy()],
-        "x_m": placed["x_m"].to_numpy(), "y_m": placed["y_m"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "facility_id": prefix + pd.Series(rank).astype(str).str.zfill(5).to_numpy(dtype=object),
+            "name": _names(rng, placed, table).to_numpy(),
+            "type": kind.astype(object),
+            "capacity": _capacity(rng, kind),
+            "unit_id": table["unit_id"].to_numpy()[placed["unit"].to_numpy()],
+            "x_m": placed["x_m"].to_numpy(),
+            "y_m": placed["y_m"].to_numpy(),
+        }
+    )

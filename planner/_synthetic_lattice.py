@@ -53,7 +53,9 @@ class Lattice:
         return x, y
 
 
-def _outline(size: int, radius: float, phases: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _outline(
+    size: int, radius: float, phases: NDArray[np.float64]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """District and core masks on a ``size`` x ``size`` block grid for an outline radius in blocks."""
     idx = np.arange(size) + 0.5 - size / 2
     di, dj = np.meshgrid(idx, idx, indexing="ij")
@@ -67,7 +69,9 @@ def _outline(size: int, radius: float, phases: NDArray[np.float64]) -> tuple[NDA
     return included, core
 
 
-def _fit_outline(target_nodes: int, phases: NDArray[np.float64]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _fit_outline(
+    target_nodes: int, phases: NDArray[np.float64]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """Find the outline radius whose expected node count matches ``target_nodes``."""
     share = CORE_RADIUS_SHARE**2
     per_block = share * URBAN_BLOCK_NODES + (1 - share) * RURAL_BLOCK_NODES
@@ -84,15 +88,21 @@ def _fit_outline(target_nodes: int, phases: NDArray[np.float64]) -> tuple[NDArra
     return included[i0:i1, j0:j1], core[i0:i1, j0:j1]
 
 
-def _build_corners(rng: np.random.Generator, nx: int, ny: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _build_corners(
+    rng: np.random.Generator, nx: int, ny: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Arterial crossings: lines 420-580 m apart, smoothly warped, jittered and rotated."""
     col_m = np.concatenate([[0.0], np.cumsum(rng.uniform(420.0, 580.0, nx))])
     row_m = np.concatenate([[0.0], np.cumsum(rng.uniform(420.0, 580.0, ny))])
     x, y = np.meshgrid(col_m - col_m.mean(), row_m - row_m.mean(), indexing="ij")
     wave = rng.uniform(0, 2 * np.pi, 4)
     length_m = rng.uniform(3500.0, 7000.0, 4)
-    warp_x = 110 * np.sin(2 * np.pi * y / length_m[0] + wave[0]) + 60 * np.sin(2 * np.pi * x / length_m[1] + wave[1])
-    warp_y = 110 * np.sin(2 * np.pi * x / length_m[2] + wave[2]) + 60 * np.sin(2 * np.pi * y / length_m[3] + wave[3])
+    warp_x = 110 * np.sin(2 * np.pi * y / length_m[0] + wave[0]) + 60 * np.sin(
+        2 * np.pi * x / length_m[1] + wave[1]
+    )
+    warp_y = 110 * np.sin(2 * np.pi * x / length_m[2] + wave[2]) + 60 * np.sin(
+        2 * np.pi * y / length_m[3] + wave[3]
+    )
     x = x + warp_x + rng.uniform(-35.0, 35.0, x.shape)
     y = y + warp_y + rng.uniform(-35.0, 35.0, y.shape)
     angle = rng.uniform(-0.3, 0.3)
@@ -100,7 +110,9 @@ def _build_corners(rng: np.random.Generator, nx: int, ny: int) -> tuple[NDArray[
     return cos_a * x - sin_a * y, sin_a * x + cos_a * y
 
 
-def _find_remote_corner(rng: np.random.Generator, included: NDArray[np.bool_], core: NDArray[np.bool_]) -> tuple[int, int]:
+def _find_remote_corner(
+    rng: np.random.Generator, included: NDArray[np.bool_], core: NDArray[np.bool_]
+) -> tuple[int, int]:
     """A corner whose four blocks are rural and inside the district."""
     rural = (included & ~core).astype(np.int64)
     nx, ny = rural.shape

@@ -36,16 +36,24 @@ def _draw_unique(rng: np.random.Generator, pool: NDArray[np.str_], n: int) -> li
     return names[:n]
 
 
-def build_unit_names(rng: np.random.Generator, n_urban: int, n_rural: int) -> tuple[list[str], list[str]]:
+def build_unit_names(
+    rng: np.random.Generator, n_urban: int, n_rural: int
+) -> tuple[list[str], list[str]]:
     """Names of communities (``锦华社区``) and villages (``桂花村``)."""
-    urban = [s + "社区" for s in _draw_unique(rng, _combine(_COMMUNITY_HEAD, _COMMUNITY_TAIL), n_urban)]
+    urban = [
+        s + "社区" for s in _draw_unique(rng, _combine(_COMMUNITY_HEAD, _COMMUNITY_TAIL), n_urban)
+    ]
     rural = [s + "村" for s in _draw_unique(rng, _combine(_VILLAGE_HEAD, _VILLAGE_TAIL), n_rural)]
     return urban, rural
 
 
-def build_parent_names(rng: np.random.Generator, n_streets: int, n_towns: int) -> tuple[list[str], list[str]]:
+def build_parent_names(
+    rng: np.random.Generator, n_streets: int, n_towns: int
+) -> tuple[list[str], list[str]]:
     """Names of streets (``春熙街道``) and towns (``龙泉镇``)."""
-    streets = [s + "街道" for s in _draw_unique(rng, _combine(_STREET_HEAD, _STREET_TAIL), n_streets)]
+    streets = [
+        s + "街道" for s in _draw_unique(rng, _combine(_STREET_HEAD, _STREET_TAIL), n_streets)
+    ]
     towns = [s + "镇" for s in _draw_unique(rng, _combine(_TOWN_HEAD, _TOWN_TAIL), n_towns)]
     return streets, towns
 
@@ -70,5 +78,9 @@ def number_duplicates(names: pd.Series) -> pd.Series:
     """Suffix repeated names with ``（二）``, ``（三）`` ... so every name is distinct."""
     rank = names.groupby(names).cumcount()
     marks = np.array(["", *[f"（{c}）" for c in _NUMERALS[1:]]])
-    suffix = np.where(rank < len(marks), marks[np.minimum(rank, len(marks) - 1)], "（" + (rank + 1).astype(str) + "）")
+    suffix = np.where(
+        rank < len(marks),
+        marks[np.minimum(rank, len(marks) - 1)],
+        "（" + (rank + 1).astype(str) + "）",
+    )
     return names + pd.Series(suffix, index=names.index)

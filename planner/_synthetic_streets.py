@@ -11,8 +11,15 @@ from numpy.typing import NDArray
 from planner._synthetic_lattice import Lattice, map_blocks
 
 HIGHWAYS: tuple[str, ...] = (
-    "primary", "secondary", "tertiary", "residential", "service",
-    "unclassified", "track", "footway", "steps",
+    "primary",
+    "secondary",
+    "tertiary",
+    "residential",
+    "service",
+    "unclassified",
+    "track",
+    "footway",
+    "steps",
 )
 HW = {name: code for code, name in enumerate(HIGHWAYS)}
 #: Highway code of vertices inserted into another way: the way's own class applies.
@@ -23,8 +30,13 @@ WAY_ID_BASE = 900_000_000
 _DROP_SHARE = 0.08
 #: Vertex columns of :class:`WayPoints`: block, u, v, way, order, highway, droppable.
 Columns: TypeAlias = tuple[
-    NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.int64],
-    NDArray[np.float64], NDArray[np.int8], NDArray[np.bool_],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.float64],
+    NDArray[np.int64],
+    NDArray[np.float64],
+    NDArray[np.int8],
+    NDArray[np.bool_],
 ]
 
 
@@ -45,12 +57,25 @@ class WayPoints:
         self._next_way += n
         return keys
 
-    def add(self, block: object, u: object, v: object, way: object, order: object, highway: object, *, droppable: bool = False) -> None:
+    def add(
+        self,
+        block: object,
+        u: object,
+        v: object,
+        way: object,
+        order: object,
+        highway: object,
+        *,
+        droppable: bool = False,
+    ) -> None:
         """Add vertices (arguments broadcast together); vertices with ``way < 0`` are skipped."""
         arrays = np.broadcast_arrays(
-            np.asarray(block, dtype=np.int64), np.asarray(u, dtype=np.float64),
-            np.asarray(v, dtype=np.float64), np.asarray(way, dtype=np.int64),
-            np.asarray(order, dtype=np.float64), np.asarray(highway, dtype=np.int8),
+            np.asarray(block, dtype=np.int64),
+            np.asarray(u, dtype=np.float64),
+            np.asarray(v, dtype=np.float64),
+            np.asarray(way, dtype=np.int64),
+            np.asarray(order, dtype=np.float64),
+            np.asarray(highway, dtype=np.int8),
         )
         flat = [a.ravel() for a in arrays]
         keep = (flat[3] >= 0) & np.isfinite(flat[1]) & np.isfinite(flat[2])
@@ -61,7 +86,8 @@ class WayPoints:
     def arrays(self) -> Columns:
         """Concatenated (block, u, v, way, order, highway, droppable) arrays."""
         block, u, v, way, order, hw, drop = (
-            np.concatenate([p[k] for p in self._parts]) for k in range(7))
+            np.concatenate([p[k] for p in self._parts]) for k in range(7)
+        )
         return block, u, v, way, order, hw, drop
 
 
@@ -78,12 +104,20 @@ class Sides:
     v_hw: NDArray[np.int8]
 
 
-def _side_class(rng: np.random.Generator, line: NDArray[np.int64], urban: NDArray[np.bool_], inside: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.int8]]:
+def _side_class(
+    rng: np.random.Generator,
+    line: NDArray[np.int64],
+    urban: NDArray[np.bool_],
+    inside: NDArray[np.bool_],
+) -> tuple[NDArray[np.bool_], NDArray[np.int8]]:
     """Presence and highway of sides given their lattice line number and neighbour classes."""
     even = line % 2 == 0
     track_line = rng.random(int(line.max()) + 1) < 0.5
-    rural_hw = np.where(even, np.where(line % 6 == 0, HW["secondary"], HW["unclassified"]),
-                        np.where(track_line[line], HW["track"], HW["unclassified"]))
+    rural_hw = np.where(
+        even,
+        np.where(line % 6 == 0, HW["secondary"], HW["unclassified"]),
+        np.where(track_line[line], HW["track"], HW["unclassified"]),
+    )
     hw = np.where(urban, np.where(line % 3 == 0, HW["primary"], HW["secondary"]), rural_hw)
     present = inside & (urban | (rng.random(line.shape) < np.where(even, 0.92, 0.4)))
     return present, hw.astype(np.int8)
@@ -99,7 +133,9 @@ def _pad(mask: NDArray[np.bool_], axis: int) -> tuple[NDArray[np.bool_], NDArray
     return lo, hi
 
 
-def _run_keys(builder: WayPoints, present: NDArray[np.bool_], hw: NDArray[np.int8]) -> NDArray[np.int64]:
+def _run_keys(
+    builder: WayPoints, present: NDArray[np.bool_], hw: NDArray[np.int8]
+) -> NDArray[np.int64]:
     """Way keys per side: one way per run of present sides of one class along a lattice line.
 
     ``present`` and ``hw`` are line-major, shape (n_lines, n_sides_per_line).
@@ -112,7 +148,9 @@ def _run_keys(builder: WayPoints, present: NDArray[np.bool_], hw: NDArray[np.int
     return np.where(present, keys[np.maximum(run, 0)], -1)
 
 
-def build_sides(rng: np.random.Generator, builder: WayPoints, lattice: Lattice, forced: NDArray[np.bool_]) -> Sides:
+def build_sides(
+    rng: np.random.Generator, builder: WayPoints, lattice: Lattice, forced: NDArray[np.bool_]
+) -> Sides:
     """Decide which arterial sides exist and emit their end vertices.
 
     Sides touching the urban core are primary (every third line) or secondary; rural sides are
@@ -141,7 +179,14 @@ def build_sides(rng: np.random.Generator, builder: WayPoints, lattice: Lattice, 
     return Sides(h_way, v_way, h_hw, v_hw)
 
 
-def _emit_side_ends(builder: WayPoints, lattice: Lattice, h_way: NDArray[np.int64], v_way: NDArray[np.int64], h_hw: NDArray[np.int8], v_hw: NDArray[np.int8]) -> None:
+def _emit_side_ends(
+    builder: WayPoints,
+    lattice: Lattice,
+    h_way: NDArray[np.int64],
+    v_way: NDArray[np.int64],
+    h_hw: NDArray[np.int8],
+    v_hw: NDArray[np.int8],
+) -> None:
     """Emit both end corners of every present side, in the coordinates of an adjacent block."""
     nx, ny = lattice.shape
     i, j = np.meshgrid(np.arange(nx), np.arange(ny + 1), indexing="ij")
@@ -184,7 +229,9 @@ class Network:
     edge_block: NDArray[np.int64]
 
 
-def _merge_nodes(x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _merge_nodes(
+    x_m: NDArray[np.float64], y_m: NDArray[np.float64]
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Node index per vertex (vertices within the same centimetre cell merge) and first vertex per node."""
     qx = np.round(x_m * 100).astype(np.int64) + (1 << 30)
     qy = np.round(y_m * 100).astype(np.int64) + (1 << 30)
@@ -220,7 +267,11 @@ def assemble_network(rng: np.random.Generator, builder: WayPoints, lattice: Latt
     np.maximum.at(way_hw, way, hw)
     _, way_rank = np.unique(way[a], return_inverse=True)
     return Network(
-        x_m=x_m[first[used]], y_m=y_m[first[used]],
-        edge_u=new_index[na], edge_v=new_index[nb], edge_hw=way_hw[way[a]],
-        edge_way=way_rank.ravel().astype(np.int64) + WAY_ID_BASE, edge_block=block[a],
+        x_m=x_m[first[used]],
+        y_m=y_m[first[used]],
+        edge_u=new_index[na],
+        edge_v=new_index[nb],
+        edge_hw=way_hw[way[a]],
+        edge_way=way_rank.ravel().astype(np.int64) + WAY_ID_BASE,
+        edge_block=block[a],
     )

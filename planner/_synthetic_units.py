@@ -38,7 +38,9 @@ class UnitPlan:
     table: pd.DataFrame
 
 
-def _farthest_seeds(rng: np.random.Generator, xy: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+def _farthest_seeds(
+    rng: np.random.Generator, xy: NDArray[np.float64], k: int
+) -> NDArray[np.float64]:
     """Pick ``k`` well-spread points by farthest-point sampling (O(k n), fine for k <= 10^4)."""
     first = int(rng.integers(len(xy)))
     chosen = [first]
@@ -61,15 +63,22 @@ def _cluster(rng: np.random.Generator, xy: NDArray[np.float64], k: int) -> NDArr
         label = tree.query_nearest(points, all_matches=False)[1]
         _, label = np.unique(label, return_inverse=True)
         counts = np.bincount(label)
-        seeds = np.column_stack([np.bincount(label, xy[:, 0]), np.bincount(label, xy[:, 1])]) / counts[:, None]
+        seeds = (
+            np.column_stack([np.bincount(label, xy[:, 0]), np.bincount(label, xy[:, 1])])
+            / counts[:, None]
+        )
     return label
 
 
-def _units_of_class(rng: np.random.Generator, xy: NDArray[np.float64], blocks_per_unit: float) -> NDArray[np.int64]:
+def _units_of_class(
+    rng: np.random.Generator, xy: NDArray[np.float64], blocks_per_unit: float
+) -> NDArray[np.int64]:
     return _cluster(rng, xy, max(2, round(len(xy) / blocks_per_unit)))
 
 
-def _unit_frame(labels: NDArray[np.int64], xy: NDArray[np.float64], settlement: str) -> pd.DataFrame:
+def _unit_frame(
+    labels: NDArray[np.int64], xy: NDArray[np.float64], settlement: str
+) -> pd.DataFrame:
     counts = np.bincount(labels)
     return pd.DataFrame(
         {
@@ -81,7 +90,9 @@ def _unit_frame(labels: NDArray[np.int64], xy: NDArray[np.float64], settlement: 
     )
 
 
-def _assign_parents(rng: np.random.Generator, table: pd.DataFrame, per_parent: float, min_parents: int) -> NDArray[np.int64]:
+def _assign_parents(
+    rng: np.random.Generator, table: pd.DataFrame, per_parent: float, min_parents: int
+) -> NDArray[np.int64]:
     xy = table[["centre_x_m", "centre_y_m"]].to_numpy()
     return _cluster(rng, xy, max(min_parents, round(len(xy) / per_parent)))
 
@@ -110,7 +121,9 @@ def _codes(table: pd.DataFrame, n_streets: int) -> tuple[NDArray[np.str_], NDArr
     rank = table.groupby("parent").cumcount().to_numpy()
     unit_no = np.where(urban, rank + 1, rank + 201)
     if unit_no.max() > 999 or county.min() < int(DISTRICT_CODE) - 98:
-        msg = f"{parent_no.max() + 1} streets and towns exceed the code range; use fewer target_nodes"
+        msg = (
+            f"{parent_no.max() + 1} streets and towns exceed the code range; use fewer target_nodes"
+        )
         raise InputDataError(msg)
     local = np.char.zfill((parent_no % 999 + 1).astype(str), 3)
     parent_code = np.char.add(county.astype(str), local)
@@ -132,7 +145,9 @@ def _label_parents(rng: np.random.Generator, table: pd.DataFrame) -> pd.DataFram
     names = np.empty(len(table), dtype=object)
     names[is_urban], names[~is_urban] = names_urban, names_rural
     return table.assign(
-        unit_id=unit_ids, name=names, parent_id=parent_ids,
+        unit_id=unit_ids,
+        name=names,
+        parent_id=parent_ids,
         parent_name=np.array(street_names + town_names, dtype=object)[table["parent"].to_numpy()],
     )
 
@@ -163,7 +178,10 @@ def build_units(rng: np.random.Generator, lattice: Lattice) -> UnitPlan:
     xy = np.column_stack([cx.ravel(), cy.ravel()])
     unit_of_block = np.full(flat_inc.size, -1, dtype=np.int64)
     frames, offset = [], 0
-    for settlement, mask, per in (("urban", flat_core, BLOCKS_PER_COMMUNITY), ("rural", flat_inc & ~flat_core, BLOCKS_PER_VILLAGE)):
+    for settlement, mask, per in (
+        ("urban", flat_core, BLOCKS_PER_COMMUNITY),
+        ("rural", flat_inc & ~flat_core, BLOCKS_PER_VILLAGE),
+    ):
         labels = _units_of_class(rng, xy[mask], per)
         unit_of_block[mask] = labels + offset
         frames.append(_unit_frame(labels, xy[mask], settlement))

@@ -28,12 +28,30 @@ from pyproj import Transformer
 
 from planner._synthetic_blocks import build_cells, emit_local_lines, plan_lined_blocks
 from planner._synthetic_compounds import cell_outlines, emit_cells
-from planner._synthetic_facilities import build_facility_table, place_facilities, plan_facilities, units_with_edges
+from planner._synthetic_facilities import (
+    build_facility_table,
+    place_facilities,
+    plan_facilities,
+    units_with_edges,
+)
 from planner._synthetic_lattice import Lattice, build_lattice, map_blocks
 from planner._synthetic_names import build_compound_names
-from planner._synthetic_streets import HIGHWAYS, NODE_ID_BASE, Network, WayPoints, assemble_network, build_sides
+from planner._synthetic_streets import (
+    HIGHWAYS,
+    NODE_ID_BASE,
+    Network,
+    WayPoints,
+    assemble_network,
+    build_sides,
+)
 from planner._synthetic_units import UnitPlan, build_units
-from planner._synthetic_villages import emit_tracks, emit_villages, find_seats, pick_village_blocks, remote_blocks
+from planner._synthetic_villages import (
+    emit_tracks,
+    emit_villages,
+    find_seats,
+    pick_village_blocks,
+    remote_blocks,
+)
 from planner.errors import InputDataError
 from planner.schema import WGS84, PlanInputs, RawNetwork
 
@@ -58,15 +76,20 @@ class _Frame:
         self._to_wgs84 = Transformer.from_crs(METRIC_CRS, WGS84, always_xy=True)
         self.x0_m, self.y0_m = self._to_metric.transform(*CENTRE_LON_LAT)
 
-    def lon_lat(self, x_m: NDArray[np.float64], y_m: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def lon_lat(
+        self, x_m: NDArray[np.float64], y_m: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Local metres to lon/lat degrees (vectorised)."""
-        lon, lat = self._to_wgs84.transform(np.asarray(x_m) + self.x0_m, np.asarray(y_m) + self.y0_m)
+        lon, lat = self._to_wgs84.transform(
+            np.asarray(x_m) + self.x0_m, np.asarray(y_m) + self.y0_m
+        )
         return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
     def geometries(self, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
         """Local-metre shapely geometries to WGS-84."""
         out: NDArray[np.object_] = shapely.transform(
-            geoms, lambda xy: np.column_stack(self.lon_lat(xy[:, 0], xy[:, 1])))
+            geoms, lambda xy: np.column_stack(self.lon_lat(xy[:, 0], xy[:, 1]))
+        )
         return out
 
 
@@ -74,7 +97,10 @@ def _check_args(seed: int, target_nodes: int, n_facilities: int | None) -> None:
     if not isinstance(seed, (int, np.integer)) or seed < 0:
         msg = f"seed={seed!r} must be a non-negative integer; e.g. seed=7"
         raise InputDataError(msg)
-    if not isinstance(target_nodes, (int, np.integer)) or not MIN_TARGET_NODES <= target_nodes <= MAX_TARGET_NODES:
+    if (
+        not isinstance(target_nodes, (int, np.integer))
+        or not MIN_TARGET_NODES <= target_nodes <= MAX_TARGET_NODES
+    ):
         msg = f"target_nodes={target_nodes!r} is out of range; use {MIN_TARGET_NODES}-{MAX_TARGET_NODES}"
         raise InputDataError(msg)
     if n_facilities is not None and not isinstance(n_facilities, (int, np.integer)):
@@ -82,7 +108,9 @@ def _check_args(seed: int, target_nodes: int, n_facilities: int | None) -> None:
         raise InputDataError(msg)
 
 
-def _build_streets(rng: np.random.Generator, lattice: Lattice, units: UnitPlan) -> tuple[Network, list[tuple[str, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]]:
+def _build_streets(
+    rng: np.random.Generator, lattice: Lattice, units: UnitPlan
+) -> tuple[Network, list[tuple[str, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]]:
     """Emit every way of the district and assemble the network; return housing outlines too."""
     ny = lattice.shape[1]
     seats = find_seats(lattice, units.unit_of_block, units.table)
@@ -114,8 +142,10 @@ def _raw_network(network: Network, frame: _Frame) -> RawNetwork:
     lon, lat = frame.lon_lat(network.x_m, network.y_m)
     return RawNetwork(
         node_id=np.arange(network.x_m.size, dtype=np.int64) + NODE_ID_BASE,
-        lon=lon, lat=lat,
-        edge_u=network.edge_u.astype(np.int64), edge_v=network.edge_v.astype(np.int64),
+        lon=lon,
+        lat=lat,
+        edge_u=network.edge_u.astype(np.int64),
+        edge_v=network.edge_v.astype(np.int64),
         edge_highway=np.array(HIGHWAYS)[network.edge_hw],
         edge_way_id=network.edge_way.astype(np.int64),
     )
@@ -125,7 +155,12 @@ def _block_polygons(lattice: Lattice, blocks: NDArray[np.int64]) -> NDArray[np.o
     """Quadrilaterals of blocks in metres."""
     corner_u = np.array([0.0, 1.0, 1.0, 0.0, 0.0])
     corner_v = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
-    x, y = map_blocks(lattice, np.repeat(blocks, 5), np.tile(corner_u, blocks.size), np.tile(corner_v, blocks.size))
+    x, y = map_blocks(
+        lattice,
+        np.repeat(blocks, 5),
+        np.tile(corner_u, blocks.size),
+        np.tile(corner_v, blocks.size),
+    )
     polygons: NDArray[np.object_] = shapely.polygons(np.stack([x, y], axis=-1).reshape(-1, 5, 2))
     return polygons
 
@@ -133,7 +168,9 @@ def _block_polygons(lattice: Lattice, blocks: NDArray[np.int64]) -> NDArray[np.o
 def _units_frame(lattice: Lattice, units: UnitPlan, frame: _Frame) -> gpd.GeoDataFrame:
     """Unit polygons (dissolved blocks) with the contract columns, in WGS-84."""
     blocks = np.flatnonzero(units.unit_of_block >= 0)
-    quads = gpd.GeoDataFrame({"unit": units.unit_of_block[blocks]}, geometry=_block_polygons(lattice, blocks))
+    quads = gpd.GeoDataFrame(
+        {"unit": units.unit_of_block[blocks]}, geometry=_block_polygons(lattice, blocks)
+    )
     merged = quads.dissolve(by="unit", method="coverage").sort_index()
     table = units.table
     columns = ["unit_id", "name", "older_pop", "settlement", "parent_id", "parent_name"]
@@ -141,7 +178,13 @@ def _units_frame(lattice: Lattice, units: UnitPlan, frame: _Frame) -> gpd.GeoDat
     return gpd.GeoDataFrame(out, geometry=frame.geometries(merged.geometry.to_numpy()), crs=WGS84)
 
 
-def _residential_frame(rng: np.random.Generator, lattice: Lattice, units: UnitPlan, outlines: list[tuple[str, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]], frame: _Frame) -> gpd.GeoDataFrame:
+def _residential_frame(
+    rng: np.random.Generator,
+    lattice: Lattice,
+    units: UnitPlan,
+    outlines: list[tuple[str, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]],
+    frame: _Frame,
+) -> gpd.GeoDataFrame:
     """Housing polygons (compounds, open blocks, village clusters) named and tagged with their unit."""
     parts = []
     for kind, block, u, v in outlines:
@@ -153,14 +196,30 @@ def _residential_frame(rng: np.random.Generator, lattice: Lattice, units: UnitPl
     unit_names = units.table["name"].to_numpy(dtype=object)[res["unit"].to_numpy()]
     number = (res.groupby(["kind", "unit"]).cumcount() + 1).astype(str).to_numpy(dtype=object)
     compound = build_compound_names(rng, len(res)).astype(object)
-    names = np.select([res["kind"] == "gated_compound", res["kind"] == "open_block"], [compound, unit_names + number + "号院落"], unit_names + number + "组")
+    names = np.select(
+        [res["kind"] == "gated_compound", res["kind"] == "open_block"],
+        [compound, unit_names + number + "号院落"],
+        unit_names + number + "组",
+    )
     return gpd.GeoDataFrame(
-        {"name": names.astype(str), "kind": res["kind"].to_numpy(), "unit_id": units.table["unit_id"].to_numpy()[res["unit"].to_numpy()]},
-        geometry=frame.geometries(res["geometry"].to_numpy()), crs=WGS84,
+        {
+            "name": names.astype(str),
+            "kind": res["kind"].to_numpy(),
+            "unit_id": units.table["unit_id"].to_numpy()[res["unit"].to_numpy()],
+        },
+        geometry=frame.geometries(res["geometry"].to_numpy()),
+        crs=WGS84,
     )
 
 
-def _facilities_frame(rng: np.random.Generator, network: Network, lattice: Lattice, units: UnitPlan, n_facilities: int | None, frame: _Frame) -> gpd.GeoDataFrame:
+def _facilities_frame(
+    rng: np.random.Generator,
+    network: Network,
+    lattice: Lattice,
+    units: UnitPlan,
+    n_facilities: int | None,
+    frame: _Frame,
+) -> gpd.GeoDataFrame:
     has_edges = units_with_edges(network, units.unit_of_block)
     plan = plan_facilities(rng, units.table, has_edges, n_facilities)
     placed = place_facilities(rng, plan, network, units.unit_of_block, lattice)
@@ -169,7 +228,9 @@ def _facilities_frame(rng: np.random.Generator, network: Network, lattice: Latti
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
 
 
-def build_demo_district(*, seed: int = 7, target_nodes: int = 6000, n_facilities: int | None = None) -> PlanInputs:
+def build_demo_district(
+    *, seed: int = 7, target_nodes: int = 6000, n_facilities: int | None = None
+) -> PlanInputs:
     """Generate the synthetic demo district (示范区) deterministically.
 
     Parameters
@@ -207,10 +268,18 @@ def build_demo_district(*, seed: int = 7, target_nodes: int = 6000, n_facilities
     raw = _raw_network(network, frame)
     logger.info(
         "built synthetic district: %d nodes, %d segments, %d units, %d facilities",
-        raw.n_nodes, raw.n_edges, len(units_gdf), len(facilities),
+        raw.n_nodes,
+        raw.n_edges,
+        len(units_gdf),
+        len(facilities),
     )
     return PlanInputs(
-        network=raw, facilities=facilities, units=units_gdf, residential=residential,
-        study_area=shapely.coverage_union_all(units_gdf.geometry.to_numpy()), label=DEMO_LABEL,
-        is_synthetic=True, sources={"synthetic": f"planner.synthetic seed={seed} target_nodes={target_nodes}"},
+        network=raw,
+        facilities=facilities,
+        units=units_gdf,
+        residential=residential,
+        study_area=shapely.coverage_union_all(units_gdf.geometry.to_numpy()),
+        label=DEMO_LABEL,
+        is_synthetic=True,
+        sources={"synthetic": f"planner.synthetic seed={seed} target_nodes={target_nodes}"},
     )

@@ -57,6 +57,15 @@ class Services:
         rows = self.db.list(results, limit=1, project_id=project_id, process_id=process_id)
         return rows[0] if rows else None
 
+    def coverage_plan(self, project_id: str) -> PlanResult:
+        """The PlanResult of the project's newest coverage result; 409 when there is none."""
+        result = self.latest_result(project_id, "coverage")
+        if result is None:
+            body = '{"inputs": {"project": "' + project_id + '"}}'
+            raise ProblemError(409, f"project {project_id} has no coverage result yet; POST "
+                                    f"/processes/coverage/execution with {body} first")
+        return self.plan_for(result)
+
     def plan_for(self, result: dict[str, Any]) -> PlanResult:
         """The PlanResult of a coverage result (recomputed from its inputs if not in memory)."""
         plan = self.plans.get(result["id"])

@@ -26,12 +26,7 @@ MAX_THRESHOLDS = 6
 
 def _catchment(services: Services, project: dict[str, Any], facility_id: str,
                thresholds_min: list[float] | None) -> dict[str, Any]:
-    result = services.latest_result(project["id"], "coverage")
-    if result is None:
-        body = '{"inputs": {"project": "' + project["id"] + '"}}'
-        raise ProblemError(409, f"project {project['id']} has no coverage result yet; POST "
-                                f"/processes/coverage/execution with {body} first")
-    plan = services.plan_for(result)
+    plan = services.coverage_plan(project["id"])
     ids = plan.facilities[FACILITY_ID].astype(str).to_numpy()
     where = np.flatnonzero(ids == facility_id)
     if where.size == 0:
@@ -68,7 +63,7 @@ async def get_catchment(
         "the project's catchment thresholds")] = None,
 ) -> JSONResponse:
     """A facility's catchment polygon per threshold: the street it reaches within the time,
-    buffered 50 m (WGS-84), with the reached street length. Built when asked, in milliseconds."""
+    buffered 50 m (WGS-84), with the reached street length. Built when asked."""
     for minutes in threshold_min or []:
         if not 1.0 <= minutes <= 120.0:
             raise ProblemError(400, f"threshold_min={minutes:g} is out of range; use 1-120 "

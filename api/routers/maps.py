@@ -36,12 +36,7 @@ def _render(services: Services, project: dict[str, Any], lang: str, basemap: str
         raise ProblemError(501, "the care map needs maps.compose.build_care_map, which this build "
                               "does not have yet; the GeoJSON collections are available",
                          missing="maps.compose.build_care_map")
-    result = services.latest_result(project["id"], "coverage")
-    if result is None:
-        body = '{"inputs": {"project": "' + project["id"] + '"}}'
-        raise ProblemError(409, f"project {project['id']} has no coverage result yet; POST "
-                              f"/processes/coverage/execution with {body} first")
-    plan = services.plan_for(result)
+    plan = services.coverage_plan(project["id"])
     sites = load_layer(services, project["id"], "sites")
     fmap = compose(plan, lang=lang, basemap=basemap,
                    layer_urls=_layer_urls(services, project["id"]) or None,

@@ -133,7 +133,7 @@ def remove_sources(network: WalkNetwork, near: NearestTimes, gone: NDArray[np.bo
 def _full_search(network: WalkNetwork, snap: SnapResult, keep: NDArray[np.bool_]) -> NearestTimes:
     """The type's multi-source search over the ``keep`` facilities (positions kept)."""
     pos = np.flatnonzero(keep)
-    sub = SnapResult(snap.edge[pos], snap.frac[pos], snap.access_m[pos], snap.status[pos])
+    sub = snap.take(pos)
     near = compute_nearest_times(network, sub)
     src = np.where(near.node_source >= 0, pos[np.clip(near.node_source, 0, None)]
                    if pos.size else -1, -1)

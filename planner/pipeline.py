@@ -92,15 +92,11 @@ def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) ->
     return index.snap(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), max_snap_m)
 
 
-def _subset(snap: SnapResult, mask: np.ndarray) -> SnapResult:
-    return SnapResult(snap.edge[mask], snap.frac[mask], snap.access_m[mask], snap.status[mask])
-
-
 def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
                 dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
     """Nearest times per node and per demand point for one facility type."""
     mask = (facilities[FACILITY_TYPE] == ftype).to_numpy()
-    sub = _subset(fsnap, mask)
+    sub = fsnap.take(mask)
     nearest = compute_nearest_times(network, sub)
     t_s, src = compute_point_times(network, nearest, dsnap, sub)
     positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``

@@ -46,6 +46,11 @@ class SnapResult:
         routable: NDArray[np.bool_] = self.status == SNAPPED  # numpy types array == as Any
         return routable
 
+    def take(self, which: NDArray[np.int64] | NDArray[np.bool_]) -> SnapResult:
+        """The points selected by ``which`` (positions or a mask), in that order."""
+        return SnapResult(self.edge[which], self.frac[which], self.access_m[which],
+                          self.status[which])
+
 
 def build_edge_lines(network: WalkNetwork) -> NDArray[np.object_]:
     """Projected LineString per segment (straight, from ``edge_u`` to ``edge_v``)."""

@@ -46,8 +46,7 @@ def compute_supply_demand(network: WalkNetwork, facilities: gpd.GeoDataFrame,
         if not has.any():
             continue
         idx = group.index.to_numpy()[has]
-        sites = SnapResult(facility_snap.edge[idx], facility_snap.frac[idx],
-                           facility_snap.access_m[idx], facility_snap.status[idx])
+        sites = facility_snap.take(idx)
         times = compute_cover_times(network, sites, demand_snap, decay.catchment_s)
         access = compute_e2sfca(times, cap[has], pop, decay=decay)
         uidx, mean = compute_unit_access(access, pop, unit_of_demand)

@@ -193,7 +193,7 @@ def _update_type(state: WhatIfState, ftype: str, table: gpd.GeoDataFrame, snap: 
                                     snap, is_type & ~fresh)
     limit_s = state.params.coverage.max_threshold_min * 60.0
     for j in np.flatnonzero(is_type & fresh):
-        one = SnapResult(snap.edge[[j]], snap.frac[[j]], snap.access_m[[j]], snap.status[[j]])
+        one = snap.take(np.array([j]))
         near, reached = add_source(state.network, near, one, int(j), limit_s)
         searched += reached
     return near, searched
@@ -205,7 +205,7 @@ def _demand_times(state: WhatIfState, ftype: str, table: gpd.GeoDataFrame, snap:
     pos = np.flatnonzero((table[FACILITY_TYPE] == ftype).to_numpy())
     local = np.full(len(table) + 1, -1, dtype=np.int64)
     local[pos] = np.arange(pos.size)
-    sub = SnapResult(snap.edge[pos], snap.frac[pos], snap.access_m[pos], snap.status[pos])
+    sub = snap.take(pos)
     node_src = np.where(near.node_source >= 0, local[near.node_source], -1)
     t_s, src = compute_point_times(state.network, NearestTimes(near.node_time_s, node_src),
                                    state.dsnap, sub)

@@ -116,10 +116,6 @@ def _snap_points(result: PlanResult, frame: gpd.GeoDataFrame) -> SnapResult:
     return index.snap(geo.x.to_numpy(), geo.y.to_numpy(), result.params.snap.max_snap_m)
 
 
-def _subset_snap(snap: SnapResult, mask: NDArray[np.bool_]) -> SnapResult:
-    return SnapResult(snap.edge[mask], snap.frac[mask], snap.access_m[mask], snap.status[mask])
-
-
 def _cover_of(result: PlanResult, snap: SnapResult, thr_s: NDArray[np.float64]) -> sp.csr_matrix:
     assert result.demand_snap is not None
     times = compute_cover_times(result.network, snap, result.demand_snap, float(thr_s.max()))
@@ -166,7 +162,7 @@ def build_siting_problem(result: PlanResult, facility_type: str,
         covered = existing_times_s(result, facility_type) <= thr_s
         return SitingProblem(weights, cover, covered, unit_of_demand=units)
     mask = (result.facilities[FACILITY_TYPE] == facility_type).to_numpy()
-    ex_cover = _cover_of(result, _subset_snap(result.facility_snap, mask), thr_s)
+    ex_cover = _cover_of(result, result.facility_snap.take(mask), thr_s)
     ex_cap = _capacity(result.facilities.loc[mask, "capacity"])
     return SitingProblem(weights, cover, np.asarray(ex_cover.getnnz(axis=1) > 0), _capacity(
         candidates["capacity"]), ex_cover, ex_cap, unit_of_demand=units)

@@ -30,9 +30,7 @@ def test_e2sfca_equals_dense_recomputation() -> None:
     for j in (0, 1):  # one facility at a time: exact point times from that facility alone
         one = np.zeros(len(result.facilities), dtype=bool)
         one[j] = True
-        from planner.pipeline import _subset
-
-        sub = _subset(fsnap, one)
+        sub = fsnap.take(one)
         times.append(compute_point_times(net, compute_nearest_times(net, sub), dsnap, sub)[0])
     w = weights[np.searchsorted(zones_s, np.stack(times, axis=1), side="left")]
     ratio = np.array([40.0, 25.0]) / (w * pop[:, None]).sum(axis=0)

@@ -78,13 +78,13 @@ def osmnx_recipe_s(network, fsnap, which, thresholds_s) -> float:  # type: ignor
 
 
 def case_chengdu() -> dict[str, object]:
-    from planner.catchments import CatchmentParams, build_facility_catchments
+    from planner.catchments.polygons import CatchmentParams, build_facility_catchments
     from planner.io.catalogue import read_catalogue
     from planner.io.osm import read_osm_file
-    from planner.network import build_walk_network
+    from planner.network.graph import build_walk_network
+    from planner.network.snap import EdgeIndex
     from planner.params import WalkProfile
-    from planner.snap import EdgeIndex
-    from planner.travel import compute_source_reach
+    from planner.routing.travel import compute_source_reach
 
     t0 = time.perf_counter()
     extract = read_osm_file(CHENGDU, read_catalogue())
@@ -123,7 +123,7 @@ def area_error(network, fsnap, reach, built) -> dict[str, float]:  # type: ignor
     reached pieces: symmetric difference and signed area difference, as shares of its area."""
     import shapely
 
-    from planner.catchments import compute_reached_pieces
+    from planner.catchments.polygons import compute_reached_pieces
 
     reach = reach.tocsr()
     sym, signed = [], []
@@ -143,13 +143,13 @@ def area_error(network, fsnap, reach, built) -> dict[str, float]:  # type: ignor
 
 
 def case_synth(target_nodes: int) -> dict[str, object]:
-    from planner.catchments import CatchmentParams
+    from planner.catchments.polygons import CatchmentParams
     from planner.io.cache import load_cached, save_cached
     from planner.io.osm import OsmExtract
-    from planner.network import build_walk_network
+    from planner.network.graph import build_walk_network
     from planner.params import PlanParams
     from planner.pipeline import run_plan
-    from planner.synthetic import build_demo_district
+    from planner.synthetic.district import build_demo_district
 
     params = PlanParams()
     t0 = time.perf_counter()
@@ -169,7 +169,7 @@ def case_synth(target_nodes: int) -> dict[str, object]:
         result = run_plan(inputs, params, network=network, max_catchment_facilities=0,
                           build_dissolved=False, compute_access=False)
     t5 = time.perf_counter()
-    from planner.catchments import build_dissolved_catchments
+    from planner.catchments.polygons import build_dissolved_catchments
 
     dissolved_s: dict[str, float] = {}
     for ftype in ("day_care", "meal_point"):

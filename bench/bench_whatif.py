@@ -15,13 +15,13 @@ import warnings
 import geopandas as gpd
 import numpy as np
 
-from planner.coverage import compute_unit_coverage
+from planner.coverage.measure import compute_unit_coverage
 from planner.errors import DataQualityWarning
+from planner.network.snap import SnapResult
 from planner.params import PlanParams
 from planner.pipeline import PlanResult, run_plan
+from planner.routing.travel import compute_nearest_times, compute_point_times
 from planner.schema import FACILITY_TYPE, WGS84, PlanInputs
-from planner.snap import SnapResult
-from planner.travel import compute_nearest_times, compute_point_times
 from planner.whatif import FacilityChange, Scenario, apply_scenario, state_from_result
 
 OSM = "/work/shared/data/osm/chengdu_center_2018.osm"
@@ -78,7 +78,7 @@ def _grid_units(net: object, n: int = 6) -> gpd.GeoDataFrame:
 def _chengdu(rng: np.random.Generator) -> PlanResult:
     from planner.io.catalogue import read_catalogue
     from planner.io.osm import read_osm_file
-    from planner.network import build_walk_network
+    from planner.network.graph import build_walk_network
 
     params = PlanParams()
     ext = read_osm_file(__import__("pathlib").Path(OSM), read_catalogue())
@@ -107,7 +107,7 @@ def main() -> None:
     _bench("chengdu", res, rng)
     if args.skip_1m:
         return
-    from planner.synthetic import build_demo_district
+    from planner.synthetic.district import build_demo_district
 
     start = time.perf_counter()
     res = run_plan(build_demo_district(target_nodes=1_000_000, n_facilities=3000), PlanParams(),

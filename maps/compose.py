@@ -16,8 +16,8 @@ from maps.geojson import layer_frame, shift_to_gcj02, sites_frame
 from maps.legend import Banner, Legend, legend_html
 from maps.runtime import Lang, LayerSpec, Runtime
 from maps.styles import REASONS_ZH, TEXT
+from planner.coverage.gaps import REASONS
 from planner.errors import InputDataError
-from planner.gaps import REASONS
 from planner.params import FACILITY_TYPES
 from planner.pipeline import PlanResult
 

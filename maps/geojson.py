@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planner.coords import wgs84_to_gcj02
+from planner.network.coords import wgs84_to_gcj02
 from planner.pipeline import PlanResult
 
 WGS84: Final = "EPSG:4326"

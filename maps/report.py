@@ -12,8 +12,8 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from maps.report_figures import bar_chart, type_map
-from planner.report import ReportTables
-from planner.report_text import header, pick
+from planner.report.tables import ReportTables
+from planner.report.text import header, pick
 
 TEMPLATES = Path(__file__).parent / "templates"
 SECTIONS = ("maps", "charts", "indicators", "gaps", "parameters", "manifest")

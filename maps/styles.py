@@ -101,7 +101,7 @@ TEXT: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
     }),
 })
 
-#: Gap reasons in Chinese (English comes from ``planner.gaps.REASONS``).
+#: Gap reasons in Chinese (English comes from ``planner.coverage.gaps.REASONS``).
 REASONS_ZH: Final[Mapping[str, str]] = MappingProxyType({
     "no_facility_of_type": "数据中没有该类设施",
     "out_of_reach": "步行时限内无可达设施",

@@ -12,32 +12,32 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.catchments import (
+from planner.catchments.polygons import (
     CatchmentParams,
     build_dissolved_catchments,
     build_facility_catchments,
 )
-from planner.coverage import compute_threshold_coverage, compute_unit_coverage
-from planner.demand import build_demand_points
+from planner.coverage.demand import build_demand_points
+from planner.coverage.gaps import find_gaps
+from planner.coverage.measure import compute_threshold_coverage, compute_unit_coverage
+from planner.coverage.supply import compute_supply_demand
 from planner.facilities import count_by_type
-from planner.forkpool import fork_map
-from planner.gaps import find_gaps
-from planner.network import WalkNetwork, build_walk_network
+from planner.network.graph import WalkNetwork, build_walk_network
+from planner.network.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
 from planner.params import FACILITY_TYPES, PlanParams
+from planner.routing.forkpool import fork_map
+from planner.routing.travel import (
+    NearestTimes,
+    compute_nearest_times,
+    compute_point_times,
+    compute_source_reach,
+)
 from planner.schema import (
     FACILITY_ID,
     FACILITY_TYPE,
     PlanInputs,
     validate_facilities,
     validate_units,
-)
-from planner.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
-from planner.supply import compute_supply_demand
-from planner.travel import (
-    NearestTimes,
-    compute_nearest_times,
-    compute_point_times,
-    compute_source_reach,
 )
 from planner.warnings_log import WarningLog
 
@@ -58,11 +58,11 @@ class PlanResult:
     demand
         Demand points + per type ``time_s`` in ``demand_times`` (long frame).
     coverage
-        Per unit and type at the unit's threshold (see ``planner.coverage.COVERAGE_COLUMNS``).
+        Per unit and type at the unit's threshold (see ``planner.coverage.measure.COVERAGE_COLUMNS``).
     threshold_coverage
         Per unit, type and catchment threshold.
     gaps
-        Ranked gaps (see ``planner.gaps.GAP_COLUMNS``).
+        Ranked gaps (see ``planner.coverage.gaps.GAP_COLUMNS``).
     catchments
         Per facility and threshold: ``facility_id, type, threshold_min, reached_length_m``, polygon.
     dissolved

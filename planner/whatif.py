@@ -1,7 +1,7 @@
 """Instant what-if: add, move or remove facilities and get the per-unit coverage change.
 
 A scenario becomes a new facility table; the nearest times of each type it touches are updated
-incrementally and exactly by :mod:`planner.nearest_update` (a move is a removal followed by an
+incrementally and exactly by :mod:`planner.routing.nearest_update` (a move is a removal followed by an
 add), then the demand times and unit coverage of those types are recomputed.
 """
 
@@ -16,14 +16,14 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planner.coverage import compute_unit_coverage
+from planner.coverage.measure import compute_unit_coverage
 from planner.errors import InputDataError
-from planner.nearest_update import add_source, remove_sources
-from planner.network import WalkNetwork
+from planner.network.graph import WalkNetwork
+from planner.network.snap import DISCONNECTED, NOT_SNAPPED, SNAPPED, SnapResult
 from planner.params import PlanParams
+from planner.routing.nearest_update import add_source, remove_sources
+from planner.routing.travel import NearestTimes, compute_point_times
 from planner.schema import FACILITY_ID, FACILITY_TYPE, WGS84
-from planner.snap import DISCONNECTED, NOT_SNAPPED, SNAPPED, SnapResult
-from planner.travel import NearestTimes, compute_point_times
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ def state_from_result(result: object) -> WhatIfState:
 
 
 def snap_local(network: WalkNetwork, x_m: float, y_m: float, max_snap_m: float) -> SnapResult:
-    """Snap one projected point exactly like :class:`planner.snap.EdgeIndex`, without an index."""
+    """Snap one projected point exactly like :class:`planner.network.snap.EdgeIndex`, without an index."""
     xu, xv = network.x_m[network.edge_u], network.x_m[network.edge_v]
     yu, yv = network.y_m[network.edge_u], network.y_m[network.edge_v]
     near = np.flatnonzero((np.minimum(xu, xv) - max_snap_m <= x_m)

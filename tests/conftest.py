@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.crs import unproject_xy
-from planner.network import WalkNetwork, build_walk_network
+from planner.network.crs import unproject_xy
+from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import PlanParams, WalkProfile
 from planner.schema import RawNetwork
 

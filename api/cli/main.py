@@ -15,27 +15,6 @@ logger = logging.getLogger("careplan")
 DEFAULT_CACHE = Path.home() / ".cache" / "careplan"
 
 
-class _StepBar:
-    """A terminal progress bar over the named pipeline steps (silent when not a terminal)."""
-
-    STEPS = ("load", "network", "snapping", "travel", "coverage", "catchments", "write")
-
-    def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(total=len(self.STEPS), disable=not sys.stderr.isatty(), unit="step",
-                        bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]")
-
-    def __call__(self, name: str) -> None:
-        self.bar.set_description(name)
-        if name in self.STEPS[1:]:
-            self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.update(self.bar.total - self.bar.n)
-        self.bar.close()
-
-
 def _add_params_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("walking and coverage parameters")
     g.add_argument("--rules", metavar="NAME|FILE", help="jurisdiction rule profile (default national)")
@@ -85,9 +64,9 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
     """Subcommands that live in their own modules (rules, site, whatif, report)."""
     import importlib
 
-    for module, func in (("api.rules_cmd", "add_rules_commands"),
-                         ("api.siting_cmd", "add_siting_commands"),
-                         ("api.report_cmd", "add_report_commands")):
+    for module, func in (("api.cli.rules", "add_rules_commands"),
+                         ("api.cli.site", "add_siting_commands"),
+                         ("api.cli.report", "add_report_commands")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
@@ -107,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] | None = (
         getattr(args, "handler", None) or getattr(args, "func", None))
     if handler is None:
-        from api import cli_run
+        from api.cli import run as cli_run
 
         handler = {"demo": cli_run.run_demo, "analyze": cli_run.run_analyze,
                    "serve": cli_run.run_serve}[args.command]
@@ -122,6 +101,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("careplan: interrupted; nothing was written\n")
         return 130
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

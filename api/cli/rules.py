@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from planner.compliance_text import BINDING_LABELS
+from planner.compliance.rules import RuleProfile
+from planner.compliance.text import BINDING_LABELS
 from planner.errors import PlannerError
 from planner.io.rules import list_profiles, read_profile
-from planner.rules import RuleProfile
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
@@ -86,7 +86,7 @@ def add_rules_commands(subparsers: argparse._SubParsersAction) -> None:  # type:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry (``python -m api.rules_cmd rules check FILE``) for tests and scripts."""
+    """Stand-alone entry (``python -m api.cli.rules rules check FILE``) for tests and scripts."""
     parser = argparse.ArgumentParser(prog="careplan")
     add_rules_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -13,21 +13,21 @@ from typing import TYPE_CHECKING, cast
 import pandas as pd
 import shapely
 
-from api.cli import _StepBar
-from planner.catchments import CatchmentParams
-from planner.compliance import evaluate_compliance
+from api.cli.progress import StepBar
+from planner.catchments.polygons import CatchmentParams
+from planner.compliance.evaluate import evaluate_compliance
+from planner.compliance.rules import RuleProfile
+from planner.coverage.hierarchy import build_hierarchy, roll_up
 from planner.errors import InputDataError
-from planner.hierarchy import build_hierarchy, roll_up
 from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
 from planner.io.folder import hash_file
 from planner.io.osm import OsmExtract, download_place, read_osm_file
 from planner.io.rules import read_profile
 from planner.io.writers import write_run
-from planner.network import WalkNetwork, build_walk_network
+from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
-from planner.rules import RuleProfile
 from planner.schema import WGS84, PlanInputs
 
 if TYPE_CHECKING:
@@ -147,12 +147,12 @@ def _report(result: PlanResult, out: Path) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     """`careplan demo`: the whole analysis on the synthetic district."""
-    from planner.synthetic import build_demo_district
+    from planner.synthetic.district import build_demo_district
 
     started = time.perf_counter()
     profile = load_profile(args)
     params = build_params(args, profile)
-    bar = _StepBar()
+    bar = StepBar()
     inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
     result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
@@ -219,7 +219,7 @@ def run_analyze(args: argparse.Namespace) -> int:
             raise InputDataError(msg)
     cache_dir = None if args.no_cache else args.cache_dir
     osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
-    bar = _StepBar()
+    bar = StepBar()
     bar("load")
     extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
     loaded = _read_inputs(args, extract, digest, profile)
@@ -238,7 +238,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """`careplan serve`: the REST service."""
-    from api.server import serve
+    from api.cli.serve import serve
 
     serve(args.host, args.port)
     return 0

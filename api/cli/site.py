@@ -2,7 +2,7 @@
 
 A run folder holds tables, not the network, so both commands rebuild the analysis from the inputs
 recorded in the run's ``summary.json``: demo runs from ``sources["synthetic"]``
-(``planner.synthetic seed=S target_nodes=N``); analyze runs from ``analyze_args`` (OSM file,
+(``planner.synthetic.district seed=S target_nodes=N``); analyze runs from ``analyze_args`` (OSM file,
 --bbox, facilities and --coords, units and --units-coords, --rules), refusing when a recorded
 input file changed (sha256 differs from ``sources``). Older runs without ``analyze_args`` fall
 back to the ``sources`` keys (OSM, facilities, units; WGS-84, no bbox). Parameters come from the
@@ -35,7 +35,7 @@ from planner.pipeline import PlanResult, run_plan
 from planner.schema import PlanInputs
 
 if TYPE_CHECKING:
-    from planner.rules import RuleProfile
+    from planner.compliance.rules import RuleProfile
     from planner.whatif import FacilityChange, Scenario
 
 
@@ -60,7 +60,7 @@ def _params(summary: dict[str, Any], profile: RuleProfile) -> PlanParams:
 
 
 def _demo_inputs(text: str) -> tuple[PlanInputs, dict[str, Any]]:
-    from planner.synthetic import build_demo_district
+    from planner.synthetic.district import build_demo_district
 
     m = re.search(r"seed=(\d+)\s+target_nodes=(\d+)", text)
     if not m:
@@ -86,7 +86,7 @@ def check_sources(sources: dict[str, str]) -> None:
 
 def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: PlanParams,
                     profile: RuleProfile) -> tuple[PlanInputs, dict[str, Any], Any]:
-    from api.cli_run import _parse_bbox, load_network
+    from api.cli.run import _parse_bbox, load_network
     from planner.io.catalogue import read_catalogue
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request, Security
 from fastapi.security import APIKeyHeader
 
-from api.errors import ProblemError
-from api.service import Services
-from api.settings import ApiSettings
+from api.service.errors import ProblemError
+from api.service.parts import Services
+from api.service.settings import ApiSettings
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False,
                               description="Needed for writes when CAREPLAN_API_KEY is set")

@@ -13,7 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from api.processes import (
+from api.service.processes import (
     CoverageInputs,
     Outcome,
     Progress,
@@ -22,7 +22,7 @@ from api.processes import (
     find_hook,
     load_inputs,
 )
-from api.store import Store
+from api.service.store import Store
 from planner.pipeline import PlanResult
 from planner.schema import FACILITY_ID
 

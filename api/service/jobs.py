@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from api.db import Database, dumps, jobs, now_iso
-from api.errors import ProblemError
-from api.execution import PlanCache
-from api.processes import Outcome, Progress
-from api.store import Store
+from api.service.db import Database, dumps, jobs, now_iso
+from api.service.errors import ProblemError
+from api.service.execution import PlanCache
+from api.service.processes import Outcome, Progress
+from api.service.store import Store
 from planner.errors import PlannerError
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from api.errors import ProblemError
+from api.service.errors import ProblemError
 
 #: Query parameters that are not property filters.
 RESERVED = frozenset({"bbox", "limit", "offset", "zoom", "f", "bbox-crs", "datetime"})

@@ -8,7 +8,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PROBLEM_MEDIA_TYPE, ProblemError
+from api.service.errors import PROBLEM_MEDIA_TYPE, ProblemError
 
 
 def _settings(scope: Scope) -> Any:

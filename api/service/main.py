@@ -8,12 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.db import Database
-from api.errors import install_error_handlers
-from api.execution import PlanCache
-from api.jobs import JobRunner
-from api.limits import BodyLimitMiddleware, TimeoutMiddleware
-from api.routers import (
+from api.service.db import Database
+from api.service.errors import install_error_handlers
+from api.service.execution import PlanCache
+from api.service.jobs import JobRunner
+from api.service.limits import BodyLimitMiddleware, TimeoutMiddleware
+from api.service.parts import Services
+from api.service.routers import (
     catchments,
     collections,
     exports,
@@ -23,10 +24,9 @@ from api.routers import (
     processes,
     projects,
 )
-from api.schemas import Link
-from api.service import Services
-from api.settings import ApiSettings, get_settings
-from api.store import Store
+from api.service.schemas import Link
+from api.service.settings import ApiSettings, get_settings
+from api.service.store import Store
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from api.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
-from api.errors import ProblemError
-from api.execution import PlanCache, run_coverage, run_siting, run_whatif
-from api.jobs import JobRunner, Work, new_id
-from api.processes import (
+from api.service.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
+from api.service.errors import ProblemError
+from api.service.execution import PlanCache, run_coverage, run_siting, run_whatif
+from api.service.jobs import JobRunner, Work, new_id
+from api.service.processes import (
     CoverageInputs,
     Process,
     ProcessInputs,
@@ -27,8 +27,8 @@ from api.processes import (
     find_hook,
     load_inputs,
 )
-from api.settings import ApiSettings
-from api.store import Store
+from api.service.settings import ApiSettings
+from api.service.store import Store
 from planner.errors import InputDataError
 from planner.pipeline import PlanResult
 
@@ -91,7 +91,7 @@ def parse_inputs(process: Process, raw: dict[str, Any]) -> ProcessInputs:
 def _sources(services: Services, project: dict[str, Any]) -> list[str]:
     rows = services.db.list(uploads, project_id=project["id"])
     found = [f"{u['kind']}:{u['sha256']}:{u['coords']}" for u in rows]
-    if project["source"] == "demo" and find_hook("planner.synthetic.build_demo_district"):
+    if project["source"] == "demo" and find_hook("planner.synthetic.district.build_demo_district"):
         found.append(f"demo:{demo_checksum()}")
     return found
 

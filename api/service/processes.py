@@ -16,8 +16,8 @@ from typing import Any, Literal, TypeAlias
 import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.errors import ProblemError
-from api.store import Store
+from api.service.errors import ProblemError
+from api.service.store import Store
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import read_osm_file
@@ -204,25 +204,25 @@ def cache_key(process_id: str, inputs: BaseModel, sources: list[str]) -> str:
 
 def demo_checksum() -> str:
     """Checksum of the synthetic demo's source code (changes when the demo does)."""
-    module = importlib.import_module("planner.synthetic")
+    module = importlib.import_module("planner.synthetic.district")
     return hashlib.sha256(inspect.getsource(module).encode("utf-8")).hexdigest()
 
 
 def require_demo() -> Callable[..., Any]:
-    """planner.synthetic.build_demo_district, or a 501 problem when this build lacks it."""
-    hook = find_hook("planner.synthetic.build_demo_district")
+    """planner.synthetic.district.build_demo_district, or a 501 problem when this build lacks it."""
+    hook = find_hook("planner.synthetic.district.build_demo_district")
     if hook is None:
-        raise ProblemError(501, "the demo project needs planner.synthetic.build_demo_district, "
+        raise ProblemError(501, "the demo project needs planner.synthetic.district.build_demo_district, "
                               "which this build does not have yet",
-                         missing="planner.synthetic.build_demo_district")
+                         missing="planner.synthetic.district.build_demo_district")
     return hook
 
 
 def build_demo_inputs() -> PlanInputs:
-    """The synthetic demo district (501 when planner.synthetic is not in this build)."""
+    """The synthetic demo district (501 when planner.synthetic.district is not in this build)."""
     inputs = require_demo()()
     if not isinstance(inputs, PlanInputs):
-        raise ProblemError(501, "planner.synthetic.build_demo_district did not return PlanInputs")
+        raise ProblemError(501, "planner.synthetic.district.build_demo_district did not return PlanInputs")
     return inputs
 
 

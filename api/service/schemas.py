@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.errors import PROBLEM_MEDIA_TYPE
+from api.service.errors import PROBLEM_MEDIA_TYPE
 
 
 class Link(BaseModel):

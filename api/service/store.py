@@ -17,8 +17,8 @@ from typing import Any
 import geopandas as gpd
 from starlette.datastructures import UploadFile
 
-from api.errors import ProblemError
-from api.filetype import ACCEPTED, SUFFIX, detect_kind
+from api.service.errors import ProblemError
+from api.service.filetype import ACCEPTED, SUFFIX, detect_kind
 from planner.io import osm as osm_io
 from planner.io.catalogue import read_catalogue
 

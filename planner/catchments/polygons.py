@@ -9,10 +9,10 @@ is reached from its snap point f for (T - a) / w either way (a: its access time)
 these pieces buffered by ``buffer_m`` (a home that far from the street counts as reached): never
 a convex or concave hull.
 
-They are built on a raster (:mod:`planner.catchment_raster`), because GEOS buffering of many
+They are built on a raster (:mod:`planner.catchments.raster`), because GEOS buffering of many
 pieces grows faster than linearly (hundreds of thousands of pieces take minutes): the street is
 sampled every half cell with the time each sample is reached, plus the exact points where the
-reached street ends at each threshold (:mod:`planner.street_samples`); all thresholds share one
+reached street ends at each threshold (:mod:`planner.catchments.street_samples`); all thresholds share one
 sampling pass, and the cost is linear in the raster size.
 :func:`pieces_to_polygon` is the exact GEOS buffer of the same pieces, used as the test oracle.
 Coverage figures never use the polygons.
@@ -30,18 +30,18 @@ import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 
-from planner.catchment_raster import Pieces, build_local_polygons, build_threshold_polygons
-from planner.forkpool import fork_split
-from planner.network import MIN_EDGE_S, WalkNetwork
-from planner.snap import SnapResult
-from planner.street_samples import (
+from planner.catchments.raster import Pieces, build_local_polygons, build_threshold_polygons
+from planner.catchments.street_samples import (
     concat_points,
     reached_piece,
     sample_street,
     street_samples,
     threshold_ends,
 )
-from planner.travel import compute_source_reach
+from planner.network.graph import MIN_EDGE_S, WalkNetwork
+from planner.network.snap import SnapResult
+from planner.routing.forkpool import fork_split
+from planner.routing.travel import compute_source_reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +56,7 @@ class CatchmentParams:
     cell_m
         Raster cell for per-facility polygons, metres (default 20: distances are measured to
         the street samples, so the area is within a few per cent of the exact GEOS buffer on
-        the Chengdu extract; see :mod:`planner.catchment_raster`).
+        the Chengdu extract; see :mod:`planner.catchments.raster`).
     dissolved_cell_m
         Raster cell for dissolved polygons per type, metres (default 10; distances to cell
         centres, tiled).

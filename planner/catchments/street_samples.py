@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from planner.catchment_raster import Pieces, Samples
-from planner.network import MIN_EDGE_S, WalkNetwork
-from planner.snap import SnapResult
+from planner.catchments.raster import Pieces, Samples
+from planner.network.graph import MIN_EDGE_S, WalkNetwork
+from planner.network.snap import SnapResult
 
 StreetPoints = tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]
 

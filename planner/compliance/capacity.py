@@ -7,15 +7,15 @@ from types import MappingProxyType
 
 import numpy as np
 
-from planner.compliance_context import (
+from planner.compliance.context import (
     ELDERLY_TYPES,
     Evaluation,
     RuleContext,
     result_row,
     share_passing,
 )
-from planner.hierarchy import roll_up
-from planner.rules import Rule
+from planner.compliance.rules import Rule
+from planner.coverage.hierarchy import roll_up
 
 
 def _floor_area(ctx: RuleContext, rule: Rule) -> Evaluation:

@@ -11,8 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.compliance_text import text
-from planner.rules import Rule, RuleProfile
+from planner.compliance.rules import Rule, RuleProfile
+from planner.compliance.text import text
 
 #: Levels of the bottom units (the units the coverage and presence rules are counted on).
 BOTTOM = ("community", "village")

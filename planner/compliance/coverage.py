@@ -8,7 +8,7 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 
-from planner.compliance_context import (
+from planner.compliance.context import (
     BOTTOM,
     Evaluation,
     RuleContext,
@@ -16,8 +16,8 @@ from planner.compliance_context import (
     result_row,
     share_passing,
 )
-from planner.hierarchy import roll_up
-from planner.rules import Rule
+from planner.compliance.rules import Rule
+from planner.coverage.hierarchy import roll_up
 
 
 def _type_coverage(ctx: RuleContext, rule: Rule) -> tuple[pd.DataFrame | None, str]:

@@ -2,8 +2,8 @@
 
 Rules whose data are missing are reported as "not evaluable: needs X" (evaluable False, met None);
 they are never passed silently. Shares are fractions (0.95 = 95%). Labels and notes are in Chinese
-or English. The rule kinds are checked in :mod:`planner.compliance_coverage`,
-:mod:`planner.compliance_provision` and :mod:`planner.compliance_capacity`.
+or English. The rule kinds are checked in :mod:`planner.compliance.coverage`,
+:mod:`planner.compliance.provision` and :mod:`planner.compliance.capacity`.
 """
 
 from __future__ import annotations
@@ -15,20 +15,20 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.colocation import assign_units
-from planner.compliance_capacity import CAPACITY_RULES
-from planner.compliance_context import (
+from planner.compliance.capacity import CAPACITY_RULES
+from planner.compliance.context import (
     BOTTOM,
     ELDERLY_TYPES,
     Evaluation,
     RuleContext,
     result_row,
 )
-from planner.compliance_coverage import COVERAGE_RULES
-from planner.compliance_provision import PROVISION_RULES
-from planner.compliance_text import BINDING_LABELS
-from planner.hierarchy import build_hierarchy, find_ancestors
-from planner.rules import Rule, RuleProfile
+from planner.compliance.coverage import COVERAGE_RULES
+from planner.compliance.provision import PROVISION_RULES
+from planner.compliance.rules import Rule, RuleProfile
+from planner.compliance.text import BINDING_LABELS
+from planner.coverage.colocation import assign_units
+from planner.coverage.hierarchy import build_hierarchy, find_ancestors
 
 __all__ = ["BOTTOM", "ELDERLY_TYPES", "INDICATOR_COLUMNS", "PER_UNIT_COLUMNS", "ComplianceResult",
            "evaluate_compliance"]

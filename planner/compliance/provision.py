@@ -7,8 +7,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from planner.colocation import compute_colocation
-from planner.compliance_context import (
+from planner.compliance.context import (
     BOTTOM,
     Evaluation,
     RuleContext,
@@ -16,7 +15,8 @@ from planner.compliance_context import (
     result_row,
     share_passing,
 )
-from planner.rules import Rule
+from planner.compliance.rules import Rule
+from planner.coverage.colocation import compute_colocation
 
 
 def _facility_counts(ctx: RuleContext, facilities: pd.DataFrame) -> pd.Series:

@@ -16,11 +16,16 @@ from typing import Any, cast
 
 import pandas as pd
 
+from planner.coverage.hierarchy import LEVELS
 from planner.errors import InputDataError
 from planner.params import (
-    FACILITY_TYPES, SETTLEMENTS, AccessParams, CoverageParams, PlanParams, WalkProfile,
+    FACILITY_TYPES,
+    SETTLEMENTS,
+    AccessParams,
+    CoverageParams,
+    PlanParams,
+    WalkProfile,
 )
-from planner.hierarchy import LEVELS
 
 BINDING_FLAGS: tuple[str, ...] = ("binding", "expected", "advocated", "unspecified")
 _NUM = (int, float)

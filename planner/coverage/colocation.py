@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from planner.crs import choose_utm_crs, project_lonlat
+from planner.network.crs import choose_utm_crs, project_lonlat
 
 COLOCATION_COLUMNS = ("facility_id", "nearest_health_id", "distance_m", "distance_kind")
 

@@ -30,7 +30,7 @@ def find_gaps(
     Parameters
     ----------
     coverage
-        Output of :func:`planner.coverage.compute_unit_coverage` for all types.
+        Output of :func:`planner.coverage.measure.compute_unit_coverage` for all types.
     required_types
         Types every unit must reach (e.g. day_care, meal_point).
     target_share

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from planner.network.snap import DISCONNECTED, NOT_SNAPPED
 from planner.params import CoverageParams
 from planner.schema import OLDER_POP, SETTLEMENT, UNIT_ID, UNIT_NAME
-from planner.snap import DISCONNECTED, NOT_SNAPPED
 
 COVERAGE_COLUMNS = (
     "unit_id", "unit_name", "facility_type", "threshold_min", "older_pop", "covered_pop",

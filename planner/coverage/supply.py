@@ -6,12 +6,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from planner.access import StepDecay, compute_e2sfca, compute_unit_access
-from planner.network import WalkNetwork
+from planner.coverage.access import StepDecay, compute_e2sfca, compute_unit_access
+from planner.network.graph import WalkNetwork
+from planner.network.snap import SnapResult
 from planner.params import AccessParams
+from planner.routing.cover_times import compute_cover_times
 from planner.schema import CAPACITY, FACILITY_TYPE, OLDER_POP, UNIT_ID
-from planner.siting.cover import compute_cover_times
-from planner.snap import SnapResult
 
 ACCESS_COLUMNS = ("unit_id", "facility_type", "older_pop", "e2sfca_ratio",
                   "facilities_with_capacity", "facilities_without_capacity")

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 import shapely
 
 from planner.io.osm import OsmExtract
-from planner.network import ComponentReport, WalkNetwork
+from planner.network.graph import ComponentReport, WalkNetwork
 from planner.params import WalkProfile
 from planner.schema import WGS84, RawNetwork
 

@@ -17,8 +17,8 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError, SourceUnavailableError
 from planner.facilities import Catalogue, classify_osm_tags
+from planner.network.walkable import is_walkable
 from planner.schema import WGS84, RawNetwork
-from planner.walkable import is_walkable
 
 logger = logging.getLogger(__name__)
 

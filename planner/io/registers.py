@@ -24,10 +24,10 @@ import pandas as pd
 from shapely import points
 from shapely.geometry.base import BaseGeometry
 
-from planner.coords import to_wgs84
 from planner.errors import InputDataError
 from planner.facilities import Catalogue, match_type_name
 from planner.io.table import SOURCE_ROW, ColumnMap, cell_text, parse_number, read_table
+from planner.network.coords import to_wgs84
 from planner.schema import WGS84, validate_facilities
 
 logger = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from planner.io.folder import write_folder_atomically
-from planner.report import ReportTables
-from planner.report_text import SHEETS, header, pick
+from planner.report.tables import ReportTables
+from planner.report.text import SHEETS, header, pick
 
 #: Number formats by column key (anything else: general).
 NUMBER_FORMATS = {"covered_share": "0.0%", "target_share": "0.0%", "older_pop": "#,##0",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from planner.compliance.rules import RuleProfile, build_profile
 from planner.errors import InputDataError
 from planner.io.catalogue import DATA_DIR, read_toml_file
-from planner.rules import RuleProfile, build_profile
 
 #: Folder of the shipped profiles.
 RULES_DIR = DATA_DIR / "rules"

@@ -30,9 +30,9 @@ import pandas as pd
 import shapely
 from shapely import points
 
-from planner.coords import check_lonlat, to_wgs84
 from planner.errors import InputDataError
 from planner.io.table import SOURCE_ROW, ColumnMap, cell_text, parse_number, read_table
+from planner.network.coords import check_lonlat, to_wgs84
 from planner.schema import WGS84, validate_units
 
 logger = logging.getLogger(__name__)

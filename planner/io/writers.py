@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 
 from planner.io.folder import write_folder_atomically
+from planner.network.snap import build_edge_lines
 from planner.pipeline import PlanResult
 from planner.schema import WGS84
-from planner.snap import build_edge_lines
 
 logger = logging.getLogger(__name__)
 GPKG_NAME = "careplan.gpkg"
-SYNTHETIC_NOTE = "SYNTHETIC DEMO DATA (planner.synthetic): not a real place"
+SYNTHETIC_NOTE = "SYNTHETIC DEMO DATA (planner.synthetic.district): not a real place"
 
 
 def build_unit_layer(result: PlanResult) -> gpd.GeoDataFrame:

@@ -14,7 +14,7 @@ everywhere, as Baidu's formula does.
 The inverse transforms (to WGS-84) are computed by fixed-point iteration on the forward transform,
 ``w <- w - (forward(w) - target)``, until the forward image matches the input to 1e-11 degrees
 (about 1 mm); the measured round-trip error over a 0.1-degree grid covering China is reported in
-``tests/planner/test_coords.py`` (below 1 mm, far better than the 0.5 m requirement).
+``tests/planner/network/test_coords.py`` (below 1 mm, far better than the 0.5 m requirement).
 
 ``cgcs2000`` (China Geodetic Coordinate System 2000, the national datum of planning-bureau data) is
 treated as WGS-84: the two datums differ by a few centimetres, far below any accuracy that

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from planner.crs import choose_utm_crs, project_lonlat
 from planner.errors import NetworkError
+from planner.network.crs import choose_utm_crs, project_lonlat
 from planner.params import WalkProfile
 from planner.schema import RawNetwork
 

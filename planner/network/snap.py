@@ -9,7 +9,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from planner.network import WalkNetwork
+from planner.network.graph import WalkNetwork
 
 logger = logging.getLogger(__name__)
 

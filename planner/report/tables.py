@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planner.report_text import (
+from planner.report.text import (
     ACTION_LABELS,
     NOT_EVALUATED,
     REASON_LABELS,

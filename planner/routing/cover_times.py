@@ -1,8 +1,8 @@
 """Sparse demand x site cover matrices from bounded network searches (never dense).
 
 A site ``j`` covers demand point ``i`` when the walking time from ``j`` to ``i`` is within the
-threshold of ``i``'s unit. Times are those of :mod:`planner.travel`: one bounded search per site
-(:func:`planner.travel.iter_source_reach`), then the point rule
+threshold of ``i``'s unit. Times are those of :mod:`planner.routing.travel`: one bounded search per site
+(:func:`planner.routing.travel.iter_source_reach`), then the point rule
 ``min(t[u] + g*w, t[v] + (1-g)*w) + access`` or the direct along-segment time.
 """
 
@@ -13,9 +13,9 @@ import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from planner.network import WalkNetwork
-from planner.snap import SnapResult
-from planner.travel import iter_source_reach
+from planner.network.graph import WalkNetwork
+from planner.network.snap import SnapResult
+from planner.routing.travel import iter_source_reach
 
 
 def _endpoint_times(network: WalkNetwork, reach: sp.csc_matrix, points: SnapResult,

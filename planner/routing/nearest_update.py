@@ -21,9 +21,9 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
-from planner.network import MIN_EDGE_S, WalkNetwork
-from planner.snap import SnapResult
-from planner.travel import NearestTimes, build_augmented_graph, compute_nearest_times
+from planner.network.graph import MIN_EDGE_S, WalkNetwork
+from planner.network.snap import SnapResult
+from planner.routing.travel import NearestTimes, build_augmented_graph, compute_nearest_times
 
 #: Affected share of nodes above which a removal reruns the type's full multi-source search.
 FULL_SEARCH_SHARE = 0.3

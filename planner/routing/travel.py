@@ -1,6 +1,6 @@
 """Shortest walking times (seconds) from facilities: nearest per node/point and bounded per facility.
 
-Points sit on segments (see :mod:`planner.snap`). A source at fraction f along segment (u, v) of
+Points sit on segments (see :mod:`planner.network.snap`). A source at fraction f along segment (u, v) of
 walking time w with an access leg of a seconds reaches u after a + f*w and v after a + (1-f)*w.
 Each source becomes a virtual node with exactly those two outgoing arcs, appended to the CSR
 arrays, so one scipy multi-source Dijkstra gives every node's nearest source and its time. A
@@ -19,8 +19,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
 
-from planner.network import MIN_EDGE_S, WalkNetwork
-from planner.snap import SnapResult
+from planner.network.graph import MIN_EDGE_S, WalkNetwork
+from planner.network.snap import SnapResult
 
 #: Memory allowed for one chunk of dense per-source distance rows (bytes).
 CHUNK_BYTES = 256 * 1024 * 1024

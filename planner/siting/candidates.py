@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
 from planner.errors import InputDataError
-from planner.network import WalkNetwork
+from planner.network.graph import WalkNetwork
 
 CANDIDATE_COLUMNS = ("candidate_id", "unit_id", "capacity", "cost")
 DEFAULT_SPACING_M = 150.0

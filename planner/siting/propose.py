@@ -2,7 +2,7 @@
 
 The demand points, their thresholds and the existing coverage come from a
 :class:`planner.pipeline.PlanResult`; the cover matrix from bounded searches from the candidates
-(:mod:`planner.siting.cover`). Up to :data:`EXACT_MAX_CANDIDATES` candidates are solved exactly
+(:mod:`planner.routing.cover_times`). Up to :data:`EXACT_MAX_CANDIDATES` candidates are solved exactly
 (HiGHS MILP), more with the greedy heuristic and its LP bound.
 """
 
@@ -18,16 +18,16 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from planner.errors import SitingError
+from planner.network.snap import EdgeIndex, SnapResult
 from planner.pipeline import PlanResult
+from planner.routing.cover_times import build_cover, compute_cover_times
 from planner.schema import FACILITY_TYPE
 from planner.siting.candidates import generate_candidates, prepare_candidates
-from planner.siting.cover import build_cover, compute_cover_times
 from planner.siting.greedy import greedy_mclp, greedy_set_cover
 from planner.siting.impact import before_after_units, per_street_table, sites_frame
 from planner.siting.optimise import solve_mclp, solve_set_cover
 from planner.siting.problem import SitingProblem
 from planner.siting.result import SitingResult
-from planner.snap import EdgeIndex, SnapResult
 
 EXACT_MAX_CANDIDATES = 500
 MethodChoice = Literal["auto", "exact", "greedy"]

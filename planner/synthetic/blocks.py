@@ -8,7 +8,7 @@ from typing import TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from planner._synthetic_streets import HW, INHERIT, Sides, WayPoints
+from planner.synthetic.streets import HW, INHERIT, Sides, WayPoints
 
 GATED, OPEN, CURVED, DIAGONAL = 0, 1, 2, 3
 _GRID = 400.0

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from planner._synthetic_blocks import (
+from planner.synthetic.blocks import (
     DIAGONAL,
     GATED,
     Cells,
@@ -15,7 +15,7 @@ from planner._synthetic_blocks import (
     emit_template,
     snap_uv,
 )
-from planner._synthetic_streets import HW, WayPoints
+from planner.synthetic.streets import HW, WayPoints
 
 # Ring compound template in cell-local (p, q); m is the ring inset, filled in per compound.
 _M = -1.0

@@ -9,7 +9,7 @@ UTM zone 48N (EPSG:32648).
 
 Examples
 --------
->>> from planner.synthetic import build_demo_district
+>>> from planner.synthetic.district import build_demo_district
 >>> inputs = build_demo_district(seed=7, target_nodes=3000)
 >>> inputs.is_synthetic, sorted(inputs.units["settlement"].unique())
 (True, ['rural', 'urban'])
@@ -26,17 +26,19 @@ import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
 
-from planner._synthetic_blocks import build_cells, emit_local_lines, plan_lined_blocks
-from planner._synthetic_compounds import cell_outlines, emit_cells
-from planner._synthetic_facilities import (
+from planner.errors import InputDataError
+from planner.schema import WGS84, PlanInputs, RawNetwork
+from planner.synthetic.blocks import build_cells, emit_local_lines, plan_lined_blocks
+from planner.synthetic.compounds import cell_outlines, emit_cells
+from planner.synthetic.facilities import (
     build_facility_table,
     place_facilities,
     plan_facilities,
     units_with_edges,
 )
-from planner._synthetic_lattice import Lattice, build_lattice, map_blocks
-from planner._synthetic_names import build_compound_names
-from planner._synthetic_streets import (
+from planner.synthetic.lattice import Lattice, build_lattice, map_blocks
+from planner.synthetic.names import build_compound_names
+from planner.synthetic.streets import (
     HIGHWAYS,
     NODE_ID_BASE,
     Network,
@@ -44,16 +46,14 @@ from planner._synthetic_streets import (
     assemble_network,
     build_sides,
 )
-from planner._synthetic_units import UnitPlan, build_units
-from planner._synthetic_villages import (
+from planner.synthetic.units import UnitPlan, build_units
+from planner.synthetic.villages import (
     emit_tracks,
     emit_villages,
     find_seats,
     pick_village_blocks,
     remote_blocks,
 )
-from planner.errors import InputDataError
-from planner.schema import WGS84, PlanInputs, RawNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -281,5 +281,5 @@ def build_demo_district(
         study_area=shapely.coverage_union_all(units_gdf.geometry.to_numpy()),
         label=DEMO_LABEL,
         is_synthetic=True,
-        sources={"synthetic": f"planner.synthetic seed={seed} target_nodes={target_nodes}"},
+        sources={"synthetic": f"planner.synthetic.district seed={seed} target_nodes={target_nodes}"},
     )

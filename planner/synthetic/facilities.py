@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from planner._synthetic_lattice import Lattice
-from planner._synthetic_names import build_home_names, number_duplicates
-from planner._synthetic_streets import HW, Network
 from planner.errors import InputDataError
 from planner.params import FACILITY_TYPES
+from planner.synthetic.lattice import Lattice
+from planner.synthetic.names import build_home_names, number_duplicates
+from planner.synthetic.streets import HW, Network
 
 #: Share of each type when ``n_facilities`` is given.
 TYPE_SHARES = {

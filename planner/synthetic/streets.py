@@ -8,7 +8,7 @@ from typing import TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from planner._synthetic_lattice import Lattice, map_blocks
+from planner.synthetic.lattice import Lattice, map_blocks
 
 HIGHWAYS: tuple[str, ...] = (
     "primary",

@@ -9,9 +9,9 @@ import pandas as pd
 import shapely
 from numpy.typing import NDArray
 
-from planner._synthetic_lattice import Lattice
-from planner._synthetic_names import build_parent_names, build_unit_names
 from planner.errors import InputDataError
+from planner.synthetic.lattice import Lattice
+from planner.synthetic.names import build_parent_names, build_unit_names
 
 #: Fictional county-level code (not assigned in Chengdu's 5101xx range).
 DISTRICT_CODE = "510199"

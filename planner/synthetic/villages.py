@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from planner._synthetic_blocks import emit_template, snap_uv
-from planner._synthetic_lattice import Lattice
-from planner._synthetic_streets import HW, INHERIT, Sides, WayPoints
+from planner.synthetic.blocks import emit_template, snap_uv
+from planner.synthetic.lattice import Lattice
+from planner.synthetic.streets import HW, INHERIT, Sides, WayPoints
 
 # Village template, offsets in block units around the village centre; point 2 is the centre.
 _VILLAGE_X = [-0.22, -0.1, 0.0, 0.1, 0.22, -0.12, -0.14, 0.12, 0.08, 0.3, 0.36, 0.0]

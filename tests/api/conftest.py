@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
-from api.settings import ApiSettings, get_settings
+from api.service.main import create_app
+from api.service.settings import ApiSettings, get_settings
 
 API_KEY = "test-key-123"
 KEY = {"X-API-Key": API_KEY}

@@ -99,9 +99,9 @@ def grid_result() -> PlanResult:
 
 @pytest.fixture(scope="session")
 def plan_result() -> PlanResult:
-    """The synthetic demo district (``planner.synthetic``), or the grid where it is absent."""
+    """The synthetic demo district (``planner.synthetic.district``), or the grid where it is absent."""
     try:
-        from planner.synthetic import build_demo_district  # noqa: PLC0415
+        from planner.synthetic.district import build_demo_district  # noqa: PLC0415
     except ImportError:
         return _run(build_test_inputs())
     return _run(build_demo_district())

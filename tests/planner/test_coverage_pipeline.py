@@ -142,7 +142,7 @@ def test_properties_monotone(facs: list[tuple[float, float, str]], extra: tuple[
 
 
 def test_dissolved_in_two_processes_equals_one(base_result: PlanResult) -> None:
-    from planner.catchments import CatchmentParams
+    from planner.catchments.polygons import CatchmentParams
     from planner.pipeline import _dissolved
 
     r = base_result

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from planner.errors import InputDataError
 from planner.pipeline import PlanResult
-from planner.whatif import FacilityChange, Scenario, WhatIfResult, apply_scenario, \
-    compare_scenarios, state_from_result
+from planner.whatif import (
+    FacilityChange,
+    Scenario,
+    WhatIfResult,
+    apply_scenario,
+    compare_scenarios,
+    state_from_result,
+)
 from tests.conftest import lonlat_points
 from tests.planner.test_coverage_pipeline import plan, small_inputs
 

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ProblemError
-from api.schemas import problems
-from api.service import Services
-from planner.catchments import CatchmentParams, build_catchments_of
+from api.service.deps import READ, ProjectDep, ServicesDep
+from api.service.errors import ProblemError
+from api.service.parts import Services
+from api.service.schemas import problems
+from planner.catchments.polygons import CatchmentParams, build_catchments_of
 from planner.schema import FACILITY_ID, FACILITY_TYPE, WGS84
 
 router = APIRouter(prefix="/projects/{project_id}/facilities", tags=["catchments"])

@@ -8,12 +8,12 @@ import geopandas as gpd
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ProblemError
-from api.execution import COLLECTIONS
-from api.layers import RESERVED, feature_collection, filter_frame
-from api.schemas import CollectionInfo, Collections, Link, problems
-from api.service import Services
+from api.service.deps import READ, ProjectDep, ServicesDep
+from api.service.errors import ProblemError
+from api.service.execution import COLLECTIONS
+from api.service.layers import RESERVED, feature_collection, filter_frame
+from api.service.parts import Services
+from api.service.schemas import CollectionInfo, Collections, Link, problems
 
 router = APIRouter(prefix="/projects/{project_id}/collections", tags=["collections"])
 CollectionId = Annotated[str, Path(description="One of: " + ", ".join(COLLECTIONS))]

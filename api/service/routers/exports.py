@@ -1,7 +1,7 @@
 """Downloads of a project's latest run outputs (GeoPackage, CSV, Excel, HTML, PDF).
 
 The gap report (``xlsx``, ``pdf``, ``report_html``) is generated on first request from the run
-folder with :func:`api.report_cmd.make_report` and cached in ``report-<fmt>/`` next to the run.
+folder with :func:`maps.report_files.make_report` and cached in ``report-<fmt>/`` next to the run.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ProblemError
-from api.schemas import problems
-from api.store import RUN_DIR
+from api.service.deps import READ, ProjectDep, ServicesDep
+from api.service.errors import ProblemError
+from api.service.schemas import problems
+from api.service.store import RUN_DIR
 from planner.errors import PlannerError
 
 router = APIRouter(prefix="/projects/{project_id}/exports", tags=["exports"])
@@ -45,7 +45,7 @@ _LOCK = threading.Lock()
 
 def report_file(result_dir: Path, fmt: str, lang: str) -> Path:
     """The cached report file of a result, generated from its run folder on first use."""
-    from api.report_cmd import make_report
+    from maps.report_files import make_report
 
     kind, name = REPORTS[fmt]
     out = result_dir / f"report-{kind}-{lang}"

@@ -7,8 +7,8 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from api.deps import ServicesDep
-from api.schemas import Health
+from api.service.deps import ServicesDep
+from api.service.schemas import Health
 
 router = APIRouter(tags=["health"])
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from api.db import jobs, results
-from api.deps import READ, ServicesDep
-from api.errors import ProblemError
-from api.schemas import JobList, JobResults, Link, StatusInfo, problems
+from api.service.db import jobs, results
+from api.service.deps import READ, ServicesDep
+from api.service.errors import ProblemError
+from api.service.schemas import JobList, JobResults, Link, StatusInfo, problems
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 

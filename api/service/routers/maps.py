@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
-from api.deps import READ, ProjectDep, ServicesDep
-from api.errors import ProblemError
-from api.processes import find_hook
-from api.routers.collections import load_layer
-from api.schemas import problems
-from api.service import Services
+from api.service.deps import READ, ProjectDep, ServicesDep
+from api.service.errors import ProblemError
+from api.service.parts import Services
+from api.service.processes import find_hook
+from api.service.routers.collections import load_layer
+from api.service.schemas import problems
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["maps"])
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import READ, WRITE, ServicesDep
-from api.errors import ProblemError
-from api.processes import PROCESSES, Process, find_hook, require_process
-from api.routers.jobs import status_info
-from api.schemas import (
+from api.service.deps import READ, WRITE, ServicesDep
+from api.service.errors import ProblemError
+from api.service.parts import parse_inputs, submit_job
+from api.service.processes import PROCESSES, Process, find_hook, require_process
+from api.service.routers.jobs import status_info
+from api.service.schemas import (
     Execute,
     Link,
     ProcessDescription,
@@ -18,7 +19,6 @@ from api.schemas import (
     StatusInfo,
     problems,
 )
-from api.service import parse_inputs, submit_job
 
 router = APIRouter(prefix="/processes", tags=["processes"])
 

@@ -12,12 +12,13 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from api.db import ACTIVE_STATES, jobs, now_iso, projects, results, scenarios, uploads
-from api.deps import READ, WRITE, ProjectDep, ServicesDep
-from api.errors import ProblemError
-from api.jobs import new_id
-from api.processes import require_demo
-from api.schemas import (
+from api.service.db import ACTIVE_STATES, jobs, now_iso, projects, results, scenarios, uploads
+from api.service.deps import READ, WRITE, ProjectDep, ServicesDep
+from api.service.errors import ProblemError
+from api.service.jobs import new_id
+from api.service.parts import Services
+from api.service.processes import require_demo
+from api.service.schemas import (
     Link,
     Project,
     ProjectCreate,
@@ -27,8 +28,7 @@ from api.schemas import (
     Upload,
     problems,
 )
-from api.service import Services
-from api.store import SavedFile
+from api.service.store import SavedFile
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 

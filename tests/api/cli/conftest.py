@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 
 EXPECTED_FILES = {"careplan.gpkg", "coverage.csv", "coverage_thresholds.csv", "gaps.csv",
                   "summary.json", "care_map.html", "compliance.csv", "indicators.csv"}
@@ -71,7 +71,7 @@ def test_analyze_real_osm_with_cache(chengdu_osm: Path, tmp_path: Path) -> None:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
-                          text=True, check=False, cwd=Path(__file__).resolve().parents[2])
+                          text=True, check=False, cwd=Path(__file__).resolve().parents[3])
 
 
 @pytest.mark.parametrize(("args", "needle"), [
@@ -96,7 +96,7 @@ def test_usage_error_exit_2() -> None:
 
 def test_analyze_gbk_register_gcj02_reports_bad_rows(chengdu_osm: Path, tmp_path: Path) -> None:
     """A GBK register with Chinese headers in GCJ-02: converted, used, bad rows listed per row."""
-    from planner.coords import wgs84_to_gcj02
+    from planner.network.coords import wgs84_to_gcj02
 
     lon, lat = np.array([104.065, 104.08]), np.array([30.66, 30.68])
     glon, glat = wgs84_to_gcj02(lon, lat)

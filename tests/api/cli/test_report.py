@@ -13,10 +13,10 @@ import pyogrio
 import pytest
 from openpyxl import load_workbook
 
-from api.cli import main
+from api.cli.main import main
 from planner.errors import InputDataError
 from planner.io.report_inputs import load_run
-from planner.report_text import SHEETS, header
+from planner.report.text import SHEETS, header
 
 
 def _sheet_frame(path: Path, sheet: str) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import geopandas as gpd
 import openpyxl
 import pandas as pd
 
-from api.cli import main
+from api.cli.main import main
 
 
 def test_report_includes_proposed_sites(run_dir: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from api.cli import main
+from api.cli.main import main
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True,
-                          text=True, check=False, cwd=Path(__file__).resolve().parents[2])
+                          text=True, check=False, cwd=Path(__file__).resolve().parents[3])
 
 
 def _check_site_outputs(out: Path, k: int | None = None) -> dict:
@@ -62,7 +62,7 @@ def test_whatif_remove_equals_full_rerun(demo_run: Path, tmp_path: Path) -> None
     from planner.io.rules import read_profile
     from planner.pipeline import run_plan
     from planner.schema import FACILITY_ID, FACILITY_TYPE
-    from planner.synthetic import build_demo_district
+    from planner.synthetic.district import build_demo_district
 
     summary = json.loads((demo_run / "summary.json").read_text(encoding="utf-8"))
     fac = gpd.read_file(demo_run / "careplan.gpkg", layer="facilities")
@@ -134,7 +134,7 @@ def test_bad_type_one_line_error(demo_run: Path, tmp_path: Path) -> None:
 
 
 def test_street_candidates_prefer_residential() -> None:
-    from planner.network import build_walk_network
+    from planner.network.graph import build_walk_network
     from planner.params import WalkProfile
     from planner.siting.candidates import generate_candidates, street_node_mask
     from tests.conftest import UTM, grid_raw, square_lonlat

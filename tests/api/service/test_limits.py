@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from api.filetype import detect_kind
+from api.service.filetype import detect_kind
 from tests.api.conftest import KEY, SHARED_OSM, MakeClient, assert_problem, tiny_osm_xml
 
 

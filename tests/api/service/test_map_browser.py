@@ -15,12 +15,16 @@ import httpx
 import pytest
 
 from tests.maps.test_browser import (
-    CHROMIUM, CHROMIUM_ARGS, _leaflet_dir, _route_offline, _skip_reason,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    _leaflet_dir,
+    _route_offline,
+    _skip_reason,
 )
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: Where a copy of the screenshot goes for a human to look at.
 SCREENSHOT_COPY = Path("/tmp/careplan_service_map.png")
 
@@ -47,13 +51,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture()
 def service(tmp_path: Path) -> Iterator[str]:
-    """``uvicorn api.main:app`` on a free loopback port with a temporary data dir (no API key)."""
+    """``uvicorn api.service.main:app`` on a free loopback port with a temporary data dir (no API key)."""
     port = _free_port()
     env = {**os.environ, "CAREPLAN_DATA_DIR": str(tmp_path / "data")}
     env.pop("CAREPLAN_API_KEY", None)
     env.pop("CAREPLAN_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+        [sys.executable, "-m", "uvicorn", "api.service.main:app", "--host", "127.0.0.1", "--port",
          str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from api.processes import find_hook
+from api.service.processes import find_hook
 from tests.api.conftest import KEY, assert_problem
 
 

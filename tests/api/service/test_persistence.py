@@ -15,10 +15,10 @@ import httpx
 import pytest
 from shapely.geometry import Point
 
-from api.db import INTERRUPTED, Database, jobs, now_iso, projects
-from api.store import Store
+from api.service.db import INTERRUPTED, Database, jobs, now_iso, projects
+from api.service.store import Store
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _free_port() -> int:
@@ -32,7 +32,7 @@ def _start(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env.pop("CAREPLAN_API_KEY", None)
     env.pop("CAREPLAN_DATABASE_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port",
+        [sys.executable, "-m", "uvicorn", "api.service.main:app", "--host", "127.0.0.1", "--port",
          str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.db import INTERRUPTED, Database, jobs, now_iso, projects
+from api.service.db import INTERRUPTED, Database, jobs, now_iso, projects
 from tests.api.conftest import KEY, MakeClient, assert_problem
 
 PG_BIN = Path("/usr/lib/postgresql")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.store import osm_io
+from api.service.store import osm_io
 from planner.errors import SourceUnavailableError
 from tests.api.conftest import KEY, SHARED_OSM, MakeClient, assert_problem, tiny_osm_xml
 

@@ -10,9 +10,9 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
-from api.main import create_app
-from api.settings import get_settings
-from api.store import osm_io
+from api.service.main import create_app
+from api.service.settings import get_settings
+from api.service.store import osm_io
 from planner.errors import SourceUnavailableError
 from tests.api.conftest import KEY
 

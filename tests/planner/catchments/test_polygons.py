@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import shapely
 
-from planner.catchments import (
+from planner.catchments.polygons import (
     CatchmentParams,
     build_facility_catchments,
     compute_reached_pieces,
     pieces_to_polygon,
 )
-from planner.network import build_walk_network
+from planner.network.graph import build_walk_network
+from planner.network.snap import EdgeIndex
 from planner.params import WalkProfile
-from planner.snap import EdgeIndex
-from planner.travel import compute_source_reach
+from planner.routing.travel import compute_source_reach
 from tests.conftest import UTM, grid_raw
 
 
@@ -74,9 +74,9 @@ def test_grid_catchment_area_hand_worked() -> None:
 
 def test_tiled_raster_equals_untiled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiles meet exactly: a tiled dissolved polygon equals the single-raster one."""
-    import planner.catchment_raster as raster
-    from planner.catchments import build_dissolved_catchments
-    from planner.travel import compute_nearest_times
+    import planner.catchments.raster as raster
+    from planner.catchments.polygons import build_dissolved_catchments
+    from planner.routing.travel import compute_nearest_times
 
     net = build_walk_network(grid_raw(40, 30, 90.0), WalkProfile(0.8), crs=UTM)
     xs = net.x_m.min() + np.array([300.0, 1900.0, 3300.0])
@@ -109,7 +109,7 @@ def test_facility_catchments_in_two_processes_equal_one(setup):  # type: ignore[
 
 def test_on_demand_catchments_equal_the_full_build(setup):  # type: ignore[no-untyped-def]
     """Building one source's polygons alone gives what the all-sources build gives it."""
-    from planner.catchments import build_catchments_of
+    from planner.catchments.polygons import build_catchments_of
 
     net, snap, reach = setup
     full = [b for b in build_facility_catchments(net, reach, snap, (300.0, 900.0),

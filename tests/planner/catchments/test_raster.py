@@ -10,15 +10,14 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.catchment_raster import build_local_polygons, build_threshold_polygons
-from planner.catchments import compute_reached_pieces
-from planner.network import build_walk_network
+from planner.catchments.polygons import compute_reached_pieces
+from planner.catchments.raster import build_local_polygons, build_threshold_polygons
+from planner.catchments.street_samples import street_samples, threshold_ends
+from planner.network.graph import build_walk_network
+from planner.network.snap import EdgeIndex
 from planner.params import WalkProfile
-from planner.snap import EdgeIndex
-from planner.street_samples import street_samples, threshold_ends
-from planner.travel import compute_source_reach
+from planner.routing.travel import compute_source_reach
 from tests.conftest import UTM, grid_raw
-
 
 Line = tuple[float, float, float, float, float]  # x0, y0, x1, y1, time at (x0, y0)
 
@@ -130,7 +129,7 @@ def test_end_samples_lie_on_the_reached_street() -> None:
 def test_pinhole_rings_are_dropped() -> None:
     """Rings of coincident points (the field touching the level at a lone grid point) are
     removed, with the holes of a removed outer ring; real rings are kept exactly."""
-    from planner.catchment_raster import _drop_pinholes
+    from planner.catchments.raster import _drop_pinholes
 
     square = [(0, 0), (10, 0), (10, 10), (0, 10), (0, 0)]
     hole = [(2, 2), (2, 4), (4, 4), (4, 2), (2, 2)]

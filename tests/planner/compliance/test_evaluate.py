@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from planner.compliance import INDICATOR_COLUMNS, PER_UNIT_COLUMNS, evaluate_compliance
+from planner.compliance.evaluate import INDICATOR_COLUMNS, PER_UNIT_COLUMNS, evaluate_compliance
+from planner.compliance.rules import RuleProfile, build_profile
 from planner.io.rules import read_profile
-from planner.rules import RuleProfile, build_profile
 
 WGS84 = "EPSG:4326"
 

@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from api.rules_cmd import main as rules_main
+from api.cli.rules import main as rules_main
+from planner.compliance.rules import RULE_KINDS, build_profile
 from planner.errors import InputDataError
 from planner.io.rules import RULES_DIR, list_profiles, read_profile
-from planner.rules import RULE_KINDS, build_profile
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = Path(__file__).resolve().parents[4] / "shared" / "seeds"
 SHIPPED = ["chengdu", "mianyang", "nanan", "national", "qingshen"]
 # Rules the issue requires, per profile.
 REQUIRED = {

@@ -1,4 +1,4 @@
-"""E2SFCA accessibility (planner.access) against hand-worked and dense recomputations."""
+"""E2SFCA accessibility (planner.coverage.access) against hand-worked and dense recomputations."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from planner.access import GaussianDecay, StepDecay, compute_e2sfca, compute_unit_access
+from planner.coverage.access import GaussianDecay, StepDecay, compute_e2sfca, compute_unit_access
 from planner.errors import InputDataError
 
 # Two facilities (A: 10 places, B: 6 places), three demand points (10, 20, 40 older adults).

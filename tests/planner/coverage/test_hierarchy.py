@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from planner.coverage.hierarchy import build_hierarchy, find_ancestors, roll_up
 from planner.errors import InputDataError
-from planner.hierarchy import build_hierarchy, find_ancestors, roll_up
 
 HIER = pd.DataFrame({
     "unit_id": ["D1", "S1", "T1", "C1", "C2", "V1"],

@@ -11,7 +11,7 @@ import pytest
 from planner.errors import DataQualityWarning
 from planner.params import AccessParams, PlanParams
 from planner.pipeline import run_plan
-from planner.travel import compute_nearest_times, compute_point_times
+from planner.routing.travel import compute_nearest_times, compute_point_times
 from tests.planner.test_coverage_pipeline import small_inputs
 
 

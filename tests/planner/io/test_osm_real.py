@@ -11,11 +11,11 @@ import shapely
 from planner.errors import DataQualityWarning, InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import read_osm_file
-from planner.network import build_walk_network
+from planner.network.graph import build_walk_network
+from planner.network.walkable import is_walkable
 from planner.params import PlanParams, WalkProfile
 from planner.pipeline import run_plan
 from planner.schema import PlanInputs
-from planner.walkable import is_walkable
 
 BOUNDS = shapely.box(104.0421, 30.6528, 104.1296, 30.7279)
 

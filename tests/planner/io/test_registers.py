@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 from shapely.geometry import Point, box
 
-from planner.coords import wgs84_to_bd09, wgs84_to_gcj02
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.encoding import detect_encoding
 from planner.io.registers import read_facility_register, stable_facility_id
+from planner.network.coords import wgs84_to_bd09, wgs84_to_gcj02
 
 CATALOGUE = read_catalogue()
 # True WGS-84 positions of the good rows (Chengdu, around 104.06E 30.65N).

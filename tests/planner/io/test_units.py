@@ -6,13 +6,13 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import shapely
 import pytest
+import shapely
 from shapely.geometry import box
 
-from planner.coords import wgs84_to_gcj02
 from planner.errors import InputDataError
 from planner.io.units import level_of, read_units
+from planner.network.coords import wgs84_to_gcj02
 
 ZONES = {"中心城区": "urban", "郊区新城": "urban", "乡村": "rural"}
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.coords import (
+from planner.errors import InputDataError
+from planner.network.coords import (
     bd09_to_wgs84,
     check_lonlat,
     gcj02_to_bd09,
@@ -17,7 +18,6 @@ from planner.coords import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from planner.errors import InputDataError
 
 
 def test_forward_gcj02_matches_published_pair() -> None:

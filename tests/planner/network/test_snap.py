@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from planner.snap import NOT_SNAPPED, SNAPPED, SnapResult
+from planner.network.snap import NOT_SNAPPED, SNAPPED, SnapResult
 
 
 def test_take_by_positions_and_by_mask() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from planner.forkpool import can_fork, fork_map, fork_split
+from planner.routing.forkpool import can_fork, fork_map, fork_split
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="this platform cannot fork")
 

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planner.network import WalkNetwork, build_walk_network
+from planner.network.graph import WalkNetwork, build_walk_network
+from planner.network.snap import SNAPPED, SnapResult
 from planner.params import WalkProfile
-from planner.snap import SNAPPED, SnapResult
-from planner.travel import compute_nearest_times, compute_point_times, compute_source_reach
+from planner.routing.travel import compute_nearest_times, compute_point_times, compute_source_reach
 from tests.conftest import UTM, grid_raw, raw_from_xy
 
 

@@ -1,4 +1,4 @@
-"""Validation and reduction of siting problems (planner.siting.model)."""
+"""Validation and reduction of siting problems (planner.siting.problem, planner.siting.reduction)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import pytest
 import scipy.sparse as sp
 
 from planner.errors import InputDataError
-from planner.siting.model import SitingProblem, check_k, check_target, reduce_problem
+from planner.siting.problem import SitingProblem, check_k, check_target
+from planner.siting.reduction import reduce_problem
 
 
 def _cover(rows: list[list[int]], n_cand: int) -> sp.csr_matrix:

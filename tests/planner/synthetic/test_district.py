@@ -1,4 +1,4 @@
-"""Tests of planner.synthetic: determinism, size, connectivity, contracts and deliberate gaps."""
+"""Tests of planner.synthetic.district: determinism, size, connectivity, contracts and deliberate gaps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components
 from planner.errors import InputDataError
 from planner.params import FACILITY_TYPES
 from planner.schema import PlanInputs, validate_facilities, validate_units
-from planner.synthetic import METRIC_CRS, build_demo_district
+from planner.synthetic.district import METRIC_CRS, build_demo_district
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def test_streets_group_several_communities(demo: PlanInputs) -> None:
 
 def test_labels_and_sources(demo: PlanInputs) -> None:
     assert demo.is_synthetic and "synthetic" in demo.label
-    assert demo.sources == {"synthetic": "planner.synthetic seed=7 target_nodes=6000"}
+    assert demo.sources == {"synthetic": "planner.synthetic.district seed=7 target_nodes=6000"}
     assert demo.study_area is not None and demo.study_area.is_valid
     assert demo.facilities.crs.to_epsg() == 4326 and demo.units.crs.to_epsg() == 4326
 

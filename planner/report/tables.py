@@ -85,7 +85,12 @@ def build_coverage_table(coverage: pd.DataFrame, units: pd.DataFrame,
 
 
 def _host(facilities: pd.DataFrame, unit_id: str, ftype: str) -> str | None:
-    """A facility of another elderly-care type in the unit that a new service can share."""
+    """A facility of another elderly-care type in the unit that a new service can share.
+
+    ``None`` when the facilities carry no unit (point units: no boundary to place them in).
+    """
+    if not {"unit_id", "type", "snap_status", "name"} <= set(facilities.columns):
+        return None
     hit = facilities[(facilities["unit_id"].astype(str) == unit_id)
                      & (facilities["type"] != ftype) & (facilities["type"] != "health")
                      & (facilities["snap_status"] == "ok")]

@@ -151,3 +151,28 @@ def test_missing_summary_is_one_line_error(tmp_path: Path) -> None:
         load_run(tmp_path)
     assert main(["report", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_report_on_chengdu_register_with_point_units(chengdu_osm: Path, tmp_path: Path) -> None:
+    """Real data: a Chinese-header register and point units (no boundaries, so facilities carry no
+    unit) used to crash the gap table with KeyError 'unit_id'. Every format is written, and the
+    workbook's gap rows are the run's gaps."""
+    (tmp_path / "register.csv").write_text(
+        "名称,类型,经度,纬度\n锦江日照,day_care,104.065,30.66\n青羊日照,day_care,104.08,30.70\n"
+        "春熙助餐点,meal_point,104.078,30.657\n", encoding="utf-8")
+    (tmp_path / "units.csv").write_text(
+        "社区名称,unit_id,经度,纬度,老年人口\n东门社区,U1,104.07,30.665,900\n"
+        "西门社区,U2,104.05,30.69,700\n北门社区,U3,104.10,30.72,1200\n", encoding="utf-8")
+    run = tmp_path / "run"
+    assert main(["analyze", "--osm", str(chengdu_osm), "--facilities",
+                 str(tmp_path / "register.csv"), "--units", str(tmp_path / "units.csv"),
+                 "--bbox", "104.0421,30.6528,104.1296,30.7279", "--no-cache",
+                 "--out", str(run)]) == 0
+    out = tmp_path / "report"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    for name in ("report.xlsx", "report.gpkg", "report.html", "report.pdf"):
+        assert (out / name).stat().st_size > 1000, name
+    gaps = pd.read_csv(run / "gaps.csv", encoding="utf-8-sig")
+    sheet = pd.read_excel(out / "report.xlsx", sheet_name=None)
+    assert len(gaps) > 0
+    assert any(len(frame) == len(gaps) for frame in sheet.values())

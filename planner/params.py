@@ -24,8 +24,11 @@ from typing import Literal, Mapping
 
 from planner.errors import InputDataError
 
-Settlement = Literal["urban", "rural"]
-SETTLEMENTS: tuple[str, ...] = ("urban", "rural")
+Settlement = Literal["urban", "suburban", "rural"]
+#: Settlement classes: 城区 (urban), 郊区 (suburban, e.g. Chengdu's 郊区新城), 农村 (rural).
+SETTLEMENTS: tuple[str, ...] = ("urban", "suburban", "rural")
+#: Classes every profile must give a threshold for (suburban is optional, see ``threshold_min``).
+REQUIRED_SETTLEMENTS: tuple[str, ...] = ("urban", "rural")
 
 #: Facility types of the catalogue, in display order.
 FACILITY_TYPES: tuple[str, ...] = (
@@ -102,7 +105,8 @@ class CoverageParams:
         Catchment thresholds in minutes (default 5, 15, 30).
     settlement_threshold_min
         Coverage threshold per settlement class in minutes: urban 15 (the 15-minute circle of all
-        five plans), rural 30 (Mianyang's half-hour circle).
+        five plans), rural 30 (Mianyang's half-hour circle); ``suburban`` is optional and needed
+        only when units of that class occur.
     type_threshold_min
         Per facility type overrides, ``{type: {settlement: minutes}}``; by default service
         stations use the 5-minute life circle in urban areas (Chengdu 14th FYP).
@@ -129,7 +133,7 @@ class CoverageParams:
             raise InputDataError(msg)
         for t in self.thresholds_min:
             _check_positive("threshold", t, "thresholds are minutes, e.g. 5, 15, 30")
-        for s in SETTLEMENTS:
+        for s in REQUIRED_SETTLEMENTS:
             if s not in self.settlement_threshold_min:
                 msg = f"settlement_threshold_min lacks {s!r}; give minutes for urban and rural"
                 raise InputDataError(msg)
@@ -142,6 +146,10 @@ class CoverageParams:
         override = self.type_threshold_min.get(facility_type, {})
         if settlement in override:
             return float(override[settlement])
+        if settlement not in self.settlement_threshold_min:
+            msg = (f"no walking threshold for {settlement!r} units; add {settlement} = <minutes> "
+                   "to the profile's coverage.settlement_threshold_min")
+            raise InputDataError(msg)
         return float(self.settlement_threshold_min[settlement])
 
     @property

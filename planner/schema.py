@@ -175,7 +175,7 @@ def validate_units(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out[SETTLEMENT] = out[SETTLEMENT].astype(str).str.strip().str.lower()
     bad = sorted(set(out[SETTLEMENT]) - set(SETTLEMENTS))
     if bad:
-        msg = f"unknown settlement class(es) {bad}; use 'urban' or 'rural'"
+        msg = f"unknown settlement class(es) {bad}; use 'urban', 'suburban' or 'rural'"
         raise InputDataError(msg)
     pop = pd.to_numeric(out[OLDER_POP], errors="coerce")
     if pop.isna().any() or (pop < 0).any():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from planner.compliance.rules import RuleProfile
+from planner.compliance.rules import Rule, RuleProfile
 from planner.compliance.text import BINDING_LABELS
 from planner.errors import PlannerError
 from planner.io.rules import list_profiles, read_profile
@@ -19,8 +19,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rule_lines(rule: Rule, lang: str) -> list[str]:
+    flag = BINDING_LABELS[rule.binding][0 if lang == "zh" else 1]
+    target = "-" if rule.target is None else f"{'<=' if rule.at_most else ''}{rule.target:g}"
+    year = rule.target_year or "-"
+    return [f"[{rule.id}] {rule.label(lang)}",
+            f"    kind={rule.kind} target={target} ({year}) {flag}",
+            f"    clause: {rule.clause}",
+            f"    quote: 「{rule.quote}」" if rule.quote else "    quote: -"]
+
+
 def format_profile(profile: RuleProfile, lang: str = "zh") -> str:
-    """Readable text of a profile: walk model, thresholds, zones and every rule with its source."""
+    """Readable text of a profile: walk model, thresholds, zones, the circle's types with their
+    clauses, every rule with its clause and quote, and the author's assumptions listed apart."""
     zh = lang == "zh"
     cov = profile.coverage
     lines = [
@@ -29,18 +40,23 @@ def format_profile(profile: RuleProfile, lang: str = "zh") -> str:
         "thresholds_min: " + ", ".join(f"{k}={v:g}" for k, v in cov.settlement_threshold_min.items())
         + "".join(f"; {t}: " + ", ".join(f"{k}={v:g}" for k, v in m.items())
                   for t, m in cov.type_threshold_min.items()),
-        f"service circle: {', '.join(cov.required_types)}; target share {cov.target_share:g}",
-        "zones: " + (", ".join(f"{z}->{s}" for z, s in profile.zone_settlement.items()) or "-"),
-        "demand weights: " + (", ".join(f"{k}={v:g}" for k, v in profile.demand_weights.items())
-                              or "-"),
+        f"per-unit share {cov.target_share:g}: {profile.target_share_source}",
+        "zones: " + (", ".join(f"{z}->{s}" for z, s in profile.zone_settlement.items()) or "-")
+        + ("" if profile.villages_follow_zones else " (a village stays rural)"),
+        "service-circle types:",
+        *(f"    {t}: {c} 「{q}」" for t, (c, q) in profile.required_type_clauses.items()),
         "",
+        "rules:",
     ]
     for rule in profile.rules:
-        flag = BINDING_LABELS[rule.binding][0 if zh else 1]
-        target = "-" if rule.target is None else f"{rule.target:g}"
-        lines.append(f"[{rule.id}] {rule.label(lang)}")
-        lines.append(f"    kind={rule.kind} target={target} ({rule.target_year}) {flag}; "
-                     f"source: {rule.clause}")
+        if not rule.assumption:
+            lines.extend(_rule_lines(rule, lang))
+    extra = [r for r in profile.rules if r.assumption]
+    lines += ["", "assumptions (the profile author's additions; off unless --assumptions):"]
+    if not extra:
+        lines.append("    -")
+    for rule in extra:
+        lines.extend(_rule_lines(rule, lang))
     return "\n".join(lines) + "\n"
 
 

@@ -92,9 +92,17 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
 
     lang = args.lang or profile.lang
     hierarchy = loaded.hierarchy if loaded is not None else None
+    if getattr(args, "target_share", None) is not None:
+        profile = dataclasses.replace(
+            profile, coverage=dataclasses.replace(profile.coverage, target_share=args.target_share),
+            target_share_source="--target-share on the command line")
     compliance = evaluate_compliance(
         profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
-        coverage=result.coverage, hierarchy=hierarchy, lang=lang)
+        coverage=result.coverage, hierarchy=hierarchy, lang=lang,
+        year=getattr(args, "year", None), include_assumptions=bool(getattr(args, "assumptions",
+                                                                           False)))
+    for line in compliance.warnings:
+        result.warnings.add("indicators", 1, line)
 
     def care_map(target: Path) -> None:
         # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
@@ -193,7 +201,9 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
                                "rows_with_problems": len(reg.problems)}
     if args.units:
         read = read_units(args.units, coords=args.units_coords,
-                          zone_settlement=profile.zone_settlement)
+                          zone_settlement=profile.zone_settlement,
+                          villages_follow_zones=profile.villages_follow_zones,
+                          profile_name=profile.name)
         units, hierarchy = read.units, read.hierarchy
         sources[str(args.units)] = hash_file(args.units)
         problems.append(read.problems.assign(file=str(args.units)))
@@ -206,6 +216,18 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
     frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=["file", "row", "problem", "value"])
     return _Loaded(inputs, hierarchy, frame, files)
+
+
+def _warn_unknown_zones(result: PlanResult, problems: pd.DataFrame, profile: RuleProfile) -> None:
+    """One warning naming the zone names the profile does not know (the units were kept)."""
+    if "problem" not in problems.columns:
+        return
+    hit = problems.loc[problems["problem"].astype(str).str.contains("unknown to profile")]
+    if len(hit):
+        names = ", ".join(sorted(set(hit["value"].astype(str))))
+        result.warnings.add("unknown_zone", len(hit), (
+            f"{len(hit)} unit(s) have zone/settlement names unknown to profile {profile.name} "
+            f"({names}); their level decided the class (see input_problems.csv)"))
 
 
 def run_analyze(args: argparse.Namespace) -> int:
@@ -225,6 +247,7 @@ def run_analyze(args: argparse.Namespace) -> int:
     loaded = _read_inputs(args, extract, digest, profile)
     result = run_plan(loaded.inputs, params, network=network,
                       catchment_params=CatchmentParams(workers=2), progress=bar)
+    _warn_unknown_zones(result, loaded.problems, profile)
     bar("write")
     _write(result, args.out, args, profile, started, loaded)
     for what, info in loaded.files.items():

@@ -1,6 +1,8 @@
 """Shared ground of the compliance checks: the prepared context, result rows and pass shares.
 
-Every rule evaluator takes a :class:`RuleContext` and a rule and returns an :data:`Evaluation`.
+Every rule evaluator takes a :class:`RuleContext` and a rule and returns an :data:`Evaluation`:
+the per-unit rows and an :class:`Outcome` (the indicator's value, or why it has none, and the
+bounds when only part of the data is known).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from planner.compliance.rules import Rule, RuleProfile
-from planner.compliance.text import text
+from planner.compliance.text import COLUMN_NAMES, text
 
 #: Levels of the bottom units (the units the coverage and presence rules are counted on).
 BOTTOM = ("community", "village")
@@ -31,7 +33,8 @@ class RuleContext:
     units
         Bottom units with string ``unit_id`` and a ``zone`` column.
     facilities
-        Facilities with string ``facility_id`` and their bottom ``unit`` (NaN when unplaced).
+        Facilities with string ``facility_id``, their bottom ``unit`` (NaN when unplaced) and
+        the normalised attributes ``operation, inclusive, hardship_support`` when given.
     coverage
         Coverage rows per unit and facility type, or None.
     hierarchy
@@ -59,13 +62,40 @@ class RuleContext:
 
     def needs(self, key: str, **kw: object) -> str:
         """Return "not evaluable: needs ..." for the missing data ``key``."""
+        if key == "column":
+            kw = {"c": COLUMN_NAMES.get(str(kw["c"]), kw["c"])}
         return self.t("needs") + self.t(key, **kw)
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The computed value of one indicator.
 
-#: Rows of one rule (see ``PER_UNIT_COLUMNS``), the computed indicator (None when not evaluable)
-#: and a note.
-Evaluation = tuple[list[dict[str, object]], float | None, str]
+    Attributes
+    ----------
+    value
+        The value over the known data (None when not evaluable).
+    note
+        Why it is not evaluable, or a remark on the value.
+    bounds
+        ``(low, high)`` when part of the data is unknown: the value lies between them.
+    partial
+        "N of M ... report it" when part of the data is unknown.
+    """
+
+    value: float | None
+    note: str = ""
+    bounds: tuple[float, float] | None = None
+    partial: str = ""
+
+
+#: Rows of one rule (see ``PER_UNIT_COLUMNS``) and the rule's outcome.
+Evaluation = tuple[list[dict[str, object]], Outcome]
+
+
+def not_evaluable(note: str) -> Evaluation:
+    """An evaluation without rows and without a value."""
+    return [], Outcome(None, note)
 
 
 def result_row(rule: Rule, uid: str, name: str, level: str, measured: float, target: float | None,
@@ -107,28 +137,46 @@ def result_row(rule: Rule, uid: str, name: str, level: str, measured: float, tar
             "target": tg, "shortfall": short, "passed": passed, "evaluable": ok, "note": note}
 
 
-def share_passing(ctx: RuleContext, rows: list[dict[str, object]]
-                  ) -> tuple[float | None, str]:
-    """Share of the evaluable, unconditional rows that pass, and a note on skipped rows.
+def unknown_row(rule: Rule, uid: str, name: str, level: str, target: float | None,
+                note: str) -> dict[str, object]:
+    """A row whose pass/fail is unknown because its data are (see ``note``)."""
+    return result_row(rule, uid, name, level, np.nan, target, evaluable=False, note=note)
+
+
+def share_passing(ctx: RuleContext, rows: list[dict[str, object]], what: str = "units"
+                  ) -> Outcome:
+    """Share of the unconditional rows that pass; unknown rows give the bounds.
 
     Parameters
     ----------
     ctx
         The check's context (for the wording).
     rows
-        Rows from :func:`result_row`.
+        Rows from :func:`result_row`; a non-evaluable row is unknown (it may pass or fail).
+    what
+        What the rows count, for the "partial" wording (``units`` or ``facilities``).
 
     Returns
     -------
-    tuple
-        The share (None when no row counts) and a note.
+    Outcome
+        The share over the known rows; with unknown rows, the bounds (all unknown fail / pass)
+        and "N of M units known".
     """
-    counted = [r for r in rows if r["evaluable"] and r["note"] != ctx.t("conditional")]
-    skipped = sum(1 for r in rows if not r["evaluable"])
-    note = ctx.t("partial", n=skipped) if skipped else ""
+    counted = [r for r in rows if r["note"] != ctx.t("conditional")]
+    known = [r for r in counted if r["evaluable"]]
     if not counted:
-        return None, note or ctx.t("no_units")
-    return float(np.mean([bool(r["passed"]) for r in counted])), note
+        return Outcome(None, ctx.t("no_units"))
+    n_pass = sum(1 for r in known if r["passed"])
+    n_unknown = len(counted) - len(known)
+    if not known:
+        return Outcome(None, ctx.t("all_unknown", n=len(counted), what=ctx.t(what)),
+                       (0.0, 1.0), ctx.t("known_of", k=0, n=len(counted), what=ctx.t(what)))
+    value = n_pass / len(known)
+    if not n_unknown:
+        return Outcome(value)
+    bounds = (n_pass / len(counted), (n_pass + n_unknown) / len(counted))
+    return Outcome(value, "", bounds,
+                   ctx.t("known_of", k=len(known), n=len(counted), what=ctx.t(what)))
 
 
 def bottom_units(ctx: RuleContext, settlement: str) -> pd.DataFrame:
@@ -149,3 +197,20 @@ def bottom_units(ctx: RuleContext, settlement: str) -> pd.DataFrame:
     units = ctx.units
     return units if settlement == "all" else units.loc[units["settlement"] == settlement]
 
+
+def select_facilities(ctx: RuleContext, rule: Rule, key: str = "where"
+                      ) -> tuple[pd.DataFrame, str]:
+    """Facilities of the rule's types passing its ``where`` filter, and the missing column.
+
+    A facility whose filtered attribute is blank is kept with ``_unknown`` True (it may or may
+    not match); a filter on a column the inputs lack returns the column's name.
+    """
+    types = list(rule.params.get("types", ELDERLY_TYPES))  # type: ignore[call-overload]
+    fac = ctx.facilities.loc[ctx.facilities["type"].isin(types)].assign(_unknown=False)
+    for col, values in dict(rule.params.get(key, {})).items():  # type: ignore[call-overload]
+        if col not in fac.columns or fac[col].isna().all():
+            return fac.iloc[0:0], col
+        blank = fac[col].isna()
+        fac = fac.loc[blank | fac[col].isin(list(values))]
+        fac = fac.assign(_unknown=fac["_unknown"] | fac[col].isna())
+    return fac, ""

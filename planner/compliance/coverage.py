@@ -1,4 +1,11 @@
-"""Coverage rules: the share of units, or of older adults, within walking reach of a service."""
+"""Walking-circle measures: the share of units whose older adults are within the circle, and the
+share of older adults within it.
+
+These are careplan's walking-reach measures of a 服务圈 (15-minute / half-hour circle). They are
+never a plan's 覆盖率: a plan's coverage rate is a presence indicator (see
+:mod:`planner.compliance.provision`). A unit counts as within the circle when at least the
+profile's ``coverage.target_share`` of its older adults are (its source is stated in the output).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +18,10 @@ import pandas as pd
 from planner.compliance.context import (
     BOTTOM,
     Evaluation,
+    Outcome,
     RuleContext,
     bottom_units,
+    not_evaluable,
     result_row,
     share_passing,
 )
@@ -21,19 +30,15 @@ from planner.coverage.hierarchy import roll_up
 
 
 def _type_coverage(ctx: RuleContext, rule: Rule) -> tuple[pd.DataFrame | None, str]:
-    """Coverage rows of the rule's types (zero rows for types with no facility at all)."""
+    """Coverage rows of the rule's types that exist in the inputs."""
     if ctx.coverage is None or len(ctx.coverage) == 0:
         return None, ctx.needs("coverage")
-    types = list(rule.params["types"])  # type: ignore[call-overload]
+    types = [t for t in rule.params["types"]  # type: ignore[attr-defined]
+             if (ctx.facilities["type"] == t).any()]
     cov = ctx.coverage.loc[ctx.coverage["facility_type"].isin(types)]
-    notes = []
-    for t in sorted(set(types) - set(cov["facility_type"])):
-        if (ctx.facilities["type"] == t).any():
+    for t in types:
+        if t not in set(cov["facility_type"]):
             return None, ctx.needs("cov_type", t=t)
-        zero = ctx.units[["unit_id", "older_pop"]].assign(
-            facility_type=t, covered_pop=0.0, covered_share=0.0, threshold_min=np.nan)
-        cov = pd.concat([cov, zero], ignore_index=True)
-        notes.append(ctx.t("absent_type", t=t))
     want = rule.params.get("threshold_min")
     if want is not None:
         scope = bottom_units(ctx, str(rule.params.get("settlement", "all")))["unit_id"]
@@ -41,7 +46,7 @@ def _type_coverage(ctx: RuleContext, rule: Rule) -> tuple[pd.DataFrame | None, s
         if len(have) and not np.allclose(have.to_numpy(float),
                                          float(want)):  # type: ignore[arg-type]
             return None, ctx.needs("threshold", t="/".join(types), m=want, h=have.iloc[0])
-    return cov, "; ".join(notes)
+    return cov, ""
 
 
 def _combined_share(ctx: RuleContext, rule: Rule, cov: pd.DataFrame) -> pd.DataFrame:
@@ -55,47 +60,47 @@ def _combined_share(ctx: RuleContext, rule: Rule, cov: pd.DataFrame) -> pd.DataF
 
 
 def _unit_coverage(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """Units (at the rule's levels) whose older adults are covered enough."""
+    """Share of units (at the rule's levels) whose older adults are within the circle enough."""
     cov, note = _type_coverage(ctx, rule)
     if cov is None:
-        return [], None, note
-    default = ctx.profile.coverage.target_share
-    unit_share = float(rule.params.get("unit_share", default))  # type: ignore[arg-type]
+        return not_evaluable(note)
+    unit_share = ctx.profile.coverage.target_share
     levels = list(rule.params.get("levels", BOTTOM))  # type: ignore[call-overload]
-    settlement = str(rule.params.get("settlement", "all"))
-    allowed = set(bottom_units(ctx, settlement)["unit_id"].astype(str))
+    allowed = set(bottom_units(ctx, str(rule.params.get("settlement", "all")))["unit_id"]
+                  .astype(str))
     table = _combined_share(ctx, rule, cov)
     rows = []
     for uid, r in table.loc[table["level"].isin(levels)].iterrows():
         if r["level"] in BOTTOM and uid not in allowed:
             continue
         if not r["older_pop"] > 0:
-            rows.append(result_row(rule, str(uid), r["name"], r["level"], np.nan, unit_share,
-                                   evaluable=False, note=ctx.t("no_pop")))
             continue
         rows.append(result_row(rule, str(uid), r["name"], r["level"], r["share"], unit_share))
-    computed, extra = share_passing(ctx, rows)
-    return rows, computed, "; ".join(x for x in (note, extra) if x)
+    out = share_passing(ctx, rows)
+    source = ctx.t("unit_share", s=unit_share, src=ctx.profile.target_share_source)
+    return rows, Outcome(out.value, "; ".join(x for x in (out.note, source) if x), out.bounds,
+                         out.partial)
 
 
 def _population_coverage(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """Share of all older adults covered, weighted by population."""
+    """Share of all older adults within the circle (of the best type, for several types)."""
     cov, note = _type_coverage(ctx, rule)
     if cov is None:
-        return [], None, note
-    target = rule.target if rule.target is not None else ctx.profile.coverage.target_share
+        return not_evaluable(note)
+    target = rule.target if rule.target is not None else None
     allowed = set(bottom_units(ctx, str(rule.params.get("settlement", "all")))["unit_id"])
     table = _combined_share(ctx, rule, cov)
     table = table.loc[table.index.isin(allowed) & (table["older_pop"] > 0)]
     rows = [result_row(rule, str(u), r["name"], r["level"], r["share"], target)
             for u, r in table.iterrows()]
     if table.empty:
-        return rows, None, ctx.t("no_units")
-    computed = float((table["share"] * table["older_pop"]).sum() / table["older_pop"].sum())
-    return rows, computed, "; ".join(x for x in (note, ctx.t("bound_any")) if x)
+        return not_evaluable(ctx.t("no_units"))
+    value = float((table["share"] * table["older_pop"]).sum() / table["older_pop"].sum())
+    several = len(list(rule.params["types"])) > 1  # type: ignore[call-overload]
+    return rows, Outcome(value, ctx.t("bound_any") if several else "")
 
 
-#: Coverage rule evaluators by rule kind.
+#: Walking-circle evaluators by rule kind.
 COVERAGE_RULES: Mapping[str, Callable[[RuleContext, Rule], Evaluation]] = MappingProxyType({
     "unit_coverage": _unit_coverage, "population_coverage": _population_coverage,
 })

@@ -1,81 +1,129 @@
-"""Provision rules: facilities present in each unit, counted, and sited near health care."""
+"""Provision rules: facilities present in each unit (with the area standard a clause names),
+counted, and sited near health care.
+
+A presence indicator is the plans' (and the 民政 statistics') definition of a 覆盖率: the share of
+the units at the rule's levels that hold a facility of the type, counting every unit, including
+those without any facility (they fail). An area standard is checked per unit too: the unit passes
+when one of its facilities meets the area its zone requires; a blank area is unknown, never a fail.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+import numpy as np
 import pandas as pd
 
 from planner.compliance.context import (
     BOTTOM,
     Evaluation,
+    Outcome,
     RuleContext,
     bottom_units,
+    not_evaluable,
     result_row,
+    select_facilities,
     share_passing,
+    unknown_row,
 )
 from planner.compliance.rules import Rule
 from planner.coverage.colocation import compute_colocation
 
 
-def _facility_counts(ctx: RuleContext, facilities: pd.DataFrame) -> pd.Series:
-    placed = facilities.loc[facilities["unit"].notna(), "unit"].astype(str)
-    pairs = ctx.ancestors.merge(placed.rename("unit_id").to_frame(), on="unit_id")
-    return pairs["ancestor_id"].value_counts()
+def unit_zones(ctx: RuleContext) -> dict[str, str]:
+    """Zone of every hierarchy unit: its own, or the one zone all its bottom units share."""
+    own = {u: str(z) for u, z in zip(ctx.units["unit_id"], ctx.units["zone"]) if str(z)}
+    pairs = ctx.ancestors.assign(zone=ctx.ancestors["unit_id"].map(own)).dropna(subset=["zone"])
+    zones = pairs.groupby("ancestor_id")["zone"].agg(lambda z: z.iloc[0] if z.nunique() == 1
+                                                     else "")
+    return {**{str(k): str(v) for k, v in zones.items() if v}, **own}
+
+
+def _facility_status(ctx: RuleContext, rule: Rule, fac: pd.DataFrame, zone: str
+                     ) -> tuple[pd.Series, str]:
+    """Per facility: 1 meets the area standard of ``zone``, 0 does not, NaN unknown."""
+    p = rule.params
+    by_zone = dict(p.get("min_area_m2_by_zone", {}))  # type: ignore[call-overload]
+    if "min_area_m2" not in p and not by_zone:
+        return pd.Series(np.where(fac["_unknown"], np.nan, 1.0), index=fac.index), ""
+    need = by_zone.get(zone, p.get("min_area_m2"))
+    if need is None:
+        return pd.Series(np.nan, index=fac.index), ctx.needs("zone_area", z="/".join(by_zone))
+    area = fac[str(p.get("area_column", "floor_area_m2"))]
+    ok = np.where(area.isna(), np.nan, (area >= float(need)).astype(float))  # type: ignore[arg-type,unused-ignore]
+    ok = np.where(fac["_unknown"] & (ok == 1.0), np.nan, ok)
+    return pd.Series(ok, index=fac.index), ""
 
 
 def _presence(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """Units at the rule's levels holding enough facilities of its types."""
+    """Share of units at the rule's levels holding enough facilities (meeting the area standard)."""
     p = rule.params
     if ctx.facilities["unit"].isna().all():
-        return [], None, ctx.needs("assignment")
-    types = list(p["types"])  # type: ignore[call-overload]
-    fac = ctx.facilities.loc[ctx.facilities["type"].isin(types)]
-    if "min_floor_area_m2" in p:
-        if "floor_area_m2" not in fac.columns:
-            return [], None, ctx.needs("floor_area")
-        min_area = float(p["min_floor_area_m2"])  # type: ignore[arg-type]
-        fac = fac.loc[fac["floor_area_m2"] >= min_area]
+        return not_evaluable(ctx.needs("assignment"))
+    fac, missing = select_facilities(ctx, rule)
+    if missing:
+        return not_evaluable(ctx.needs("column", c=missing))
+    area_col = str(p.get("area_column", "floor_area_m2"))
+    if ("min_area_m2" in p or "min_area_m2_by_zone" in p) and (
+            area_col not in fac.columns or fac[area_col].isna().all()):
+        return not_evaluable(ctx.needs("column", c=area_col))
     levels = list(p["levels"])  # type: ignore[call-overload]
     conditional = list(p.get("conditional_levels", []))  # type: ignore[call-overload]
     hier = ctx.hierarchy
     if not hier["level"].isin(levels).any():
-        return [], None, ctx.needs("level", lv="/".join(levels))
+        return not_evaluable(ctx.needs("level", lv="/".join(levels)))
     allowed = set(bottom_units(ctx, str(p.get("settlement", "all")))["unit_id"])
-    counts = _facility_counts(ctx, fac)
+    placed = fac.loc[fac["unit"].notna()].assign(unit_id=lambda f: f["unit"].astype(str))
+    inside = ctx.ancestors.merge(placed, on="unit_id")
+    zones = unit_zones(ctx)
     min_count = int(p.get("min_count", 1))  # type: ignore[call-overload]
     rows = []
     for h in hier.loc[hier["level"].isin(levels + conditional)].itertuples(index=False):
         if h.level in BOTTOM and h.unit_id not in allowed:
             continue
         note = ctx.t("conditional") if h.level in conditional else ""
-        rows.append(result_row(rule, h.unit_id, h.name, h.level, float(counts.get(h.unit_id, 0)),
-                               min_count, note=note))
-    computed, extra = share_passing(ctx, rows)
-    return rows, computed, extra
+        mine = inside.loc[inside["ancestor_id"] == h.unit_id]
+        status, why = _facility_status(ctx, rule, mine, zones.get(h.unit_id, ""))
+        yes, maybe = int((status == 1.0).sum()), int(status.isna().sum())
+        if why and len(mine):
+            rows.append(unknown_row(rule, h.unit_id, h.name, h.level, min_count, why))
+        elif yes < min_count <= yes + maybe:
+            rows.append(unknown_row(rule, h.unit_id, h.name, h.level, min_count,
+                                    ctx.t("unknown_fac", n=maybe)))
+        else:
+            rows.append(result_row(rule, h.unit_id, h.name, h.level, float(yes), min_count,
+                                   note=note))
+    return rows, share_passing(ctx, rows)
 
 
 def _count(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """Number of facilities of the rule's types in the whole area."""
-    types = list(rule.params["types"])  # type: ignore[call-overload]
-    fac = ctx.facilities.loc[ctx.facilities["type"].isin(types)]
+    """Number of facilities of the rule's types (and type spellings) in the whole area."""
+    fac, missing = select_facilities(ctx, rule)
+    if missing:
+        return not_evaluable(ctx.needs("column", c=missing))
+    words = list(rule.params.get("type_contains", []))  # type: ignore[call-overload]
+    if words:
+        raw = (fac["type_raw"] if "type_raw" in fac.columns else fac["name"]).fillna("")
+        fac = fac.loc[raw.astype(str).map(lambda s: any(w in s for w in words))
+                      | fac["name"].astype(str).map(lambda s: any(w in s for w in words))]
     settlement = str(rule.params.get("settlement", "all"))
     if settlement != "all":
-        if fac["unit"].isna().all():
-            return [], None, ctx.needs("assignment")
+        if fac["unit"].isna().all() and len(fac):
+            return not_evaluable(ctx.needs("assignment"))
         fac = fac.loc[fac["unit"].isin(set(bottom_units(ctx, settlement)["unit_id"]))]
-    n = float(len(fac))
-    return [result_row(rule, "all", ctx.t("all"), "city", n, rule.target)], n, ""
-
+    n, unknown = float((~fac["_unknown"]).sum()), int(fac["_unknown"].sum())
+    row = result_row(rule, "all", ctx.t("all"), "city", n, rule.target)
+    if unknown:
+        return [row], Outcome(n, "", (n, n + unknown),
+                              ctx.t("known_of", k=int(n), n=int(n) + unknown, what=ctx.t("fac")))
+    return [row], Outcome(n)
 
 
 def _colocation(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """Facilities within the rule's distance of a health facility."""
+    """Facilities within the rule's distance of a community-level health facility."""
     p = rule.params
     health = list(p.get("health_types", ["health"]))  # type: ignore[call-overload]
-    if not ctx.facilities["type"].isin(health).any():
-        return [], None, ctx.needs("health")
     dist = compute_colocation(ctx.facilities,
                               types=list(p["types"]),  # type: ignore[call-overload]
                               health_types=health, network=ctx.colocation)
@@ -90,12 +138,17 @@ def _colocation(ctx: RuleContext, rule: Rule) -> Evaluation:
                        note=f"{d.nearest_health_id} ({d.distance_kind})")
             for d in dist.itertuples(index=False)]
     if not rows:
-        return rows, None, ctx.t("no_fac")
-    computed, extra = share_passing(ctx, rows)
-    return rows, computed, extra
+        return not_evaluable(ctx.t("no_fac"))
+    return rows, share_passing(ctx, rows, "fac")
+
+
+def _residential(ctx: RuleContext, rule: Rule) -> Evaluation:
+    """New residential areas with an elderly facility: needs the areas and their build year."""
+    return not_evaluable(ctx.needs("residential"))
 
 
 #: Provision rule evaluators by rule kind.
 PROVISION_RULES: Mapping[str, Callable[[RuleContext, Rule], Evaluation]] = MappingProxyType({
     "presence": _presence, "count": _count, "colocation": _colocation,
+    "residential_provision": _residential,
 })

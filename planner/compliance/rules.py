@@ -1,7 +1,7 @@
 """Jurisdiction rule profiles: validate a parsed profile into a frozen RuleProfile with PlanParams and Rules.
 
 A profile (``data/rules/*.toml``) holds the walking model, thresholds per facility type and
-settlement class, the service-circle types, the zone -> settlement map, demand weights and the
+settlement class, the service-circle types, the zone -> settlement map and the
 spatially checkable targets of one plan, each with its seed document and clause. Validation is
 strict: an unknown or mistyped key is an error naming the key path and the file.
 """
@@ -33,42 +33,59 @@ _LIST = (list,)
 _TABLE = (dict,)
 #: kind -> {param: (types, required)}; targets are shares (0-1) unless the kind says otherwise.
 RULE_KINDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = MappingProxyType({
-    "unit_coverage": {"types": (_LIST, True), "combine": ((str,), False),
-                      "settlement": ((str,), False), "levels": (_LIST, False),
-                      "unit_share": (_NUM, False), "threshold_min": (_NUM, False)},
-    "population_coverage": {"types": (_LIST, True), "combine": ((str,), False),
-                            "settlement": ((str,), False), "threshold_min": (_NUM, False)},
     "presence": {"types": (_LIST, True), "levels": (_LIST, True),
                  "conditional_levels": (_LIST, False), "min_count": ((int,), False),
-                 "min_floor_area_m2": (_NUM, False), "settlement": ((str,), False)},
-    "count": {"types": (_LIST, True), "settlement": ((str,), False)},
-    "floor_area": {"types": (_LIST, True), "min_floor_area_m2": (_NUM, False),
-                   "min_floor_area_m2_by_zone": (_TABLE, False)},
-    "beds_per_1000": {"types": (_LIST, False)},
-    "nursing_bed_share": {"types": (_LIST, False)},
+                 "settlement": ((str,), False), "where": (_TABLE, False),
+                 "area_column": ((str,), False), "min_area_m2": (_NUM, False),
+                 "min_area_m2_by_zone": (_TABLE, False)},
+    "count": {"types": (_LIST, True), "settlement": ((str,), False), "where": (_TABLE, False),
+              "type_contains": (_LIST, False)},
+    "unit_coverage": {"types": (_LIST, True), "combine": ((str,), False),
+                      "settlement": ((str,), False), "levels": (_LIST, False),
+                      "threshold_min": (_NUM, False)},
+    "population_coverage": {"types": (_LIST, True), "combine": ((str,), False),
+                            "settlement": ((str,), False), "threshold_min": (_NUM, False)},
+    "beds_per_1000": {"types": (_LIST, False), "population": ((str,), False),
+                      "where": (_TABLE, False)},
+    "share": {"types": (_LIST, True), "numerator": ((str,), True), "denominator": ((str,), True),
+              "where": (_TABLE, False), "numerator_where": (_TABLE, False)},
     "land_per_person": {"types": (_LIST, True), "zones": (_LIST, False),
-                        "min_m2_per_person": (_NUM, True)},
+                        "min_m2_per_person": (_NUM, True), "area_column": ((str,), False)},
     "colocation": {"types": (_LIST, True), "health_types": (_LIST, False),
                    "max_distance_m": (_NUM, True), "settlement": ((str,), False)},
+    "residential_provision": {"types": (_LIST, True)},
 })
+#: Register columns a rule may filter on (``where``) and their values after normalising.
+ATTRIBUTE_VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "operation": ("public", "public_private", "private"),
+    "inclusive": ("yes", "no"), "hardship_support": ("yes", "no"),
+})
+#: Area columns a rule may name: 建筑面积, 使用面积, 占地面积, 用地面积.
+AREA_COLUMNS = ("floor_area_m2", "usable_area_m2", "site_area_m2", "land_area_m2")
+#: Measures of the ``share`` kind.
+SHARE_MEASURES = ("beds", "nursing_beds", "facilities")
 _RULE_KEYS = {
     "id": ((str,), True), "kind": ((str,), True), "label_zh": ((str,), True),
     "label_en": ((str,), True), "source": (_LIST, True), "clause": ((str,), True),
-    "quote": ((str,), False), "target_year": ((int,), True), "target": (_NUM, False),
+    "quote": ((str,), False), "target_year": ((int,), False), "target": (_NUM, False),
     "baseline": (_NUM + (str,), False), "baseline_year": ((int,), False),
     "binding": ((str,), True), "note_zh": ((str,), False), "note_en": ((str,), False),
-    "params": (_TABLE, True),
+    "params": (_TABLE, True), "assumption": ((bool,), False), "definition": ((str,), False),
+    "at_most": ((bool,), False),
 }
 _TOP = {
     "profile": {"name": ((str,), True), "label_zh": ((str,), True), "label_en": ((str,), True),
                 "lang": ((str,), False), "population_basis": ((str,), False),
-                "sources": (_TABLE, True), "note": ((str,), False)},
+                "sources": (_TABLE, True), "note": ((str,), False),
+                "villages_follow_zones": ((bool,), False)},
     "walk": {"speed_m_s": (_NUM, True), "steps_factor": (_NUM, False), "name": ((str,), False),
              "source": ((str,), True)},
     "coverage": {"thresholds_min": (_LIST, False), "settlement_threshold_min": (_TABLE, True),
                  "type_threshold_min": (_TABLE, False), "required_types": (_LIST, True),
-                 "target_share": (_NUM, True), "source": ((str,), True)},
-    "zones": None, "demand": {"weights": (_TABLE, False), "source": ((str,), False)},
+                 "target_share": (_NUM, True), "source": ((str,), True),
+                 "target_share_source": ((str,), True),
+                 "required_type_clauses": (_TABLE, True)},
+    "zones": None,
     "access": {"zone_upper_min": (_LIST, True), "zone_weights": (_LIST, True),
                "source": ((str,), False)},
     "rules": None,
@@ -88,11 +105,19 @@ class Rule:
     source, clause, quote
         Seed document key(s), the clause (chapter/section/table row) and the verbatim text.
     target_year, target, baseline, baseline_year
-        Target (a share 0-1, a count or a ratio, by kind; ``None`` for a qualitative target).
+        Target (a share 0-1, a count or a ratio, by kind; ``None`` for a qualitative target);
+        ``target_year`` 0 for a standing requirement (a standard) without a year.
     binding
         ``binding`` (约束性), ``expected`` (预期性), ``advocated`` (倡导性) or ``unspecified``.
     params
         Kind-specific parameters (types, levels, thresholds ...).
+    assumption
+        True for a rule the profile's author added without a plan clause requiring it; such
+        rules are off unless asked for (``include_assumptions``).
+    definition
+        The definition used, one sentence (default: generated from the kind and parameters).
+    at_most
+        True when the target is an upper bound (e.g. 政府运营的养老床位占比 ≤ 40%).
     """
 
     id: str
@@ -110,6 +135,9 @@ class Rule:
     quote: str = ""
     note_zh: str = ""
     note_en: str = ""
+    assumption: bool = False
+    definition: str = ""
+    at_most: bool = False
 
     def label(self, lang: str = "zh") -> str:
         """Indicator label in ``zh`` or ``en``."""
@@ -128,12 +156,14 @@ class RuleProfile:
     walk: WalkProfile
     coverage: CoverageParams
     zone_settlement: Mapping[str, str]
-    demand_weights: Mapping[str, float]
     rules: tuple[Rule, ...]
     population_basis: str = "60+"
     origin: str = ""
     notes: Mapping[str, str] = field(default_factory=dict)
     access: AccessParams = field(default_factory=AccessParams)
+    villages_follow_zones: bool = False
+    target_share_source: str = ""
+    required_type_clauses: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def plan_params(self) -> PlanParams:
         """The analysis parameters this profile implies (walk model, thresholds, circle types)."""
@@ -148,17 +178,6 @@ class RuleProfile:
         msg = f"profile {self.name} has no rule {rule_id!r}; see `careplan rules show {self.name}`"
         raise InputDataError(msg)
 
-    def weighted_older_pop(self, units: pd.DataFrame) -> pd.Series:
-        """Demand weight per unit: ``older_pop + sum(weight_k * pop_k)`` over the profile's groups.
-
-        Groups absent from ``units`` (e.g. no ``pop_disabled`` column) add nothing.
-        """
-        total = pd.to_numeric(units["older_pop"], errors="coerce").fillna(0.0).astype(float)
-        for column, weight in self.demand_weights.items():
-            if column in units.columns:
-                total = total + weight * pd.to_numeric(units[column], errors="coerce").fillna(0.0)
-        return total
-
 
 def _fail(where: str, origin: str, what: str) -> InputDataError:
     return InputDataError(f"{origin}: {where} {what}")
@@ -172,7 +191,7 @@ def _check_keys(raw: Mapping[str, object], schema: Mapping[str, tuple[tuple[type
             hint = f"did you mean {near[0]!r}?" if near else f"allowed: {', '.join(schema)}"
             raise _fail(f"{where}.{key}".lstrip("."), origin, f"is not a known key; {hint}")
         types, _ = schema[key]
-        if isinstance(value, bool) or not isinstance(value, types):
+        if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
             names = "/".join(t.__name__ for t in types)
             raise _fail(f"{where}.{key}".lstrip("."), origin, f"= {value!r} must be {names}")
     for key, (_, required) in schema.items():
@@ -199,6 +218,7 @@ def _build_rule(raw: Mapping[str, object], i: int, sources: Mapping[str, str], o
     for key in ("types", "health_types"):
         if key in params:
             _check_choice(params[key], FACILITY_TYPES, f"{where}.params.{key}", origin)
+    _check_rule_params(params, f"{where}.params", origin)
     for key in ("levels", "conditional_levels"):
         if key in params:
             _check_choice(params[key], LEVELS, f"{where}.params.{key}", origin)
@@ -211,13 +231,45 @@ def _build_rule(raw: Mapping[str, object], i: int, sources: Mapping[str, str], o
     return Rule(
         id=str(raw["id"]), kind=kind, label_zh=str(raw["label_zh"]),
         label_en=str(raw["label_en"]), source=tuple(str(s) for s in raw["source"]),  # type: ignore[attr-defined]
-        clause=str(raw["clause"]), target_year=int(raw["target_year"]),  # type: ignore[call-overload]
+        clause=str(raw["clause"]), target_year=int(raw.get("target_year", 0)),  # type: ignore[call-overload]
         binding=str(raw["binding"]), params=MappingProxyType(params),
         target=None if target is None else float(target),  # type: ignore[arg-type]
         baseline=raw.get("baseline"), baseline_year=raw.get("baseline_year"),  # type: ignore[arg-type]
         quote=str(raw.get("quote", "")), note_zh=str(raw.get("note_zh", "")),
-        note_en=str(raw.get("note_en", "")),
+        note_en=str(raw.get("note_en", "")), assumption=bool(raw.get("assumption", False)),
+        definition=str(raw.get("definition", "")), at_most=bool(raw.get("at_most", False)),
     )
+
+
+def _check_rule_params(params: Mapping[str, object], where: str, origin: str) -> None:
+    """Check the values of ``where`` filters, area columns, share measures and populations."""
+    for key in ("where", "numerator_where"):
+        for col, values in dict(params.get(key, {})).items():  # type: ignore[call-overload]
+            _check_choice(col, tuple(ATTRIBUTE_VALUES), f"{where}.{key}", origin)
+            _check_choice(values, ATTRIBUTE_VALUES[col], f"{where}.{key}.{col}", origin)
+    if "area_column" in params:
+        _check_choice(params["area_column"], AREA_COLUMNS, f"{where}.area_column", origin)
+    for key in ("numerator", "denominator"):
+        if key in params:
+            _check_choice(params[key], SHARE_MEASURES, f"{where}.{key}", origin)
+    if "population" in params:
+        _check_choice(params["population"], ("older_pop", "older_pop_hukou"),
+                      f"{where}.population", origin)
+
+
+def _required_type_clauses(cov: Mapping[str, Any], origin: str
+                           ) -> Mapping[str, tuple[str, str]]:
+    """Clause and quote of every required (service-circle) type; a type without one is an error."""
+    raw = dict(cov["required_type_clauses"])
+    out = {}
+    for t in cov["required_types"]:
+        entry = raw.get(t)
+        if not isinstance(entry, dict) or not entry.get("clause") or not entry.get("quote"):
+            raise _fail(f"coverage.required_type_clauses.{t}", origin,
+                        "is required: give { clause = .., quote = .. } from the plan, or drop "
+                        f"{t} from required_types")
+        out[str(t)] = (str(entry["clause"]), str(entry["quote"]))
+    return MappingProxyType(out)
 
 
 def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> RuleProfile:
@@ -248,14 +300,9 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
     for zone, settle in zones.items():
         _check_choice(settle, SETTLEMENTS, f"zones.{zone}", origin)
     _check_choice(cov["required_types"], FACILITY_TYPES, "coverage.required_types", origin)
+    clauses = _required_type_clauses(cov, origin)
     _check_choice(list(cov.get("type_threshold_min", {})), FACILITY_TYPES,
                   "coverage.type_threshold_min", origin)
-    weights = dict(dict(raw.get("demand", {})).get("weights", {}))  # type: ignore[call-overload]
-    _check_choice(list(weights), ("pop_65", "pop_80", "pop_disabled", "pop_alone"),
-                  "demand.weights", origin)
-    for key, value in weights.items():
-        if isinstance(value, bool) or not isinstance(value, _NUM) or value < 0:
-            raise _fail(f"demand.weights.{key}", origin, f"= {value!r} must be a number >= 0")
     sources = {str(k): str(v) for k, v in prof["sources"].items()}
     raw_rules = cast(list[Mapping[str, object]], raw["rules"])  # a list (checked) of tables
     rules = tuple(_build_rule(r, i, sources, origin) for i, r in enumerate(raw_rules))
@@ -291,7 +338,8 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
         name=str(prof["name"]), label_zh=str(prof["label_zh"]), label_en=str(prof["label_en"]),
         lang=str(prof.get("lang", "zh")), sources=MappingProxyType(sources), walk=walk_profile,
         coverage=coverage, zone_settlement=MappingProxyType({str(k): str(v) for k, v in zones.items()}),
-        demand_weights=MappingProxyType({k: float(v) for k, v in weights.items()}), rules=rules,
+        rules=rules, villages_follow_zones=bool(prof.get("villages_follow_zones", False)),
+        target_share_source=str(cov["target_share_source"]), required_type_clauses=clauses,
         population_basis=str(prof.get("population_basis", "60+")), origin=origin,
         notes=MappingProxyType({"walk": str(walk["source"]), "coverage": str(cov["source"])}),
         access=access,

@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 PROBLEM_COLUMNS = ("row", "facility_id", "problem", "value")
 NUMERIC_FIELDS = (
     "capacity", "beds", "nursing_beds", "meal_capacity", "day_places", "floor_area_m2",
-    "land_area_m2",
+    "usable_area_m2", "site_area_m2", "land_area_m2",
 )
-TEXT_FIELDS = ("address", "status", "community")
+TEXT_FIELDS = ("address", "status", "community", "operation", "inclusive", "hardship_support")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,9 @@ class RegisterRead:
     facilities
         EPSG:4326 points passing :func:`planner.schema.validate_facilities`: ``facility_id, name,
         type, capacity, type_raw, source_row`` plus ``address, beds, nursing_beds, meal_capacity,
-        day_places, floor_area_m2, land_area_m2, status, community`` when the file has them.
+        day_places, floor_area_m2 (建筑面积), usable_area_m2 (使用面积), site_area_m2 (占地面积),
+        land_area_m2 (用地面积), status, community, operation (运营方式), inclusive (普惠),
+        hardship_support (特困供养)`` when the file has them.
     problems
         One row per problem: ``row`` (1-based file row), ``facility_id``, ``problem``, ``value``.
     encoding

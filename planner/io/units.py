@@ -11,9 +11,12 @@ Only community- and village-level rows become units; upper-level rows only feed 
 
 Settlement rules
 ----------------
-``urban``/``rural`` from the settlement column (urban, rural, 城镇, 城市, 城区, 农村, 乡村), else the
-zone name through the profile's ``zone_settlement`` map (e.g. 中心城区 -> urban, 乡村 -> rural), else
-the level (community -> urban, village -> rural).
+``urban``/``suburban``/``rural`` from the settlement column (urban, suburban, rural, 城镇, 城市, 城区,
+郊区, 农村, 乡村), else the zone name through the profile's ``zone_settlement`` map (e.g. 中心城区 ->
+urban, 郊区新城 -> suburban), else the level (community -> urban, village -> rural). A 村 (village)
+stays rural whatever its zone unless the profile sets ``villages_follow_zones``. A settlement or
+zone name the profile does not know does not reject the unit: it is recorded as a problem naming
+the name and the profile, and the unit's level decides.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 BOTTOM_LEVELS = ("community", "village")
 PROBLEM_COLUMNS = ("row", "unit_id", "problem", "value")
-POP_FIELDS = ("pop_65", "pop_80", "pop_disabled", "pop_alone", "total_pop")
+POP_FIELDS = ("pop_65", "pop_80", "pop_disabled", "pop_alone", "total_pop", "older_pop_hukou")
 _LEVEL_WORDS = {
     "city": ("市", "city", "地级市"),
     "district": ("区县", "区", "县", "县级市", "区(市)县", "县(市、区)", "district", "county"),
@@ -51,6 +54,7 @@ _LEVEL_WORDS = {
     "tier3": ("村(社区)", "社区·村", "村居", "居(村)", "村社区"),
 }
 _SETTLEMENT_WORDS = {"urban": "urban", "城镇": "urban", "城市": "urban", "城区": "urban",
+                     "suburban": "suburban", "郊区": "suburban",
                      "rural": "rural", "农村": "rural", "乡村": "rural"}
 _CODE = re.compile(r"^\d{12}$")
 
@@ -108,12 +112,20 @@ def level_of(raw_level: str, name: str, code: str) -> str:
     return "community"
 
 
-def _settlement(raw: str, zone: str, level: str, zone_settlement: Mapping[str, str]) -> str | None:
+def _settlement(raw: str, zone: str, level: str, zone_settlement: Mapping[str, str],
+                villages_follow_zones: bool) -> tuple[str, str]:
+    """The unit's settlement class and the unknown name ('' when known) that made it fall back."""
+    by_level = "rural" if level == "village" else "urban"
     if raw:
-        return _SETTLEMENT_WORDS.get(raw.lower()) or zone_settlement.get(raw)
+        known = _SETTLEMENT_WORDS.get(raw.lower()) or zone_settlement.get(raw)
+        return (known, "") if known else (by_level, raw)
     if zone:
-        return zone_settlement.get(zone)
-    return "rural" if level == "village" else "urban"
+        if zone not in zone_settlement:
+            return by_level, zone
+        if level == "village" and not villages_follow_zones:
+            return "rural", ""
+        return zone_settlement[zone], ""
+    return by_level, ""
 
 
 def _code_ancestors(code: str) -> list[tuple[str, str]]:
@@ -201,6 +213,8 @@ def read_units(
     coords: str = "wgs84",
     zone_settlement: Mapping[str, str] | None = None,
     columns: ColumnMap | None = None,
+    villages_follow_zones: bool = False,
+    profile_name: str = "",
 ) -> UnitsRead:
     """Read a units file (GeoJSON/GPKG/Shapefile polygons, or CSV/XLSX points) with population.
 
@@ -212,9 +226,13 @@ def read_units(
         Coordinate system of the file (``wgs84``, ``gcj02``, ``bd09``, ``cgcs2000``); projected
         geodata files are reprojected from their own CRS.
     zone_settlement
-        Zone name -> ``urban``/``rural`` (a rule profile's ``zone_settlement``).
+        Zone name -> ``urban``/``suburban``/``rural`` (a rule profile's ``zone_settlement``).
     columns
         Header mapping (default ``data/columns.toml``).
+    villages_follow_zones
+        True applies the zone map to villages too (default: a 村 is rural).
+    profile_name
+        The profile the zones come from, named in the unknown-zone problem rows.
 
     Returns
     -------
@@ -244,7 +262,8 @@ def read_units(
         if r["level"] not in BOTTOM_LEVELS:
             continue
         pop = parse_number(frame.at[i, "older_pop"])
-        settle = _settlement(r["settlement_raw"], r["zone"], r["level"], zones)
+        settle, unknown = _settlement(r["settlement_raw"], r["zone"], r["level"], zones,
+                                      villages_follow_zones)
         issue = None
         if np.isnan(pop) or pop < 0:
             issue = ("older_pop missing or negative", frame.at[i, "older_pop"])
@@ -252,9 +271,10 @@ def read_units(
             issue = ("no geometry or coordinates", "")
         elif r["unit_id"] in seen:
             issue = ("duplicate unit_id; the first row is kept", r["unit_id"])
-        elif settle is None:
-            bad = r["settlement_raw"] or r["zone"]
-            issue = (f"settlement/zone {bad!r} unknown; map it in the profile's [zones]", bad)
+        if issue is None and unknown:
+            problems.append({"row": row, "unit_id": r["unit_id"], "value": unknown, "problem": (
+                f"zone/settlement {unknown!r} unknown to profile {profile_name or '(none)'}; "
+                f"used the unit's level ({settle}); map it in the profile's [zones]")})
         if issue:
             problems.append({"row": row, "unit_id": r["unit_id"], "problem": issue[0],
                              "value": str(issue[1])})

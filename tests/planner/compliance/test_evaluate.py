@@ -85,7 +85,7 @@ def _unit(result, rule_id: str) -> pd.DataFrame:
 
 
 def _ind(result, rule_id: str) -> pd.Series:
-    return result.indicators.set_index("rule_id").loc[rule_id]
+    return result.indicators.set_index("id").loc[rule_id]
 
 
 def _profile(*rules: dict) -> RuleProfile:
@@ -93,7 +93,9 @@ def _profile(*rules: dict) -> RuleProfile:
         "profile": {"name": "t", "label_zh": "测试", "label_en": "test", "sources": {"001": "x"}},
         "walk": {"speed_m_s": 0.8, "source": "x"},
         "coverage": {"settlement_threshold_min": {"urban": 15, "rural": 30},
-                     "required_types": ["day_care"], "target_share": 0.8, "source": "x"},
+                     "required_types": ["day_care"], "target_share": 0.8, "source": "x",
+                     "target_share_source": "careplan assumption",
+                     "required_type_clauses": {"day_care": {"clause": "001 x", "quote": "q"}}},
         "rules": [{"label_zh": "规则", "label_en": "rule", "source": ["001"], "clause": "001 x",
                    "target_year": 2025, "binding": "binding", **r} for r in rules],
     }
@@ -104,24 +106,35 @@ def test_tables_have_the_documented_columns() -> None:
     result = _run("chengdu")
     assert tuple(result.per_unit.columns) == PER_UNIT_COLUMNS
     assert tuple(result.indicators.columns) == INDICATOR_COLUMNS
-    assert len(result.indicators) == 13 and result.lang == "zh"
+    assert INDICATOR_COLUMNS[:11] == ("id", "label_zh", "label_en", "definition",
+                                      "unit_of_measure", "baseline", "target", "target_year",
+                                      "binding", "value", "met")
+    assert len(result.indicators) == len(read_profile("chengdu").rules) and result.lang == "zh"
+    assert result.indicators["definition"].str.len().gt(10).all()
 
 
-def test_daycare_coverage_per_unit_and_indicator() -> None:
+def test_daycare_coverage_is_presence_per_community() -> None:
+    """C1 has day-care centre f1, C2 has none; V1 is a village (not counted): 1/2 = 50 %."""
     result = _run("chengdu")
     rows = _unit(result, "cd.daycare_coverage")
-    assert rows["passed"].tolist() == [True, False, False]  # C1 .9, C2 .5, V1 0 vs 0.8
-    assert rows["shortfall"].tolist() == pytest.approx([0.0, 0.3, 0.8])
+    assert list(rows.index) == ["C1", "C2"] and rows["passed"].tolist() == [True, False]
     ind = _ind(result, "cd.daycare_coverage")
-    assert ind["computed"] == pytest.approx(1 / 3) and ind["met"] is False
+    assert ind["value"] == pytest.approx(0.5) and ind["met"] is False
     assert ind["target"] == 0.95 and ind["baseline"] == 0.85 and ind["target_year"] == 2025
-    assert ind["indicator"] == "社区日间照料机构覆盖率" and "专栏3" in ind["source"]
+    assert ind["label_zh"] == "社区日间照料机构覆盖率" and "专栏3" in ind["clause"]
+    assert ind["unit_of_measure"] == "社区占比"
 
 
-def test_circle_all_types_uses_the_weakest_type() -> None:
-    rows = _unit(_run("chengdu"), "cd.circle_15min")
+def test_walking_circle_is_a_separate_indicator() -> None:
+    """Both types within the circle: C1 min(.9,.95)=.9 >= .8 passes, C2 .5 and V1 0 fail: 1/3."""
+    result = _run("chengdu")
+    rows = _unit(result, "cd.circle_15min_units")
     assert rows["measured"].tolist() == pytest.approx([0.9, 0.5, 0.0])
-    assert _ind(_run("chengdu"), "cd.circle_15min")["met"] is None  # qualitative target
+    ind = _ind(result, "cd.circle_15min_units")
+    assert ind["value"] == pytest.approx(1 / 3) and ind["met"] is None  # qualitative
+    assert "careplan assumption" in ind["note"]
+    older = _ind(result, "cd.circle_15min_older")  # (900 + 1000 + 0) / 3500 older adults
+    assert older["value"] == pytest.approx(1900 / 3500)
 
 
 def test_presence_per_street_with_conditional_towns() -> None:
@@ -131,26 +144,54 @@ def test_presence_per_street_with_conditional_towns() -> None:
     assert rows.loc["T1", "measured"] == 0 and not rows.loc["T1", "passed"]
     assert "有条件" in rows.loc["T1", "note"]
     ind = _ind(result, "cd.complex_per_street")
-    assert ind["computed"] == 1.0 and ind["met"] is True  # the town does not count
-    assert _ind(result, "cd.township_institution_coverage")["computed"] == 0.5
+    assert ind["value"] == 1.0 and ind["met"] is True  # the town does not count
+    assert _ind(result, "cd.township_institution_coverage")["value"] == 0.5
 
 
-def test_floor_area_by_zone() -> None:
+def test_floor_area_per_unit_including_units_without_a_facility() -> None:
+    """750 m2: C1's f1 has 800 (pass), C2 has no centre (fail): 1/2. Street S1 mixes the zones
+    旧城区 (C1) and 新建城区 (C2), so its standard is unknown; T1 has no complex (but is a town)."""
     result = _run("chengdu")
-    f2 = _unit(result, "cd.street_institution_area").loc["f2"]
-    assert (f2["measured"], f2["target"], f2["shortfall"], f2["passed"]) == (1200, 3000, 1800, False)
-    assert _unit(result, "cd.daycare_area").loc["f1", "passed"]
-    assert _ind(result, "cd.daycare_area")["met"] is True
+    area = _unit(result, "cd.daycare_area")
+    assert area["passed"].tolist() == [True, False]
+    assert _ind(result, "cd.daycare_area")["value"] == pytest.approx(0.5)
+    street = _unit(result, "cd.street_institution_area").loc["S1"]
+    assert street["passed"] is None and "新建城区" in street["note"]
+    one_zone = _run("chengdu", units=UNITS.assign(zone=["新建城区", "新建城区", "乡村"]))
+    s1 = _unit(one_zone, "cd.street_institution_area").loc["S1"]
+    assert s1["passed"] is False  # f2 has 1200 m2 < 3000
+    # f1's area blank (C1 unknown), a 500 m2 centre f7 in C2 (fails): known 0 of 1, bounds 0-50 %
+    f7 = gpd.GeoDataFrame({"facility_id": ["f7"], "name": ["乙日照"], "type": ["day_care"],
+                           "floor_area_m2": [500.0]}, geometry=[Point(104.012, 30.605)], crs=WGS84)
+    blank = pd.concat([FACILITIES.assign(floor_area_m2=[np.nan, 1200.0, 200.0, 100.0, 300.0,
+                                                        2000.0]), f7], ignore_index=True)
+    ind = _ind(_run("chengdu", facilities=blank, lang="en"), "cd.daycare_area")
+    assert ind["value"].startswith("partial: 1 of 2 units report it; between 0.0% and 50.0%")
+    assert ind["met"] is False  # even the upper bound is below 100 %
 
 
 def test_capacity_indicators() -> None:
     result = _run("chengdu")
-    assert _ind(result, "cd.nursing_bed_share")["computed"] == pytest.approx(100 / 180)
+    assert _ind(result, "cd.nursing_bed_share")["value"] == pytest.approx(100 / 180)
     assert _ind(result, "cd.nursing_bed_share")["met"] is False
-    beds = _ind(result, "cd.beds_per_1000")
-    assert beds["computed"] == pytest.approx(200 / 3500 * 1000) and beds["met"] is True
-    assert _unit(result, "cd.beds_per_1000").loc["D1", "measured"] == pytest.approx(200 / 3.5)
-    assert _unit(result, "cd.county_hardship_facility").loc["D1", "measured"] == 1
+    beds = _ind(result, "cd.beds_per_1000")  # a 户籍 indicator without 户籍 population
+    assert "户籍老年人口" in beds["value"] and beds["met"] is None
+    hukou = UNITS.assign(older_pop_hukou=[800.0, 1500.0, 500.0])
+    beds = _ind(_run("chengdu", units=hukou), "cd.beds_per_1000")
+    # 200 beds known (f1 20, f2 100, f6 80), station f4 reports none: at least 200/2800*1000
+    assert beds["value"] == "部分：4 个设施中 3 个有数据；介于 71.43 与 ∞ 之间"
+    assert beds["status"] == "history" and beds["met"] is None  # the 2020 target has passed
+    assert _ind(_run("chengdu", units=hukou, year=2020), "cd.beds_per_1000")["met"] is True
+    hardship = _ind(result, "cd.county_hardship_facility")
+    assert "运营方式" in hardship["value"] and hardship["met"] is None
+
+
+def test_partial_nursing_beds_give_bounds() -> None:
+    """f2 100 beds / 60 nursing, f6 80 beds / nursing unknown: low 60/180, high 140/180."""
+    fac = FACILITIES.assign(nursing_beds=[5.0, 60.0, None, None, None, None])
+    ind = _ind(_run("chengdu", facilities=fac, lang="en"), "cd.nursing_bed_share")
+    assert ind["value"] == "partial: 1 of 2 facilities report it; between 33.3% and 77.8%"
+    assert ind["met"] is None  # 60 % lies inside the bounds
 
 
 def test_colocation_straight_line_and_network() -> None:
@@ -158,7 +199,7 @@ def test_colocation_straight_line_and_network() -> None:
     rows = _unit(result, "cd.health_colocation")
     assert rows.loc["f1", "measured"] == pytest.approx(95.9, abs=0.5) and rows.loc["f1", "passed"]
     assert not rows.loc["f2", "passed"] and rows.loc["f2", "shortfall"] > 500
-    assert _ind(result, "cd.health_colocation")["computed"] == pytest.approx(1 / 3)
+    assert _ind(result, "cd.health_colocation")["value"] == pytest.approx(1 / 3)  # f1 of f1,f2,f4
     net = pd.DataFrame({"facility_id": ["f1"], "distance_m": [400.0]})
     rows = _unit(_run("chengdu", colocation=net), "cd.health_colocation")
     assert rows.loc["f1", "measured"] == 400 and not rows.loc["f1", "passed"]
@@ -168,75 +209,56 @@ def test_colocation_straight_line_and_network() -> None:
 def test_missing_data_is_not_evaluable_never_passed() -> None:
     no_area = FACILITIES.drop(columns=["floor_area_m2", "beds", "nursing_beds"])
     result = _run("chengdu", coverage=None, facilities=no_area)
-    for rule_id in ("cd.daycare_coverage", "cd.daycare_area", "cd.nursing_bed_share",
-                    "cd.beds_per_1000"):
+    for rule_id in ("cd.circle_15min_units", "cd.daycare_area", "cd.nursing_bed_share"):
         rows = _unit(result, rule_id)
         assert not rows["evaluable"].any() and rows["passed"].isna().all()
         assert rows["note"].iloc[0].startswith("无法评估：需要")
         ind = _ind(result, rule_id)
-        assert ind["met"] is None and np.isnan(ind["computed"])
-    assert "覆盖表" in _unit(result, "cd.daycare_coverage")["note"].iloc[0]
-    no_zone = _run("chengdu", units=UNITS.assign(zone=""))
-    f2 = _unit(no_zone, "cd.street_institution_area").loc["f2"]
-    assert not f2["evaluable"] and f2["passed"] is None
-    no_health = _run("chengdu", facilities=FACILITIES.loc[FACILITIES["type"] != "health"])
-    assert "health" in _ind(_run("chengdu", lang="en", facilities=FACILITIES.loc[
-        FACILITIES["type"] != "health"]), "cd.health_colocation")["note"]
-    assert _ind(no_health, "cd.health_colocation")["met"] is None
+        assert ind["met"] is None and ind["value"].startswith("无法评估")
+    assert "覆盖表" in _ind(result, "cd.circle_15min_units")["value"]
+    assert "建筑面积" in _ind(result, "cd.daycare_area")["value"]
+    no_health = _run("chengdu", lang="en", facilities=FACILITIES.loc[FACILITIES["type"] != "health"])
+    assert _ind(no_health, "cd.health_colocation")["value"] == (
+        "not evaluable: no health in the inputs (give a facility register)")
 
 
 def test_threshold_mismatch_is_not_evaluable() -> None:
     cov = coverage_table([("C1", "service_station", 0.3, 15.0), ("C2", "service_station", 0.3, 15.0),
                           ("V1", "service_station", 0.3, 30.0)])
-    row = _unit(_run("chengdu", coverage=cov, lang="en"), "cd.station_5min").iloc[0]
-    assert not row["evaluable"]
-    assert "coverage of service_station at 5 min (table has 15" in row["note"]
+    ind = _ind(_run("chengdu", coverage=cov, lang="en"), "cd.station_5min")
+    assert "coverage of service_station at 5 min (table has 15" in ind["value"]
 
 
-def test_type_without_facilities_counts_as_zero() -> None:
-    prof = _profile({"id": "x", "kind": "unit_coverage", "target": 0.5,
-                     "params": {"types": ["community_complex"]}})
+def test_type_without_facilities_is_not_evaluable() -> None:
+    prof = _profile({"id": "x", "kind": "presence", "target": 0.5,
+                     "params": {"types": ["community_complex"], "levels": ["community"]}})
     fac = FACILITIES.loc[FACILITIES["type"] != "community_complex"]
     result = _run(prof, facilities=fac, lang="en")
-    assert _unit(result, "x")["measured"].tolist() == [0.0, 0.0, 0.0]
-    assert "no community_complex facility" in _ind(result, "x")["note"]
+    assert _ind(result, "x")["value"] == (
+        "not evaluable: no community_complex in the inputs (give a facility register)")
+    assert result.warnings == ("1 indicator(s) not evaluable: no community_complex in the inputs "
+                               "(give a facility register)",)
 
 
 def test_population_weighted_share() -> None:
     prof = _profile({"id": "p", "kind": "population_coverage", "target": 0.8,
                      "params": {"types": ["day_care", "meal_point"], "combine": "any"}})
     ind = _ind(_run(prof), "p")
-    assert ind["computed"] == pytest.approx((950 + 1700 + 100) / 3500) and ind["met"] is False
+    assert ind["value"] == pytest.approx((950 + 1700 + 100) / 3500) and ind["met"] is False
 
 
-def test_qingshen_counts_presence_and_land() -> None:
-    fac = FACILITIES.assign(land_area_m2=[500.0, 0.0, 600.0, 0.0, 0.0, 0.0])
-    result = _run("qingshen", facilities=fac)
-    assert _ind(result, "qs.canteens")["computed"] == 1 and _ind(result, "qs.canteens")["met"] is False
-    assert _unit(result, "qs.complexes").loc["all", "shortfall"] == 2
-    assert _unit(result, "qs.facility_per_village")["measured"].tolist() == [2, 1, 2]
-    assert _ind(result, "qs.facility_per_village")["met"] is True
-    land = _unit(result, "qs.old_area_land")
-    assert list(land.index) == ["C1"] and land.loc["C1", "measured"] == pytest.approx(0.11)
-    assert _ind(result, "qs.old_area_land")["met"] is True
-    no_land = _ind(_run("qingshen"), "qs.old_area_land")
-    assert no_land["met"] is None and "用地面积" in no_land["note"]
-
-
-def test_mianyang_and_nanan_rules_in_english() -> None:
-    result = _run("mianyang", lang="en")
-    assert _ind(result, "my.complex_500m2")["met"] is True
-    assert _unit(result, "my.village_mutual_aid")["passed"].tolist() == [True]
-    ind = _ind(result, "my.nursing_bed_share_2025")
-    assert ind["binding"] == "binding" and ind["indicator"] == "Nursing-type bed share (2025)"
-    nanan = _run("nanan")
-    assert _ind(nanan, "na.community_stations_2022")["computed"] == 0
-    assert _ind(nanan, "na.rural_mutual_aid_2022")["computed"] == 1
-    assert _ind(nanan, "na.nursing_bed_share")["binding"] == "约束性"
+def test_assumption_rules_are_off_by_default() -> None:
+    prof = _profile({"id": "a", "kind": "count", "target": 1, "assumption": True,
+                     "params": {"types": ["day_care"]}},
+                    {"id": "b", "kind": "count", "target": 1, "params": {"types": ["day_care"]}})
+    assert _run(prof).indicators["id"].tolist() == ["b"]
+    both = evaluate_compliance(prof, units=UNITS, facilities=FACILITIES, coverage=None,
+                               hierarchy=HIERARCHY, include_assumptions=True)
+    assert both.indicators["id"].tolist() == ["a", "b"] and both.indicators["assumption"].tolist() == [True, False]
 
 
 def test_point_units_use_the_register_community() -> None:
     units = UNITS.assign(geometry=UNITS.geometry.representative_point())
     fac = FACILITIES.assign(community=["乙社区", "", "", "", "", ""])  # f1 registered in 乙社区
     rows = _unit(_run("qingshen", units=units, facilities=fac), "qs.facility_per_village")
-    assert rows["measured"].tolist() == [1, 2, 2]  # f1 moved from C1 to C2; others nearest
+    assert rows["measured"].tolist() == [1, 1, 2]  # f1 (day-care, not counted in 004) moved

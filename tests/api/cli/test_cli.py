@@ -48,15 +48,17 @@ def test_demo_writes_every_output(demo_run: Path) -> None:
 def test_gaps_csv_matches_coverage(demo_run: Path) -> None:
     cov = pd.read_csv(demo_run / "coverage.csv", dtype={"unit_id": str})
     gaps = pd.read_csv(demo_run / "gaps.csv", dtype={"unit_id": str})
-    req = cov[cov.facility_type.isin(["day_care", "meal_point"]) & (cov.older_pop > 0)]
+    req = cov[cov.facility_type.isin(["day_care"]) & (cov.older_pop > 0)]  # national's circle
     below = req[req.covered_share < 0.8 - 1e-12]
     assert set(zip(below.unit_id, below.facility_type, strict=True)) == set(
         zip(gaps.unit_id, gaps.facility_type, strict=True))
 
 
-def test_analyze_real_osm_with_cache(chengdu_osm: Path, tmp_path: Path) -> None:
+def test_analyze_real_osm_with_cache(chengdu_osm: Path, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
     cache = tmp_path / "cache"
-    args = ["analyze", "--osm", str(chengdu_osm), "--cache-dir", str(cache)]
+    args = ["analyze", "--osm", str(chengdu_osm), "--cache-dir", str(cache), "--rules",
+            "chengdu", "--lang", "en"]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     assert len(list(cache.iterdir())) == 1
     assert main([*args, "--out", str(tmp_path / "b")]) == 0
@@ -67,6 +69,15 @@ def test_analyze_real_osm_with_cache(chengdu_osm: Path, tmp_path: Path) -> None:
     assert summary["assumed_density"] is True
     assert any("ASSUMED" in w["message"] for w in summary["warnings"])
     assert summary["network"]["disconnected_nodes"] > 0
+    # OSM alone has no day-care centre: the day-care indicators say so, never 0 % or 未达标
+    ind = pd.read_csv(tmp_path / "a" / "indicators.csv").set_index("id")
+    for rid in ("cd.daycare_coverage", "cd.daycare_area"):
+        assert ind.loc[rid, "value"] == ("not evaluable: no day_care in the inputs "
+                                         "(give a facility register)")
+        assert pd.isna(ind.loc[rid, "met"])
+    out = capsys.readouterr().out
+    lines = [x for x in out.splitlines() if "not evaluable: no" in x]
+    assert len(lines) == 2 and "day_care" in lines[0]  # one line per run (two runs)
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

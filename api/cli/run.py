@@ -16,6 +16,7 @@ import shapely
 from api.cli.progress import StepBar
 from planner.catchments.polygons import CatchmentParams
 from planner.compliance.evaluate import evaluate_compliance
+from planner.compliance.levels import provision_levels
 from planner.compliance.rules import RuleProfile
 from planner.coverage.hierarchy import build_hierarchy, roll_up
 from planner.errors import InputDataError
@@ -126,6 +127,9 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
     if hierarchy is not None:
         files["coverage_rollup.csv"] = table(roll_up(result.coverage, hierarchy))
+        files["provision_levels.csv"] = table(provision_levels(
+            result.units.to_crs(WGS84), result.facilities.to_crs(WGS84), hierarchy,
+            ("community_complex", "day_care", "meal_point", "service_station", "nursing_home")))
     write_run(result, out, extra={**extra, "run_time_s": round(time.perf_counter() - started, 2),
                                   "lang": lang, "rules_profile": profile.name,
                                   "rules_origin": profile.origin,

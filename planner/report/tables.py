@@ -206,14 +206,24 @@ def build_manifest(summary: Mapping[str, Any], checksums: Mapping[str, str],
             "warnings": list(summary.get("warnings") or [])}
 
 
+#: Columns of the report's indicator table (from indicators.csv, see planner.compliance.evaluate).
+INDICATOR_VIEW = ("rule_id", "indicator", "definition", "unit_of_measure", "baseline", "target",
+                  "target_year", "binding", "computed", "met", "status", "source", "note")
+
+
 def indicator_view(indicators: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
-    """The indicator table in one language (``indicator_en`` replaces ``indicator`` for en)."""
+    """The indicator table in one language: the label of ``lang`` as ``indicator``, the value
+    (a number, "not evaluable: ..." or "partial: ...") as ``computed``, the clause as ``source``."""
     if indicators is None:
         return None
     out = indicators.copy()
-    if lang == "en" and "indicator_en" in out:
-        out["indicator"] = out["indicator_en"]
-    return out.drop(columns=["indicator_en"], errors="ignore")
+    if "label_zh" not in out:  # a run written before the plan-definition indicators
+        if lang == "en" and "indicator_en" in out:
+            out["indicator"] = out["indicator_en"]
+        return out.drop(columns=["indicator_en"], errors="ignore")
+    out["indicator"] = out["label_en" if lang == "en" else "label_zh"]
+    out = out.rename(columns={"id": "rule_id", "value": "computed", "clause": "source"})
+    return out[[c for c in INDICATOR_VIEW if c in out.columns]]
 
 
 def build_report_tables(summary: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],

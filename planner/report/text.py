@@ -27,6 +27,8 @@ HEADERS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "computed": ("测算值", "Computed"), "met": ("是否达标", "Met?"), "source": ("依据", "Source"),
     "note": ("说明", "Note"), "key": ("项目", "Item"), "value": ("内容", "Value"),
     "rule_id": ("规则编号", "Rule"), "state": ("状态", "State"),
+    "definition": ("口径", "Definition used"), "unit_of_measure": ("计量单位", "Unit of measure"),
+    "status": ("目标状态", "Target status"),
     "band": ("步行时间段", "Walk-time band"), "pop": ("老年人口", "Older adults"),
 })
 

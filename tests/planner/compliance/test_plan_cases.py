@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from planner.compliance.evaluate import evaluate_compliance
+from planner.compliance.levels import provision_levels
 from planner.coverage.measure import compute_unit_coverage
 from planner.io.catalogue import read_catalogue
 from planner.io.registers import read_facility_register
@@ -214,3 +215,21 @@ def test_no_register_is_not_zero(tmp_path: Path) -> None:
                                          "(give a facility register)")
         assert ind.loc[rid, "met"] is None
     assert len(result.warnings) == 1 and "no community_complex, day_care" in result.warnings[0]
+
+
+def test_three_level_count_table(tmp_path: Path) -> None:
+    """区县 – 镇街 – 村居 counts with zeros: 4 day-care centres in C1-C4 (新城街道), a meal point
+    in C1 and V1 (新城镇): district 4/2, street 4/1, town 0/1, C1 1/1, C5 0/0, V1 0/1."""
+    prof = read_profile("chengdu")
+    read = read_units(_units_csv(tmp_path), zone_settlement=prof.zone_settlement)
+    fac = _register(tmp_path, [_fac(f"{c}日照", "日间照料中心", c) for c in COMMUNITIES[:4]]
+                    + [_fac("甲食堂", "老年食堂", "C1社区"), _fac("村食堂", "老年食堂", "V1村")])
+    table = provision_levels(read.units, fac, read.hierarchy, ("day_care", "meal_point"))
+    got = table.set_index("name")[["level", "n_day_care", "n_meal_point"]]
+    assert got.loc["新城区"].tolist() == ["district", 4, 2]
+    assert got.loc["新城街道"].tolist() == ["street", 4, 1]
+    assert got.loc["新城镇"].tolist() == ["town", 0, 1]
+    assert got.loc["C1社区"].tolist() == ["community", 1, 1]
+    assert got.loc["C5社区"].tolist() == ["community", 0, 0]
+    assert got.loc["V1村"].tolist() == ["village", 0, 1]
+    assert len(table) == 1 + 2 + 12 and table["level"].iloc[0] == "district"

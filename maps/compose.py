@@ -113,6 +113,9 @@ def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
         m.add_child(Banner(TEXT[lang]["synthetic"]))
     if result.summary.get("assumed_density"):
         m.add_child(Banner(TEXT[lang]["assumed_density"], warn=True))
+    for entry in result.warnings.entries:  # indicators without data (planner.compliance)
+        if entry["code"] == "indicators":
+            m.add_child(Banner(entry["message"], warn=True))
 
 
 def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "osm",

@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--bbox", help="study area W,S,E,N in degrees (default the file's bounds)")
     an.add_argument("--facilities", type=Path, help="facility register (CSV/XLSX/GeoJSON/GPKG)")
     an.add_argument("--units", type=Path, help="communities/villages with older_pop")
+    an.add_argument("--residential", type=Path, help="residential areas (GeoJSON/GPKG/SHP: name, "
+                    "built_year or 新建, population) for the new-area provision indicators")
     an.add_argument("--coords", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),
                     help="coordinate system of --facilities")
     an.add_argument("--units-coords", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),

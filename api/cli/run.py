@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+import geopandas as gpd
 import pandas as pd
 import shapely
 
@@ -100,6 +101,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
     compliance = evaluate_compliance(
         profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
         coverage=result.coverage, hierarchy=hierarchy, lang=lang,
+        residential=loaded.residential if loaded is not None else None,
         year=getattr(args, "year", None), include_assumptions=bool(getattr(args, "assumptions",
                                                                            False)))
     for line in compliance.warnings:
@@ -122,7 +124,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         extra["analyze_args"] = {k: (None if getattr(args, k, None) is None
                                      else str(getattr(args, k)))
                                  for k in ("osm", "place", "bbox", "facilities", "coords", "units",
-                                           "units_coords", "rules")}
+                                           "units_coords", "rules", "residential")}
     if hierarchy is None and "parent_id" in result.units.columns:
         hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
     if hierarchy is not None:
@@ -182,6 +184,7 @@ class _Loaded:
     hierarchy: pd.DataFrame | None
     problems: pd.DataFrame
     files: dict[str, dict[str, object]]
+    residential: gpd.GeoDataFrame | None = None
 
 
 def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
@@ -219,7 +222,13 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
                         extract.study_area, label=label, sources=sources)
     frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=["file", "row", "problem", "value"])
-    return _Loaded(inputs, hierarchy, frame, files)
+    residential = None
+    if getattr(args, "residential", None):
+        from planner.io.residential import read_residential_areas
+
+        residential = read_residential_areas(args.residential)
+        sources[str(args.residential)] = hash_file(args.residential)
+    return _Loaded(inputs, hierarchy, frame, files, residential)
 
 
 def _warn_unknown_zones(result: PlanResult, problems: pd.DataFrame, profile: RuleProfile) -> None:
@@ -239,7 +248,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     profile = load_profile(args)
     params = build_params(args, profile)
-    for flag, path in (("--facilities", args.facilities), ("--units", args.units)):
+    for flag, path in (("--facilities", args.facilities), ("--units", args.units),
+                       ("--residential", getattr(args, "residential", None))):
         if path is not None and not path.is_file():
             msg = f"{flag} {path} not found; give an existing file"
             raise InputDataError(msg)

@@ -45,6 +45,8 @@ class RuleContext:
         Optional network distances replacing straight-line metres.
     lang
         Language of the labels and notes (``zh`` or ``en``).
+    residential
+        Residential areas (``name, built_year, is_new, population``, polygons), or None.
     """
 
     profile: RuleProfile
@@ -55,6 +57,7 @@ class RuleContext:
     ancestors: pd.DataFrame
     colocation: pd.DataFrame | None
     lang: str
+    residential: gpd.GeoDataFrame | None = None
 
     def t(self, key: str, **kw: object) -> str:
         """Return the wording of ``key`` in the check's language."""

@@ -177,7 +177,8 @@ def _indicator(ctx: RuleContext, rule: Rule, out: Outcome, status: str) -> dict[
 
 def _context(profile: RuleProfile, units: pd.DataFrame, facilities: gpd.GeoDataFrame,
              coverage: pd.DataFrame | None, hierarchy: pd.DataFrame | None,
-             colocation: pd.DataFrame | None, lang: str) -> RuleContext:
+             colocation: pd.DataFrame | None, lang: str,
+             residential: gpd.GeoDataFrame | None) -> RuleContext:
     hier = hierarchy if hierarchy is not None else build_hierarchy(units)
     hier = hier.astype({"unit_id": str, "parent_id": str}).replace({"parent_id": {"nan": ""}})
     units = units.assign(unit_id=units["unit_id"].astype(str))
@@ -186,7 +187,8 @@ def _context(profile: RuleProfile, units: pd.DataFrame, facilities: gpd.GeoDataF
     units = units.assign(zone=units["zone"].fillna("").astype(str))
     fac = normalise_attributes(facilities).assign(
         unit=assign_units(facilities, units), facility_id=facilities["facility_id"].astype(str))
-    return RuleContext(profile, units, fac, coverage, hier, find_ancestors(hier), colocation, lang)
+    return RuleContext(profile, units, fac, coverage, hier, find_ancestors(hier), colocation, lang,
+                       residential)
 
 
 def evaluate_compliance(
@@ -200,6 +202,7 @@ def evaluate_compliance(
     lang: str | None = None,
     year: int | None = None,
     include_assumptions: bool = False,
+    residential: gpd.GeoDataFrame | None = None,
 ) -> ComplianceResult:
     """Check every rule of ``profile`` (author assumptions only when asked).
 
@@ -228,6 +231,9 @@ def evaluate_compliance(
         earlier targets are history, later ones of the same indicator wait.
     include_assumptions
         Also evaluate the rules marked ``assumption = true``.
+    residential
+        Residential areas (``planner.io.residential.read_residential_areas``) for the
+        new-area provision rules; None makes them not evaluable.
 
     Returns
     -------
@@ -235,7 +241,7 @@ def evaluate_compliance(
         ``per_unit`` and ``indicators`` tables and the summary warnings.
     """
     lang = lang or profile.lang
-    ctx = _context(profile, units, facilities, coverage, hierarchy, colocation, lang)
+    ctx = _context(profile, units, facilities, coverage, hierarchy, colocation, lang, residential)
     rules = tuple(r for r in profile.rules if include_assumptions or not r.assumption)
     year = year or max((r.target_year for r in rules), default=0)
     year = year or date.today().year

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -142,9 +143,52 @@ def _colocation(ctx: RuleContext, rule: Rule) -> Evaluation:
     return rows, share_passing(ctx, rows, "fac")
 
 
+def _is_new(area: pd.Series, new_from: object) -> bool | None:
+    if area["is_new"] in ("yes", "no"):
+        return bool(area["is_new"] == "yes")
+    if new_from is not None and np.isfinite(area["built_year"]):
+        return bool(area["built_year"] >= float(new_from))  # type: ignore[arg-type]
+    return None
+
+
 def _residential(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """New residential areas with an elderly facility: needs the areas and their build year."""
-    return not_evaluable(ctx.needs("residential"))
+    """New residential areas holding a facility of the types (and the land standard, if named).
+
+    An area is new by its 新建 flag, else by ``built_year >= new_from_year``; an area whose
+    newness is unknown is an unknown row. Facilities are placed by their location in the area.
+    """
+    areas = ctx.residential
+    if areas is None or len(areas) == 0:
+        return not_evaluable(ctx.needs("residential"))
+    p = rule.params
+    new_from = p.get("new_from_year")
+    fac, missing = select_facilities(ctx, rule)
+    col = str(p.get("area_column", "land_area_m2"))
+    need = p.get("min_land_m2_per_person")
+    if missing or (need is not None and (col not in fac.columns)):
+        return not_evaluable(ctx.needs("column", c=missing or col))
+    inside = gpd.sjoin(fac, areas[["geometry"]].reset_index(names="area"), predicate="within")
+    rows = []
+    for i, area in areas.iterrows():
+        new = _is_new(area, new_from)
+        if new is False:
+            continue
+        mine = inside.loc[inside["area"] == i]
+        if new is None:
+            rows.append(unknown_row(rule, str(i), area["name"], "residential", 1,
+                                    ctx.needs("built_year")))
+        elif need is None or mine.empty:
+            rows.append(result_row(rule, str(i), area["name"], "residential", float(len(mine)), 1))
+        elif mine[col].isna().any() or not area["population"] > 0:
+            rows.append(unknown_row(rule, str(i), area["name"], "residential", float(need),  # type: ignore[arg-type]
+                                    ctx.t("unknown_fac", n=int(mine[col].isna().sum()))))
+        else:
+            rows.append(result_row(rule, str(i), area["name"], "residential",
+                                   float(mine[col].sum()) / float(area["population"]),
+                                   float(need)))  # type: ignore[arg-type]
+    if not rows:
+        return not_evaluable(ctx.t("no_units"))
+    return rows, share_passing(ctx, rows, "areas")
 
 
 #: Provision rule evaluators by rule kind.

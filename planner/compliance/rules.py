@@ -53,7 +53,9 @@ RULE_KINDS: Mapping[str, Mapping[str, tuple[tuple[type, ...], bool]]] = MappingP
                         "min_m2_per_person": (_NUM, True), "area_column": ((str,), False)},
     "colocation": {"types": (_LIST, True), "health_types": (_LIST, False),
                    "max_distance_m": (_NUM, True), "settlement": ((str,), False)},
-    "residential_provision": {"types": (_LIST, True)},
+    "residential_provision": {"types": (_LIST, True), "new_from_year": ((int,), False),
+                              "min_land_m2_per_person": (_NUM, False),
+                              "area_column": ((str,), False)},
 })
 #: Register columns a rule may filter on (``where``) and their values after normalising.
 ATTRIBUTE_VALUES: Mapping[str, tuple[str, ...]] = MappingProxyType({

@@ -28,6 +28,8 @@ TEXTS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "partial_value": ("部分：{p}；介于 {lo} 与 {hi} 之间", "partial: {p}; between {lo} and {hi}"),
     "units": ("单元", "units"),
     "fac": ("设施", "facilities"),
+    "areas": ("居住区", "residential areas"),
+    "built_year": ("居住区的建成年份或“新建”标记", "the build year or 新建 flag of residential areas"),
     "unit_share": ("单元达标线：{s:.0%} 的老年人在服务圈内（来源：{src}）",
                    "a unit is within the circle when {s:.0%} of its older adults are (source: {src})"),
     "history": ("历史目标（目标年份已过）", "history (target year passed)"),

@@ -42,7 +42,7 @@ def read_column_map(path: Path | None = None) -> ColumnMap:
     path = path or DATA_DIR / "columns.toml"
     raw = read_toml_file(path, "header mapping", missing_fix="pass an existing columns.toml")
     out: dict[str, dict[str, str]] = {}
-    for table in ("facilities", "units"):
+    for table in ("facilities", "units", "residential"):
         mapping: dict[str, str] = {}
         for field, spellings in dict(raw.get(table, {})).items():
             for spelling in [field, *spellings]:

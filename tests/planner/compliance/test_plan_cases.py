@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -233,3 +234,42 @@ def test_three_level_count_table(tmp_path: Path) -> None:
     assert got.loc["C5社区"].tolist() == ["community", 0, 0]
     assert got.loc["V1村"].tolist() == ["village", 0, 1]
     assert len(table) == 1 + 2 + 12 and table["level"].iloc[0] == "district"
+
+
+def test_new_residential_areas(tmp_path: Path) -> None:
+    """Chengdu 新建城区、居住（小）区配套达标率 on five residential polygons (new = 新建 flag, else
+    built 2021 or later): A around C1 (2022, holds 甲日照) passes; B around C2 (新建=是, holds
+    乙日照) passes; E around C5 (2023, empty) fails; C around C3 (2010) is old, not counted; D
+    around C4 (no year, no flag) is unknown. Known 2 of 3 = 66.7 %; bounds 2/4 = 50 % to 3/4 = 75 %.
+    """
+    from shapely.geometry import box
+
+    from planner.io.residential import read_residential_areas
+
+    def around(i: int) -> object:
+        return box(104.0 + 0.01 * i - 0.004, 30.596, 104.0 + 0.01 * i + 0.004, 30.604)
+
+    areas = gpd.GeoDataFrame({"小区名称": ["A", "B", "C", "D", "E"],
+                              "建成年份": [2022, None, 2010, None, 2023],
+                              "是否新建": [None, "是", None, None, None],
+                              "户数": [400, 300, 500, 200, 100]},
+                             geometry=[around(i) for i in (0, 1, 2, 3, 4)], crs="EPSG:4326")
+    path = tmp_path / "areas.gpkg"
+    areas.to_file(path)
+    res = read_residential_areas(path)
+    assert res["population"].tolist() == pytest.approx([1048.0, 786.0, 1310.0, 524.0, 262.0])
+    prof = read_profile("chengdu")
+    read = read_units(_units_csv(tmp_path), zone_settlement=prof.zone_settlement)
+    fac = _register(tmp_path, [_fac("甲日照", "日间照料中心", "C1社区"),
+                               _fac("乙日照", "日间照料中心", "C2社区")])
+    result = evaluate_compliance(prof, units=read.units, facilities=fac, coverage=None,
+                                 hierarchy=read.hierarchy, lang="en", residential=res)
+    ind = result.indicators.set_index("id").loc["cd.new_area_provision"]
+    assert ind["value"] == "partial: 3 of 4 residential areas report it; between 50.0% and 75.0%"
+    rows = result.per_unit.loc[result.per_unit["rule_id"] == "cd.new_area_provision"]
+    assert rows.set_index("unit_name")["passed"].to_dict() == {"A": True, "B": True, "D": None,
+                                                               "E": False}
+    none = evaluate_compliance(prof, units=read.units, facilities=fac, coverage=None,
+                               hierarchy=read.hierarchy, lang="en")
+    assert "residential areas" in none.indicators.set_index("id").loc[
+        "cd.new_area_provision", "value"]

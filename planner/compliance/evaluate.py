@@ -25,8 +25,8 @@ from planner.compliance.context import (
     RuleContext,
     result_row,
 )
-from planner.compliance.define import definition, unit_of_measure
 from planner.compliance.coverage import COVERAGE_RULES
+from planner.compliance.define import definition, unit_of_measure
 from planner.compliance.provision import PROVISION_RULES
 from planner.compliance.rules import Rule, RuleProfile
 from planner.compliance.text import BINDING_LABELS

@@ -34,7 +34,8 @@ from planner.coverage.colocation import compute_colocation
 
 def unit_zones(ctx: RuleContext) -> dict[str, str]:
     """Zone of every hierarchy unit: its own, or the one zone all its bottom units share."""
-    own = {u: str(z) for u, z in zip(ctx.units["unit_id"], ctx.units["zone"]) if str(z)}
+    own = {u: str(z) for u, z in zip(ctx.units["unit_id"], ctx.units["zone"], strict=True)
+           if str(z)}
     pairs = ctx.ancestors.assign(zone=ctx.ancestors["unit_id"].map(own)).dropna(subset=["zone"])
     zones = pairs.groupby("ancestor_id")["zone"].agg(lambda z: z.iloc[0] if z.nunique() == 1
                                                      else "")

@@ -97,7 +97,7 @@ def test_chengdu_suburban_new_town(tmp_path: Path) -> None:
                 _fac("丁日照", "日间照料中心", "C4社区", 建筑面积=600),
                 _fac("甲食堂", "老年食堂", "C1社区"), _fac("一村食堂", "老年食堂", "V1村")]
     day = {n: (10.0 if n in COMMUNITIES[:4] else 20.0) for n in COMMUNITIES + VILLAGES}
-    meal = {n: 25.0 for n in COMMUNITIES + VILLAGES}
+    meal = dict.fromkeys(COMMUNITIES + VILLAGES, 25.0)
     read, cov, ind, _ = _evaluate(tmp_path, "chengdu", register,
                                   {"day_care": day, "meal_point": meal})
     assert ind.loc["cd.daycare_coverage", "value"] == pytest.approx(0.5)

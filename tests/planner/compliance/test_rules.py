@@ -8,7 +8,6 @@ import tomllib
 import unicodedata
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from api.cli.rules import main as rules_main

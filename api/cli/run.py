@@ -135,6 +135,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
     write_run(result, out, extra={**extra, "run_time_s": round(time.perf_counter() - started, 2),
                                   "lang": lang, "rules_profile": profile.name,
                                   "rules_origin": profile.origin,
+                                  "target_share_source": profile.target_share_source,
                                   "rules_sha256": _profile_digest(profile)},
               extra_files=files)
 

@@ -67,9 +67,13 @@ def definition(rule: Rule, lang: str, unit_share: float) -> str:
         p.get("where", {})).items())  # type: ignore[call-overload]
     where = f" [{where}]" if where else ""
     if rule.kind == "presence":
-        return (f"辖区内至少有{n}处{t}{where}{_area(rule, True)}的{lv}占全部{lv}的比例；无设施的单元计为未达标，面积空白计为未知。"
-                if zh else f"Share of all {lv} holding at least {n} {t}{where}{_area(rule, False)}; "
-                "units without one fail, a blank area is unknown.")
+        area = _area(rule, zh)
+        if zh:
+            tail = "；面积空白计为未知" if area else ""
+            return f"辖区内至少有{n}处{t}{where}{area}的{lv}占全部{lv}的比例；无设施的单元计为未达标{tail}。"
+        tail = ", a blank area is unknown" if area else ""
+        return (f"Share of all {lv} holding at least {n} {t}{where}{area}; units without one "
+                f"fail{tail}.")
     if rule.kind == "unit_coverage":
         return (f"老年人中至少 {unit_share:.0%} 在步行服务圈内可达 {t} 的{lv}占比（careplan 步行可达测度，非规划覆盖率）。"
                 if zh else f"Share of {lv} where at least {unit_share:.0%} of older adults reach "

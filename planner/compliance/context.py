@@ -203,13 +203,19 @@ def bottom_units(ctx: RuleContext, settlement: str) -> pd.DataFrame:
 
 def select_facilities(ctx: RuleContext, rule: Rule, key: str = "where"
                       ) -> tuple[pd.DataFrame, str]:
-    """Facilities of the rule's types passing its ``where`` filter, and the missing column.
+    """Facilities of the rule's types (and ``type_contains`` words) passing its ``where``
+    filter, and the missing column.
 
     A facility whose filtered attribute is blank is kept with ``_unknown`` True (it may or may
     not match); a filter on a column the inputs lack returns the column's name.
     """
     types = list(rule.params.get("types", ELDERLY_TYPES))  # type: ignore[call-overload]
     fac = ctx.facilities.loc[ctx.facilities["type"].isin(types)].assign(_unknown=False)
+    words = list(rule.params.get("type_contains", []))  # type: ignore[call-overload]
+    if words:  # the register's own type spelling or the name holds one of the plan's words
+        raw = fac["type_raw"] if "type_raw" in fac.columns else pd.Series("", index=fac.index)
+        text_ = raw.fillna("").astype(str) + " " + fac["name"].fillna("").astype(str)
+        fac = fac.loc[text_.map(lambda s: any(w in s for w in words))]
     for col, values in dict(rule.params.get(key, {})).items():  # type: ignore[call-overload]
         if col not in fac.columns or fac[col].isna().all():
             return fac.iloc[0:0], col

@@ -100,26 +100,27 @@ def _presence(ctx: RuleContext, rule: Rule) -> Evaluation:
 
 
 def _count(ctx: RuleContext, rule: Rule) -> Evaluation:
-    """Number of facilities of the rule's types (and type spellings) in the whole area."""
+    """Facilities of the rule's types in the area, or the sum of their ``measure`` (beds ...)."""
     fac, missing = select_facilities(ctx, rule)
-    if missing:
-        return not_evaluable(ctx.needs("column", c=missing))
-    words = list(rule.params.get("type_contains", []))  # type: ignore[call-overload]
-    if words:
-        raw = (fac["type_raw"] if "type_raw" in fac.columns else fac["name"]).fillna("")
-        fac = fac.loc[raw.astype(str).map(lambda s: any(w in s for w in words))
-                      | fac["name"].astype(str).map(lambda s: any(w in s for w in words))]
+    measure = str(rule.params.get("measure", "facilities"))
+    if missing or (measure != "facilities" and (measure not in fac.columns
+                                                or fac[measure].isna().all())):
+        return not_evaluable(ctx.needs("column", c=missing or measure))
     settlement = str(rule.params.get("settlement", "all"))
     if settlement != "all":
         if fac["unit"].isna().all() and len(fac):
             return not_evaluable(ctx.needs("assignment"))
         fac = fac.loc[fac["unit"].isin(set(bottom_units(ctx, settlement)["unit_id"]))]
-    n, unknown = float((~fac["_unknown"]).sum()), int(fac["_unknown"].sum())
+    figure = (pd.Series(1.0, index=fac.index) if measure == "facilities"
+              else fac[measure].astype(float))
+    known = figure.notna() & ~fac["_unknown"]
+    n = float(figure[known].sum())
     row = result_row(rule, "all", ctx.t("all"), "city", n, rule.target)
-    if unknown:
-        return [row], Outcome(n, "", (n, n + unknown),
-                              ctx.t("known_of", k=int(n), n=int(n) + unknown, what=ctx.t("fac")))
-    return [row], Outcome(n)
+    if known.all():
+        return [row], Outcome(n)
+    high = np.inf if measure != "facilities" else n + float((~known).sum())
+    return [row], Outcome(n, "", (n, high), ctx.t("known_of", k=int(known.sum()), n=len(fac),
+                                                 what=ctx.t("fac")))
 
 
 def _colocation(ctx: RuleContext, rule: Rule) -> Evaluation:

@@ -195,7 +195,7 @@ def _check_rule_params(params: Mapping[str, object], where: str, origin: str) ->
             _check_choice(values, ATTRIBUTE_VALUES[col], f"{where}.{key}.{col}", origin)
     if "area_column" in params:
         _check_choice(params["area_column"], AREA_COLUMNS, f"{where}.area_column", origin)
-    for key in ("numerator", "denominator"):
+    for key in ("numerator", "denominator", "measure"):
         if key in params:
             _check_choice(params[key], SHARE_MEASURES, f"{where}.{key}", origin)
     if "population" in params:

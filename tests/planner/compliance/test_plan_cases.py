@@ -161,6 +161,8 @@ def test_nanan_centres_stations_and_operation(tmp_path: Path) -> None:
     - 社区养老服务设施社会化运营率 (binding 85 %): the centre is 公办, stations 公建民营, 民办 and
       公办: 2 of 4 socially run = 50 %, not met.
     - 政府运营的养老床位占比 (binding, at most 40 %): public home 40 beds, private 60: 40 %, met.
+    - 镇敬老院社会化运营率 (>= 70 %): of the homes typed 敬老院 (公院, 公办) none is socially run: 0 %.
+    - 护理型床位 4000张: the register has no 护理型床位 column: not evaluable, naming it.
     - No day-care rule: the register has no day-care centre and nothing asks for one.
     """
     register = [_fac("甲中心", "镇街养老服务中心", "C1社区", 运营方式="公办"),
@@ -176,6 +178,8 @@ def test_nanan_centres_stations_and_operation(tmp_path: Path) -> None:
     assert ind.loc["na.social_operation_rate", "value"] == pytest.approx(0.5)
     assert ind.loc["na.public_bed_share", "value"] == pytest.approx(0.4)
     assert ind.loc["na.public_bed_share", "met"] is True
+    assert ind.loc["na.town_home_social_operation", "value"] == pytest.approx(0.0)
+    assert "护理型床位" in ind.loc["na.nursing_beds_2025", "value"]
     assert not any("day_care" in w for w in result.warnings)
 
 
@@ -273,3 +277,15 @@ def test_new_residential_areas(tmp_path: Path) -> None:
                                hierarchy=read.hierarchy, lang="en")
     assert "residential areas" in none.indicators.set_index("id").loc[
         "cd.new_area_provision", "value"]
+
+
+def test_bed_sum_with_partial_figures(tmp_path: Path) -> None:
+    """Nan'an 护理型床位 4000: homes report 1500 and 2000 nursing beds, a third reports none:
+    at least 3500 (lower bound), the upper end open; met unknown."""
+    register = [_fac("甲院", "养老院", "C1社区", 床位=2000, 护理型床位=1500),
+                _fac("乙院", "养老院", "C2社区", 床位=2500, 护理型床位=2000),
+                _fac("丙院", "养老院", "C3社区", 床位=300)]
+    _, _, ind, _ = _evaluate(tmp_path, "nanan", register, {})
+    assert ind.loc["na.nursing_beds_2025", "value"] == (
+        "partial: 2 of 3 facilities report it; between 3500 and ∞")
+    assert ind.loc["na.nursing_beds_2025", "met"] is None

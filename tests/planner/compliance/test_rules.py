@@ -164,6 +164,6 @@ def test_rules_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = tmp_path / "good.toml"
     good.write_text((RULES_DIR / "nanan.toml").read_text(encoding="utf-8"), encoding="utf-8")
     assert rules_main(["rules", "check", str(good)]) == 0
-    assert "valid profile 'nanan' with 11 rules" in capsys.readouterr().out
+    assert "valid profile 'nanan' with 13 rules" in capsys.readouterr().out
     assert rules_main(["rules", "show", "atlantis"]) == 1
     assert "rule profile 'atlantis' not found" in capsys.readouterr().out

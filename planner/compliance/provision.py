@@ -9,6 +9,7 @@ when one of its facilities meets the area its zone requires; a blank area is unk
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -40,6 +41,20 @@ def unit_zones(ctx: RuleContext) -> dict[str, str]:
     zones = pairs.groupby("ancestor_id")["zone"].agg(lambda z: z.iloc[0] if z.nunique() == 1
                                                      else "")
     return {**{str(k): str(v) for k, v in zones.items() if v}, **own}
+
+
+def served_units(ctx: RuleContext, fac: pd.DataFrame) -> pd.DataFrame:
+    """Facilities paired with the bottom unit they lie in and each unit their register's 服务社区
+    (``serves``) column names (names or ids separated by 、,，;；/), one row per pair."""
+    placed = fac.loc[fac["unit"].notna()].assign(unit_id=lambda f: f["unit"].astype(str))
+    if "serves" not in fac.columns:
+        return placed
+    ids = {**dict(zip(ctx.units["name"].astype(str), ctx.units["unit_id"], strict=True)),
+           **{u: u for u in ctx.units["unit_id"]}}
+    extra = fac.assign(unit_id=fac["serves"].fillna("").astype(str).map(
+        lambda s: [ids[n.strip()] for n in re.split(r"[、,，;；/]", s) if n.strip() in ids]))
+    extra = extra.explode("unit_id").dropna(subset=["unit_id"])
+    return pd.concat([placed, extra], ignore_index=True)
 
 
 def _facility_status(ctx: RuleContext, rule: Rule, fac: pd.DataFrame, zone: str
@@ -76,8 +91,8 @@ def _presence(ctx: RuleContext, rule: Rule) -> Evaluation:
     if not hier["level"].isin(levels).any():
         return not_evaluable(ctx.needs("level", lv="/".join(levels)))
     allowed = set(bottom_units(ctx, str(p.get("settlement", "all")))["unit_id"])
-    placed = fac.loc[fac["unit"].notna()].assign(unit_id=lambda f: f["unit"].astype(str))
-    inside = ctx.ancestors.merge(placed, on="unit_id")
+    inside = ctx.ancestors.merge(served_units(ctx, fac), on="unit_id").drop_duplicates(
+        ["ancestor_id", "facility_id"])
     zones = unit_zones(ctx)
     min_count = int(p.get("min_count", 1))  # type: ignore[call-overload]
     rows = []

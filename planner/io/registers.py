@@ -37,7 +37,8 @@ NUMERIC_FIELDS = (
     "capacity", "beds", "nursing_beds", "meal_capacity", "day_places", "floor_area_m2",
     "usable_area_m2", "site_area_m2", "land_area_m2",
 )
-TEXT_FIELDS = ("address", "status", "community", "operation", "inclusive", "hardship_support")
+TEXT_FIELDS = ("address", "status", "community", "operation", "inclusive", "hardship_support",
+               "serves")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,8 @@ class RegisterRead:
         type, capacity, type_raw, source_row`` plus ``address, beds, nursing_beds, meal_capacity,
         day_places, floor_area_m2 (建筑面积), usable_area_m2 (使用面积), site_area_m2 (占地面积),
         land_area_m2 (用地面积), status, community, operation (运营方式), inclusive (普惠),
-        hardship_support (特困供养)`` when the file has them.
+        hardship_support (特困供养), serves (服务社区: the units it formally serves)`` when the file
+        has them.
     problems
         One row per problem: ``row`` (1-based file row), ``facility_id``, ``problem``, ``value``.
     encoding

@@ -289,3 +289,16 @@ def test_bed_sum_with_partial_figures(tmp_path: Path) -> None:
     assert ind.loc["na.nursing_beds_2025", "value"] == (
         "partial: 2 of 3 facilities report it; between 3500 and ∞")
     assert ind.loc["na.nursing_beds_2025", "met"] is None
+
+
+def test_a_centre_formally_serving_other_communities(tmp_path: Path) -> None:
+    """The C1 centre's register row names C5 and C6 in 服务社区: the coverage rate counts a
+    community that has a centre or is formally served by one: C1, C2, C5, C6 = 4 / 8 = 50 %
+    (without the column: C1, C2 = 25 %)."""
+    register = [_fac("甲日照", "日间照料中心", "C1社区", 服务社区="C5社区、C6社区"),
+                _fac("乙日照", "日间照料中心", "C2社区", 服务社区="")]
+    _, _, ind, _ = _evaluate(tmp_path, "chengdu", register, {"day_care": {}})
+    assert ind.loc["cd.daycare_coverage", "value"] == pytest.approx(0.5)
+    plain = [{k: v for k, v in r.items() if k != "服务社区"} for r in register]
+    _, _, ind, _ = _evaluate(tmp_path, "chengdu", plain, {"day_care": {}})
+    assert ind.loc["cd.daycare_coverage", "value"] == pytest.approx(0.25)

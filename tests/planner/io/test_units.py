@@ -35,10 +35,11 @@ def test_coded_csv_three_levels(tmp_path: Path) -> None:
     read = read_units(path, zone_settlement=ZONES)
     assert read.encoding == "gbk"
     units = read.units.set_index("unit_id")
-    assert list(units.index) == ["510104001001", "510104001002", "510104100201"]
-    assert units["settlement"].tolist() == ["urban", "urban", "rural"]  # zone, 城镇, level 村
-    assert units["level"].tolist() == ["community", "community", "village"]
-    assert units["older_pop"].tolist() == [1000.0, 2000.0, 500.0]
+    # 戊村's zone 火星片区 is unknown: kept, its level (村) makes it rural, and a problem names it
+    assert list(units.index) == ["510104001001", "510104001002", "510104100201", "510104100203"]
+    assert units["settlement"].tolist() == ["urban", "urban", "rural", "rural"]  # zone, 城镇, 村, 村
+    assert units["level"].tolist() == ["community", "community", "village", "village"]
+    assert units["older_pop"].tolist() == [1000.0, 2000.0, 500.0, 300.0]
     assert units.at["510104001001", "pop_80"] == 100 and units.at["510104100201", "pop_disabled"] == 5
     assert units.at["510104001001", "parent_id"] == "510104001000"
     assert units.at["510104001001", "parent_name"] == "督院街街道"
@@ -52,7 +53,8 @@ def test_coded_csv_three_levels(tmp_path: Path) -> None:
     assert hier.at["510100000000", "level"] == "city"
     problems = {r.row: r.problem for r in read.problems.itertuples()}
     assert problems[7].startswith("older_pop missing")
-    assert problems[8].startswith("settlement/zone '火星片区' unknown")
+    assert problems[8] == ("zone/settlement '火星片区' unknown to profile (none); used the unit's "
+                           "level (rural); map it in the profile's [zones]")
     assert problems[9].startswith("duplicate unit_id")
     assert problems[10].startswith("no geometry")
     assert list(read.problems.columns) == ["row", "unit_id", "problem", "value"]

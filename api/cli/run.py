@@ -88,6 +88,7 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
 
 def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
            started: float, loaded: _Loaded | None = None) -> None:
+    from maps.assets import save_page
     from maps.compose import build_care_map
 
     lang = args.lang or profile.lang
@@ -98,7 +99,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
 
     def care_map(target: Path) -> None:
         # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
-        build_care_map(result, lang=cast("Lang", lang)).save(str(target))
+        save_page(build_care_map(result, lang=cast("Lang", lang)), target)
 
     def table(frame: pd.DataFrame) -> Callable[[Path], None]:
         return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")

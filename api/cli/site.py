@@ -181,11 +181,12 @@ def _check_type(result: PlanResult, facility_type: str) -> None:
 
 def _write_map(result: PlanResult, sites: Any, target: Path) -> bool:
     try:
+        from maps.assets import save_page
         from maps.compose import build_care_map
     except ImportError:
         return False
     frame = sites.rename(columns={"candidate_id": "site_id", "gain_pop": "covered_gain"})
-    build_care_map(result, sites=frame).save(str(target))
+    save_page(build_care_map(result, sites=frame), target)
     return True
 
 

@@ -1,7 +1,13 @@
-"""Base folium.Map for a study area: tiles (OSM, Amap, Tianditu), OSM/ODbL attribution, bounds."""
+"""Base folium.Map for a study area: optional tiles (OSM, Amap, Tianditu), attribution, bounds.
+
+``offline`` (the default) loads no tiles at all: the map's background is the study area's own
+street drawing (:mod:`maps.background`), so a page works with no internet. The tile layers are
+drawn above that background; one that fails leaves the background visible.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -12,8 +18,10 @@ from jinja2 import Template
 from maps.runtime import Lang, js_json
 from maps.styles import TEXT
 
-Basemap = Literal["osm", "amap", "tianditu"]
-BASEMAPS: Final[tuple[str, ...]] = ("osm", "amap", "tianditu")
+Basemap = Literal["offline", "osm", "amap", "tianditu"]
+BASEMAPS: Final[tuple[str, ...]] = ("offline", "osm", "amap", "tianditu")
+#: Environment variable holding the Tianditu browser key (written into the page's tile URLs).
+TIANDITU_KEY_ENV: Final = "CAREPLAN_TIANDITU_KEY"
 #: Which base maps use GCJ-02 (every overlay must then be shifted to line up).
 GCJ02_BASEMAPS: Final[frozenset[str]] = frozenset({"amap"})
 
@@ -73,18 +81,19 @@ def _tile_layer(source: TileSource, name: str, *, overlay: bool = False) -> foli
 
 
 class TiandituKey(MacroElement):
-    """Reads Tianditu's key from the page address (``?tk=KEY``); without one, falls back to OSM."""
+    """Tianditu's key: from CAREPLAN_TIANDITU_KEY, else ``?tk=KEY`` in the page address.
+
+    Without either the Tianditu layers are removed (the offline background shows) with a banner.
+    """
 
     _template = Template("""
 {% macro script(this, kwargs) %}
 (function () {
   var map = {{ this._parent.get_name() }};
   var layers = [{% for l in this.layers %}{{ l.get_name() }}{{ "," if not loop.last }}{% endfor %}];
-  var tk = new URLSearchParams(window.location.search).get('tk');
+  var tk = {{ this.key }} || new URLSearchParams(window.location.search).get('tk');
   if (tk) { layers.forEach(function (l) { l.options.tk = tk; l.redraw(); }); return; }
   layers.forEach(function (l) { map.removeLayer(l); });
-  L.tileLayer({{ this.osm_url }}, {{ this.osm_options }}).addTo(map).bringToBack();
-  console.error({{ this.message }});
   if (window.careplan) careplan.banner(map, {{ this.message }}, 'careplan-warn');
 })();
 {% endmacro %}
@@ -95,13 +104,13 @@ class TiandituKey(MacroElement):
         self._name = "TiandituKey"
         self.layers = layers
         self.message = js_json(TEXT[lang]["tianditu_key"])
-        self.osm_url = js_json(OSM_TILES.url)
-        self.osm_options = js_json({"attribution": f"{OSM_TILES.attribution} | {OSM_ATTRIBUTION}",
-                                    "maxZoom": OSM_TILES.max_zoom})
+        self.key = js_json(os.environ.get(TIANDITU_KEY_ENV, "").strip())
 
 
 def _add_tiles(m: folium.Map, basemap: Basemap, lang: Lang) -> None:
     text = TEXT[lang]
+    if basemap == "offline":
+        return
     if basemap == "osm":
         _tile_layer(OSM_TILES, text["osm_layer"]).add_to(m)
     elif basemap == "amap":
@@ -115,7 +124,7 @@ def _add_tiles(m: folium.Map, basemap: Basemap, lang: Lang) -> None:
 
 
 def base_map(bounds: tuple[float, float, float, float], *, lang: Lang = "zh",
-             basemap: Basemap = "osm") -> folium.Map:
+             basemap: Basemap = "offline") -> folium.Map:
     """Build an empty map fitted to a study area, with the chosen tiles and attribution.
 
     Parameters
@@ -126,8 +135,10 @@ def base_map(bounds: tuple[float, float, float, float], *, lang: Lang = "zh",
     lang
         Language of layer names and messages.
     basemap
-        ``osm`` (WGS-84), ``amap`` (Gaode, GCJ-02) or ``tianditu`` (WGS-84; needs ``?tk=KEY`` in
-        the page address, else it falls back to OSM with a visible message).
+        ``offline`` (no tiles; the caller adds :class:`maps.background.OfflineBackground`),
+        ``osm`` (WGS-84), ``amap`` (Gaode, GCJ-02) or ``tianditu`` (WGS-84, CGCS2000 ≈ WGS-84,
+        no shift; key from ``CAREPLAN_TIANDITU_KEY`` or ``?tk=KEY`` in the page address, else
+        the tiles are dropped with a visible message).
 
     Returns
     -------

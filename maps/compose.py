@@ -11,6 +11,7 @@ import geopandas as gpd
 import shapely
 
 from maps import layers
+from maps.background import OfflineBackground
 from maps.basemap import BASEMAPS, GCJ02_BASEMAPS, Basemap, base_map
 from maps.geojson import layer_frame, shift_to_gcj02, sites_frame
 from maps.legend import Banner, Legend, legend_html
@@ -118,9 +119,10 @@ def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
             m.add_child(Banner(entry["message"], warn=True))
 
 
-def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "osm",
+def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "offline",
                    layer_urls: Mapping[str, str] | None = None,
-                   sites: gpd.GeoDataFrame | None = None) -> folium.Map:
+                   sites: gpd.GeoDataFrame | None = None,
+                   background: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Build the interactive care map of a plan.
 
     Parameters
@@ -130,9 +132,10 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
     lang
         ``zh`` or ``en`` labels, popups and legend.
     basemap
-        ``osm`` (default), ``amap`` (Gaode, GCJ-02: every overlay is shifted WGS-84 -> GCJ-02
-        to line up) or ``tianditu`` (needs ``?tk=KEY`` in the page address, else falls back to
-        OSM with a visible message).
+        ``offline`` (default: no tiles, the study area's own streets as a light background),
+        ``osm``, ``amap`` (Gaode, GCJ-02: every overlay is shifted WGS-84 -> GCJ-02 to line up)
+        or ``tianditu`` (key from ``CAREPLAN_TIANDITU_KEY`` or ``?tk=KEY``). The street
+        background is drawn under any tile layer, so a failing tile server never blanks the map.
     layer_urls
         Layer name (one of :data:`REMOTE_LAYERS`) -> GeoJSON endpoint; such a layer is not
         inlined but fetched by the browser for the current viewport on every ``moveend``.
@@ -140,6 +143,9 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
         for ``amap``), ``{zoom}``, ``{coords}`` (``wgs84`` or ``gcj02``).
     sites
         Proposed sites (``site_id, rank, covered_gain``, points in any CRS; lon/lat if unset).
+    background
+        Water / green / built-up polygons (``kind``, geometry) drawn under the streets of the
+        offline background, e.g. ``planner.io.osm_background.read_background_areas``.
 
     Returns
     -------
@@ -158,6 +164,7 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
     coords = "gcj02" if gcj02 else "wgs84"
     m = base_map(_bounds(result, gcj02), lang=lang, basemap=basemap)
     m.add_child(Runtime())
+    m.add_child(OfflineBackground(result.network, lang, to_gcj02=gcj02, areas=background))
     with_sites = sites is not None or "sites" in urls
     per_facility = len(result.catchments) > 0 or "catchments" in urls
     frames: dict[str, gpd.GeoDataFrame] = {}

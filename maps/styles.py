@@ -76,7 +76,9 @@ TEXT: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
         "synthetic": "合成演示数据：非真实数据，仅供演示",
         "assumed_density": "未提供社区人口：老年人口为按密度假设的估计值",
         "ok": "已接入", "not_snapped": "距道路过远，未接入", "disconnected": "位于孤立路网",
-        "tianditu_key": "天地图需要密钥：请在网址后加 ?tk=您的密钥；当前改用 OpenStreetMap 底图",
+        "tianditu_key": "天地图需要密钥：请设置 CAREPLAN_TIANDITU_KEY 或在网址后加 ?tk=您的密钥；"
+                        "当前显示离线底图",
+        "tiles_failed": "在线底图无法加载：显示离线底图（OSM 路网）",
         "osm_layer": "OpenStreetMap", "amap_layer": "高德地图", "tianditu_layer": "天地图",
     }),
     "en": MappingProxyType({
@@ -95,8 +97,10 @@ TEXT: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
         "assumed_density": "No unit populations given: older adults are ASSUMED from a density",
         "ok": "on the network", "not_snapped": "too far from a street (not snapped)",
         "disconnected": "on a disconnected street part",
-        "tianditu_key": "Tianditu tiles need a key: add ?tk=YOUR_KEY to the page address; "
-                        "showing OpenStreetMap instead",
+        "tianditu_key": "Tianditu tiles need a key: set CAREPLAN_TIANDITU_KEY or add ?tk=YOUR_KEY "
+                        "to the page address; showing the offline background",
+        "tiles_failed": "Online tiles could not be loaded: showing the offline background (OSM "
+                        "streets)",
         "osm_layer": "OpenStreetMap", "amap_layer": "Amap (Gaode)", "tianditu_layer": "Tianditu",
     }),
 })

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import re
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -179,14 +182,34 @@ def _check_type(result: PlanResult, facility_type: str) -> None:
                              f"use one of {', '.join(known)}")
 
 
-def _write_map(result: PlanResult, sites: Any, target: Path) -> bool:
+def _write_map(result: PlanResult, sites: Any, target: Path, basemap: str = "offline") -> bool:
     try:
+        from maps.assets import save_page
         from maps.compose import build_care_map
     except ImportError:
         return False
     frame = sites.rename(columns={"candidate_id": "site_id", "gain_pop": "covered_gain"})
-    build_care_map(result, sites=frame).save(str(target))
+    save_page(build_care_map(result, sites=frame, basemap=basemap), target)  # type: ignore[arg-type]
     return True
+
+
+@contextmanager
+def solver_log(path: Path) -> Iterator[None]:
+    """Write the HiGHS log (``planner.siting.solver`` logger) to ``path`` while the block runs."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("planner.siting.solver")
+    previous = log.level, log.propagate
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the file only, not the console
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous[0])
+        log.propagate = previous[1]
+        handler.close()
 
 
 def run_site(args: argparse.Namespace) -> int:
@@ -201,8 +224,9 @@ def run_site(args: argparse.Namespace) -> int:
     _check_type(result, args.type)
     cands = (read_candidates(Path(args.candidates)) if args.candidates
              else street_candidates(result, inputs, args.type))
-    p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
-                      candidates=cands, method=args.method, time_limit_s=args.time_limit_s)
+    with solver_log(out / "solver.log"):
+        p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
+                          candidates=cands, method=args.method, time_limit_s=args.time_limit_s)
     cost = p.candidates.set_index("candidate_id")["cost"]
     p.sites["cost"] = p.sites["candidate_id"].map(cost).to_numpy(dtype=float)
     table = p.sites.drop(columns="geometry").astype(object)
@@ -215,7 +239,7 @@ def run_site(args: argparse.Namespace) -> int:
     write_table(p.per_unit, out / "before_after.csv")
     write_table(p.per_street, out / "before_after_streets.csv")
     write_json(used, out / "run_inputs.json")
-    has_map = _write_map(result, p.sites, out / "siting_map.html")
+    has_map = _write_map(result, p.sites, out / "siting_map.html", args.basemap)
     sys.stdout.write(f"careplan site: {p.model} ({p.method}, {p.status}, gap {p.gap:.2%}): "
                      f"{len(p.sites)} sites, +{p.covered_gain_pop:.0f} older adults"
                      f"{'' if has_map else ' (no map: maps package missing)'}; outputs: {out}\n")
@@ -278,6 +302,8 @@ def add_siting_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     site.add_argument("--cover", action="store_true", help="fewest sites to bring units to target")
     site.add_argument("--candidates", type=Path, help="candidate sites (CSV lon/lat, GeoJSON, GPKG)")
     site.add_argument("--method", choices=("auto", "exact", "greedy"), default="auto")
+    site.add_argument("--basemap", choices=("offline", "osm", "tianditu", "amap"),
+                      default="offline", help="siting-map tiles (default offline: none)")
     site.add_argument("--time-limit-s", type=float, default=60.0, help="solver time limit (s)")
     site.set_defaults(handler=run_site)
     wi = sub.add_parser("whatif", help="add/move/remove facilities and see the coverage change")

@@ -60,8 +60,9 @@ def _run_writer(plan: PlanResult) -> Callable[[Path], None] | None:
         return None
     extra: dict[str, Callable[[Path], None]] = {}
     compose = find_hook("maps.compose.build_care_map")
-    if compose is not None:
-        extra["care_map.html"] = lambda target: compose(plan).save(str(target))
+    save = find_hook("maps.assets.save_page")
+    if compose is not None and save is not None:  # inlined assets: the download works offline
+        extra["care_map.html"] = lambda target: save(compose(plan), target)
     return lambda folder: writer(plan, folder, extra_files=extra) if extra else writer(plan, folder)
 
 

@@ -26,6 +26,7 @@ from api.service.routers import (
 )
 from api.service.schemas import Link
 from api.service.settings import ApiSettings, get_settings
+from api.service.static import install_static
 from api.service.store import Store
 
 logger = logging.getLogger(__name__)
@@ -67,10 +68,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     """The careplan REST application (services are built when it starts)."""
     app = FastAPI(title="careplan", description=DESCRIPTION, version="0.1.0",
-                  lifespan=_lifespan, docs_url="/docs", redoc_url=None)
+                  lifespan=_lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TimeoutMiddleware)
+    install_static(app)  # /docs, /redoc and /static: every page works without the internet
     for module in (health, projects, processes, jobs, collections, catchments, maps, exports):
         app.include_router(module.router)
 

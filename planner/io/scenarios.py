@@ -1,13 +1,21 @@
 """What-if scenario files (TOML/JSON) and the siting / what-if output folders.
 
-A scenario file::
+A scenario file (TOML; the same keys in JSON; ``docs/examples/new_sites.toml``)::
 
     name = "A: two new canteens"
+    remove = ["f3", "f9"]          # top-level keys come before the first [[table]]
+
     [[add]]
-    facility_id = "new1"; type = "meal_point"; lon = 104.07; lat = 30.66; capacity = 80
+    facility_id = "new1"
+    type = "meal_point"
+    lon = 104.07
+    lat = 30.66
+    capacity = 80
+
     [[move]]
-    facility_id = "f12"; lon = 104.08; lat = 30.67
-    remove = ["f3", "f9"]
+    facility_id = "f12"
+    lon = 104.08
+    lat = 30.67
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.errors import InputDataError
+from planner.io.rounding import round_populations
 from planner.schema import WGS84
 from planner.whatif import FacilityChange, Scenario
 
@@ -78,8 +87,8 @@ def write_json(data: dict[str, Any], path: Path) -> None:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with a BOM so Excel opens Chinese text correctly."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    """CSV with a BOM so Excel opens Chinese text correctly; ``*_pop`` columns rounded."""
+    round_populations(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -120,11 +120,33 @@ def test_amap_shifts_every_overlay_to_gcj02(grid_result: PlanResult, zh_html: st
     assert "autonavi.com" in html
 
 
-def test_tianditu_reads_key_from_page_address(grid_result: PlanResult) -> None:
+def test_tianditu_reads_key_from_page_address(grid_result: PlanResult,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CAREPLAN_TIANDITU_KEY", raising=False)
     html = build_care_map(grid_result, basemap="tianditu", lang="en").get_root().render()
     assert "tianditu.gov.cn" in html and "tk={tk}" in html
-    assert "URLSearchParams(window.location.search).get('tk')" in html
-    assert "Tianditu tiles need a key: add ?tk=YOUR_KEY" in html
+    assert 'var tk = "" || new URLSearchParams(window.location.search).get(\'tk\')' in html
+    assert "Tianditu tiles need a key: set CAREPLAN_TIANDITU_KEY or add ?tk=YOUR_KEY" in html
+
+
+def test_tianditu_key_from_environment(grid_result: PlanResult,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREPLAN_TIANDITU_KEY", "abc123")
+    html = build_care_map(grid_result, basemap="tianditu").get_root().render()
+    assert 'var tk = "abc123" ||' in html
+
+
+def test_offline_default_draws_own_streets_and_loads_no_tiles(grid_result: PlanResult) -> None:
+    html = build_care_map(grid_result).get_root().render()
+    assert "L.tileLayer" not in html and "tile.openstreetmap.org" not in html
+    data = re.search(r"/\* careplan-background \*/.*?L\.geoJSON\((\{.*?\}), \{\"pane",
+                     html, re.S)
+    assert data is not None
+    geometry = json.loads(data.group(1))["features"][0]["geometry"]
+    n_lines = len(geometry["coordinates"])
+    assert geometry["type"] == "MultiLineString"
+    assert n_lines == grid_result.network.n_edges  # every walkable street segment is drawn
+    assert _credits_osm(html)
 
 
 def test_layer_urls_load_by_viewport(grid_result: PlanResult) -> None:
@@ -153,3 +175,16 @@ def test_proposed_sites(grid_result: PlanResult) -> None:
 def test_bad_options_are_refused(grid_result: PlanResult, kwargs: dict, match: str) -> None:
     with pytest.raises(InputDataError, match=match):
         build_care_map(grid_result, **kwargs)
+
+
+def test_background_areas_are_drawn_under_the_streets(grid_result: PlanResult) -> None:
+    import geopandas as gpd  # noqa: PLC0415
+    from shapely.geometry import box as make_box  # noqa: PLC0415
+
+    areas = gpd.GeoDataFrame({"kind": ["water", "green"]}, crs="EPSG:4326",
+                             geometry=[make_box(104.050, 30.640, 104.055, 30.645),
+                                       make_box(104.060, 30.650, 104.062, 30.652)])
+    html = build_care_map(grid_result, background=areas).get_root().render()
+    start = html.index("/* careplan-background */")
+    drawn = html[start:html.index("L.geoJSON", html.index("L.geoJSON", start) + 1)]
+    assert '"kind": "water"' in drawn and '"kind": "green"' in drawn

@@ -14,6 +14,7 @@ from api.service.parts import Services
 from api.service.processes import find_hook
 from api.service.routers.collections import load_layer
 from api.service.schemas import problems
+from api.service.static import STATIC_URL
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["maps"])
 
@@ -41,7 +42,11 @@ def _render(services: Services, project: dict[str, Any], lang: str, basemap: str
     fmap = compose(plan, lang=lang, basemap=basemap,
                    layer_urls=_layer_urls(services, project["id"]) or None,
                    sites=sites if len(sites) else None)
-    return str(fmap.get_root().render())
+    page_html = find_hook("maps.assets.page_html")
+    if page_html is None:
+        raise ProblemError(501, "the care map needs maps.assets.page_html (offline assets)",
+                           missing="maps.assets.page_html")
+    return str(page_html(fmap, static_url=STATIC_URL))
 
 
 @router.get("/map", response_class=HTMLResponse, dependencies=READ,
@@ -49,7 +54,7 @@ def _render(services: Services, project: dict[str, Any], lang: str, basemap: str
 async def get_map(
     project: ProjectDep, services: ServicesDep,
     lang: Annotated[Literal["zh", "en"], Query()] = "zh",
-    basemap: Annotated[Literal["osm", "amap", "tianditu"], Query()] = "osm",
+    basemap: Annotated[Literal["offline", "osm", "amap", "tianditu"], Query()] = "offline",
 ) -> HTMLResponse:
     """The care map: facilities, catchments, coverage choropleth, gaps, sites, legend."""
     html = await run_in_threadpool(_render, services, project, lang, basemap)

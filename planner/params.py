@@ -54,9 +54,32 @@ WALK_PRESETS_M_S: Mapping[str, float] = MappingProxyType(
 )
 
 
+#: Domain bounds (inclusive) of every numeric analysis input: the ONE place the command line, the
+#: service (its request schemas and its own checks) and the rule profiles take them from.
+#: Thresholds 1-120 minutes (the plans' circles are 5, 15 and 30 minutes; two hours is already far
+#: beyond walking to a service); speeds 0.3-2.0 m/s (the frailest measured gait to a brisk walk);
+#: snapping up to 2 km; steps at 1-10 times the walking time; target shares in (0, 1].
+BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType({
+    "threshold_min": (1.0, 120.0),
+    "speed_m_s": (0.3, 2.0),
+    "max_snap_m": (1.0, 2000.0),
+    "steps_factor": (1.0, 10.0),
+    "target_share": (0.0, 1.0),
+})
+
+
 def _check_positive(name: str, value: float, fix: str) -> None:
     if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
         msg = f"{name}={value!r} must be a positive number; {fix}"
+        raise InputDataError(msg)
+
+
+def check_bounded(name: str, value: float, bound: str, fix: str) -> None:
+    """Raise :class:`InputDataError` unless ``value`` is positive and within ``BOUNDS[bound]``."""
+    _check_positive(name, value, fix)
+    low, high = BOUNDS[bound]
+    if not low <= value <= high:
+        msg = f"{name}={value!r} is outside {low:g}-{high:g}; {fix}"
         raise InputDataError(msg)
 
 
@@ -79,8 +102,9 @@ class WalkProfile:
     name: str = "older_adult"
 
     def __post_init__(self) -> None:
-        _check_positive("speed_m_s", self.speed_m_s, "older adults walk at about 0.6-1.0 m/s")
-        _check_positive("steps_factor", self.steps_factor, "use 1.0 for no penalty")
+        check_bounded("speed_m_s", self.speed_m_s, "speed_m_s",
+                      "older adults walk at about 0.6-1.0 m/s")
+        check_bounded("steps_factor", self.steps_factor, "steps_factor", "use 1.0 for no penalty")
 
     @classmethod
     def from_preset(cls, name: str, *, steps_factor: float = 2.0) -> WalkProfile:
@@ -131,8 +155,10 @@ class CoverageParams:
         if not self.thresholds_min:
             msg = "thresholds_min is empty; give at least one threshold such as 15"
             raise InputDataError(msg)
-        for t in self.thresholds_min:
-            _check_positive("threshold", t, "thresholds are minutes, e.g. 5, 15, 30")
+        minutes = [*self.thresholds_min, *self.settlement_threshold_min.values()]
+        minutes += [v for m in self.type_threshold_min.values() for v in m.values()]
+        for t in minutes:
+            check_bounded("threshold", t, "threshold_min", "thresholds are minutes, e.g. 5, 15, 30")
         for s in REQUIRED_SETTLEMENTS:
             if s not in self.settlement_threshold_min:
                 msg = f"settlement_threshold_min lacks {s!r}; give minutes for urban and rural"
@@ -174,7 +200,7 @@ class SnapParams:
     max_snap_m: float = 300.0
 
     def __post_init__(self) -> None:
-        _check_positive("max_snap_m", self.max_snap_m, "use e.g. 300")
+        check_bounded("max_snap_m", self.max_snap_m, "max_snap_m", "use e.g. 300")
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="start the REST service and care map")
     sv.add_argument("--host", default="127.0.0.1")
     sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--insecure-open", action="store_true",
+                    help="serve off loopback without CAREPLAN_API_KEY (writes open to anyone)")
     _register_optional(sub)
     return parser
 

@@ -285,5 +285,5 @@ def run_serve(args: argparse.Namespace) -> int:
     """`careplan serve`: the REST service."""
     from api.cli.serve import serve
 
-    serve(args.host, args.port)
+    serve(args.host, args.port, insecure_open=args.insecure_open)
     return 0

@@ -1,17 +1,20 @@
-"""serve(host, port): run the REST service with uvicorn (called by ``careplan serve``)."""
+"""serve(host, port): hand over to ``python -m api.service`` (called by ``careplan serve``).
+
+The command line and the service never import each other: the service's own entry point makes
+the start-up checks (key off loopback, writable data dir, one server per data dir) and serves.
+"""
 
 from __future__ import annotations
 
-import logging
-
-import uvicorn
-
-logger = logging.getLogger(__name__)
+import os
+import sys
 
 
-def serve(host: str, port: int) -> None:
-    """Serve ``api.service.main:app`` on ``host:port`` until interrupted (data dir: CAREPLAN_DATA_DIR)."""
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    uvicorn.run("api.service.main:app", host=host, port=port, workers=1, log_level="info",
-                timeout_graceful_shutdown=10)
+def serve(host: str, port: int, *, insecure_open: bool = False) -> None:
+    """Replace this process by the service on ``host:port`` (data dir: CAREPLAN_DATA_DIR)."""
+    argv = [sys.executable, "-m", "api.service", "--host", host, "--port", str(port)]
+    if insecure_open:
+        argv.append("--insecure-open")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, argv)

@@ -1,4 +1,5 @@
-"""Annotated dependencies: service parts, the project lookup (404 lives here), API-key checks."""
+"""Annotated dependencies: service parts, the project lookup (404 lives here), and every access
+check (API key, write media types) in one place, so further key schemes plug in here."""
 
 from __future__ import annotations
 
@@ -44,10 +45,39 @@ def _check_key(settings: ApiSettings, given: str | None) -> None:
         raise ProblemError(403, "the X-API-Key header does not match CAREPLAN_API_KEY")
 
 
-def require_write(settings: SettingsDep,
+#: Media types a write may carry. A web page can send text/plain (or a urlencoded form) to any
+#: site without a CORS preflight; refusing those stops cross-site writes on an open server.
+WRITE_MEDIA_TYPES = ("application/json", "multipart/form-data")
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def check_write_media_type(request: Request) -> None:
+    """415 problem when a write's body is neither JSON nor multipart form data."""
+    if request.method not in _BODY_METHODS:
+        return
+    given = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if not given and request.headers.get("content-length", "0") == "0" \
+            and "transfer-encoding" not in request.headers:
+        return  # no body at all
+    if given not in WRITE_MEDIA_TYPES:
+        raise ProblemError(415, f"content type {given or '(none)'!r} is not accepted for writes; "
+                                f"send {' or '.join(WRITE_MEDIA_TYPES)}")
+
+
+def has_write_access(settings: ApiSettings, given: str | None) -> bool:
+    """Whether a request with key ``given`` may write (always, when no key is configured)."""
+    try:
+        _check_key(settings, given)
+    except ProblemError:
+        return False
+    return True
+
+
+def require_write(request: Request, settings: SettingsDep,
                   key: Annotated[str | None, Security(api_key_header)] = None) -> None:
-    """Writes need the API key whenever one is configured."""
+    """Writes need the API key whenever one is configured, and a JSON or multipart body."""
     _check_key(settings, key)
+    check_write_media_type(request)
 
 
 def require_read(settings: SettingsDep,
@@ -64,5 +94,6 @@ def get_project(services: ServicesDep,
 
 
 ProjectDep = Annotated[dict[str, Any], Depends(get_project)]
+WriterKey = Annotated[str | None, Security(api_key_header)]
 READ = [Depends(require_read)]
 WRITE = [Depends(require_write)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from planner.errors import (
@@ -33,9 +35,11 @@ PLANNER_ERROR_STATUS: dict[type[PlannerError], tuple[int, str]] = {
 
 _TITLES = {400: "Bad request", 401: "Missing API key", 403: "Invalid API key", 404: "Not found",
            405: "Method not allowed", 409: "Conflict", 413: "Upload too large",
-           415: "Unsupported file type", 422: "Invalid request", 429: "Job queue full",
+           415: "Unsupported media type", 422: "Invalid request", 429: "Job queue full",
            500: "Internal server error", 501: "Not implemented", 503: "Service unavailable",
-           504: "Request timeout"}
+           504: "Request timeout", 507: "Insufficient storage"}
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_NOT_WRITABLE = {errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 class ProblemError(Exception):
@@ -99,10 +103,37 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return problem_response(422, detail, instance=request.url.path, errors=errors)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s", request.url.path)
-    return problem_response(500, f"unexpected {type(exc).__name__}; see the server log",
-                            instance=request.url.path)
+def classify_error(exc: BaseException) -> tuple[int, str, str]:
+    """Status, title and a one-line detail (no server paths) for an unexpected error.
+
+    A full disk is 507, a database that does not answer (or refuses writes) and a data dir that
+    cannot be written are 503; anything else is 500.
+    """
+    if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+        return 507, _TITLES[507], ("the server's disk is full; nothing was stored. Free space in "
+                                   "the data directory or raise its quota, then retry")
+    if isinstance(exc, SQLAlchemyError):
+        return 503, "Database unavailable", (f"the database did not answer "
+                                             f"({type(exc).__name__}); retry later")
+    if isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE:
+        return 503, _TITLES[503], ("the data directory cannot be written (read-only or no "
+                                   "permission); retry when the operator has fixed it")
+    return 500, _TITLES[500], f"unexpected {type(exc).__name__}; see the server log"
+
+
+def job_error_message(exc: BaseException) -> str:
+    """A failed job's message for an unexpected error (no paths, no internals)."""
+    status, _title, detail = classify_error(exc)
+    return detail if status != 500 else f"unexpected {type(exc).__name__}; see the server log"
+
+
+async def _storage_error(request: Request, exc: Exception) -> JSONResponse:
+    status, title, detail = classify_error(exc)
+    logger.error("%s on %s: %s", title, request.url.path, type(exc).__name__,
+                 exc_info=status == 500)
+    headers = {"Retry-After": "30"} if status == 503 else None
+    return problem_response(status, detail, title=title, instance=request.url.path,
+                            headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -111,4 +142,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _api_problem)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(OSError, _storage_error)
+    app.add_exception_handler(SQLAlchemyError, _storage_error)

@@ -15,6 +15,7 @@ import geopandas as gpd
 
 from api.service.processes import (
     CoverageInputs,
+    InputCheck,
     Outcome,
     Progress,
     build_params,
@@ -38,7 +39,6 @@ COLLECTIONS: dict[str, str] = {
     "candidates": "Candidate sites considered by the last siting run",
     "sites": "Proposed sites of the last siting run",
 }
-_PLAN_CACHE = 4
 
 
 def build_frames(plan: PlanResult) -> dict[str, gpd.GeoDataFrame]:
@@ -67,26 +67,40 @@ def _run_writer(plan: PlanResult) -> Callable[[Path], None] | None:
 
 
 class PlanCache:
-    """In-memory LRU of PlanResults by result id (recomputed from the inputs after a restart)."""
+    """In-memory LRU of PlanResults by result id, bounded by bytes (the size of each plan's stored
+    pickle stands for its size in memory); plans are loaded from their result folder on a miss.
+    """
 
-    def __init__(self) -> None:
-        self._plans: OrderedDict[str, PlanResult] = OrderedDict()
+    def __init__(self, max_bytes: int = 1 << 30) -> None:
+        self.max_bytes = max_bytes
+        self._plans: OrderedDict[str, tuple[PlanResult, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, result_id: str, plan: PlanResult) -> None:
-        """Remember a plan."""
+    @property
+    def nbytes(self) -> int:
+        """Bytes the cached plans stand for."""
         with self._lock:
-            self._plans[result_id] = plan
-            while len(self._plans) > _PLAN_CACHE:
-                self._plans.popitem(last=False)
+            return sum(size for _, size in self._plans.values())
+
+    def put(self, result_id: str, plan: PlanResult, nbytes: int) -> None:
+        """Remember a plan of ``nbytes``; evict the least recently used beyond the budget (the
+        newest plan stays even when it alone exceeds it)."""
+        with self._lock:
+            self._plans[result_id] = (plan, nbytes)
+            self._plans.move_to_end(result_id)
+            total = sum(size for _, size in self._plans.values())
+            while total > self.max_bytes and len(self._plans) > 1:
+                _, (_, size) = self._plans.popitem(last=False)
+                total -= size
 
     def get(self, result_id: str) -> PlanResult | None:
         """A remembered plan, or ``None``."""
         with self._lock:
-            plan = self._plans.get(result_id)
-            if plan is not None:
-                self._plans.move_to_end(result_id)
-            return plan
+            entry = self._plans.get(result_id)
+            if entry is None:
+                return None
+            self._plans.move_to_end(result_id)
+            return entry[0]
 
     def forget(self, result_ids: list[str]) -> None:
         """Drop plans (their project was deleted)."""
@@ -96,11 +110,12 @@ class PlanCache:
 
 
 def run_coverage(inputs: CoverageInputs, project: dict[str, Any], uploads: list[dict[str, Any]],
-                 store: Store, progress: Progress) -> Outcome:
-    """The coverage process: run_plan on the project's inputs."""
+                 store: Store, progress: Progress, check: InputCheck | None = None) -> Outcome:
+    """The coverage process: run_plan on the project's inputs (each passed to ``check`` first)."""
     progress(5, "inputs")
     params = build_params(inputs)
-    plan_inputs = load_inputs(project, uploads, store)
+    plan_inputs = load_inputs(project, uploads, store, check)
+    progress(8, "inputs")
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         plan = compute_plan(plan_inputs, params, progress)

@@ -1,8 +1,10 @@
-"""Recognise uploaded files by their content (never by their name)."""
+"""Recognise uploaded files by their content (never by their name), reading only their first
+bytes: memory and time do not grow with the file (its full parse is the job's)."""
 
 from __future__ import annotations
 
-import json
+import codecs
+import re
 import zipfile
 from pathlib import Path
 from typing import Literal
@@ -21,7 +23,10 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
 }
 
 _TEXT_ENCODINGS = ("utf-8-sig", "gb18030")
-_MAX_JSON_BYTES = 200 * 1024 * 1024
+#: Bytes read to judge a file's type.
+SNIFF_BYTES = 256 * 1024
+_FEATURE_COLLECTION = re.compile(rb'"type"\s*:\s*"FeatureCollection"')
+_FEATURES = re.compile(rb'"features"\s*:\s*\[')
 
 
 def _is_osm_xml(head: bytes) -> bool:
@@ -44,23 +49,18 @@ def _is_xlsx(path: Path) -> bool:
         return False
 
 
-def _is_feature_collection(path: Path) -> bool:
-    if path.stat().st_size > _MAX_JSON_BYTES:
-        return False
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
-        return False
-    return isinstance(data, dict) and data.get("type") == "FeatureCollection"
+def _is_feature_collection(head: bytes) -> bool:
+    """A JSON object whose first bytes name it a FeatureCollection (or open its features)."""
+    return bool(_FEATURE_COLLECTION.search(head) or _FEATURES.search(head))
 
 
-def _is_text(path: Path) -> bool:
-    raw = path.read_bytes()
-    if not raw.strip() or b"\x00" in raw:
+def _is_text(head: bytes) -> bool:
+    """The first bytes decode as UTF-8 or GB 18030 (a character cut at the end is allowed)."""
+    if not head.strip() or b"\x00" in head:
         return False
     for encoding in _TEXT_ENCODINGS:
         try:
-            raw.decode(encoding)
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
         except UnicodeDecodeError:
             continue
         return True
@@ -71,11 +71,13 @@ def detect_kind(path: Path) -> Detected | None:
     """What a saved file is, judged from its bytes; ``None`` when unrecognised.
 
     OSM XML starts with ``<?xml`` and has an ``<osm`` element; PBF starts with a BlobHeader of
-    type ``OSMHeader``; bzip2 starts with ``BZh``; XLSX is a zip with ``xl/`` entries; GeoJSON
-    parses as a JSON FeatureCollection; GeoPackage is an SQLite file; CSV decodes as text.
+    type ``OSMHeader``; bzip2 starts with ``BZh``; XLSX is a zip with ``xl/`` entries (read from
+    its directory); GeoJSON is a JSON object whose first :data:`SNIFF_BYTES` say
+    ``"type": "FeatureCollection"`` or open ``"features": [``; GeoPackage is an SQLite file; CSV
+    decodes as text. At most :data:`SNIFF_BYTES` are read, whatever the file's size.
     """
     with path.open("rb") as handle:
-        head = handle.read(8192)
+        head = handle.read(SNIFF_BYTES)
     if head.startswith(b"BZh"):
         return "osm_bz2"
     if head.startswith(b"SQLite format 3\x00"):
@@ -87,5 +89,5 @@ def detect_kind(path: Path) -> Detected | None:
     if _is_osm_xml(head):
         return "osm_xml"
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return "geojson" if _is_feature_collection(path) else None
-    return "csv" if _is_text(path) else None
+        return "geojson" if _is_feature_collection(head) else None
+    return "csv" if _is_text(head) else None

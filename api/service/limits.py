@@ -1,14 +1,40 @@
-"""ASGI middleware for request limits: body size (413) and time to first response byte (504)."""
+"""ASGI middleware: body size (413, declared or chunked), time to first response byte (504), security
+headers on every response, and a last-resort boundary turning any escaped error into a problem."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.service.errors import PROBLEM_MEDIA_TYPE, ProblemError
+from api.service.errors import PROBLEM_MEDIA_TYPE, classify_error
+
+logger = logging.getLogger(__name__)
+
+#: Security headers of every response. The care map pages are Folium output with inline scripts
+#: and styles, hence 'unsafe-inline' for script-src and style-src; everything else comes from the
+#: service itself ('self'), tiles and icons may be data:/blob: URLs; no framing by other sites.
+def content_security_policy(scripts: str = "", images: str = "") -> str:
+    """The policy, optionally allowing more script/style and image origins (map pages only)."""
+    more_scripts = f" {scripts}" if scripts else ""
+    more_images = f" {images}" if images else ""
+    return (f"default-src 'self'; script-src 'self' 'unsafe-inline'{more_scripts}; "
+            f"style-src 'self' 'unsafe-inline'{more_scripts}; "
+            f"img-src 'self' data: blob:{more_images}; font-src 'self' data:{more_scripts}; "
+            "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+            "frame-ancestors 'self'")
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"referrer-policy", b"same-origin"),
+)
 
 
 def _settings(scope: Scope) -> Any:
@@ -43,18 +69,34 @@ class BodyLimitMiddleware:
                                 f"request body of {int(declared)} bytes exceeds the limit of "
                                 f"{limit} bytes (CAREPLAN_MAX_UPLOAD_MB)", scope["path"])
             return
-        seen = 0
+        seen, over = 0, False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, over
+            if over:  # the app keeps reading: it gets nothing more
+                return {"type": "http.disconnect"}
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > limit:
-                raise ProblemError(413, f"request body exceeds the limit of {limit} bytes "
-                                      "(CAREPLAN_MAX_UPLOAD_MB)")
+                over = True
+                return {"type": "http.disconnect"}
             return message
 
-        await self.app(scope, counted, send)
+        async def guarded(message: Message) -> None:
+            # a body cut off at the limit makes the app answer 400 or fail; the client gets 413
+            if not over:
+                await send(message)
+            elif message["type"] == "http.response.start":
+                await _send_problem(send, 413, "Upload too large",
+                                    f"request body exceeds the limit of {limit} bytes "
+                                    "(CAREPLAN_MAX_UPLOAD_MB)", scope["path"])
+
+        try:
+            await self.app(scope, counted, guarded)
+        except Exception:
+            if not over:
+                raise
+            await guarded({"type": "http.response.start"})
 
 
 class TimeoutMiddleware:
@@ -89,3 +131,59 @@ class TimeoutMiddleware:
                                 scope["path"])
             return
         await task
+
+
+class SecurityHeadersMiddleware:
+    """Add :data:`SECURITY_HEADERS` to every HTTP response (a handler's own CSP wins)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; extend the response headers."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in SECURITY_HEADERS if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class ErrorBoundaryMiddleware:
+    """Answer any error that escaped the handlers with a problem (500, or 507/503 by its kind).
+
+    Nothing is re-raised to the server, so the connection stays usable for the next request
+    (Starlette's own error middleware re-raises, and the server then drops the keep-alive
+    connection).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the request; on an escaped error send a problem if nothing was sent yet."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as exc:
+            status, title, detail = classify_error(exc)
+            logger.error("unhandled error on %s", scope["path"], exc_info=status == 500)
+            if not started:
+                await _send_problem(send, status, title, detail, scope["path"])

@@ -12,7 +12,12 @@ from api.service.db import Database
 from api.service.errors import install_error_handlers
 from api.service.execution import PlanCache
 from api.service.jobs import JobRunner
-from api.service.limits import BodyLimitMiddleware, TimeoutMiddleware
+from api.service.limits import (
+    BodyLimitMiddleware,
+    ErrorBoundaryMiddleware,
+    SecurityHeadersMiddleware,
+    TimeoutMiddleware,
+)
 from api.service.parts import Services
 from api.service.routers import (
     catchments,
@@ -27,6 +32,7 @@ from api.service.routers import (
 from api.service.schemas import Link
 from api.service.settings import ApiSettings, get_settings
 from api.service.static import install_static
+from api.service.startup import check_data_dir, lock_data_dir, unlock_data_dir
 from api.service.store import Store
 
 logger = logging.getLogger(__name__)
@@ -40,15 +46,17 @@ collections (OGC API Features); errors are RFC 9457 `application/problem+json`. 
 
 
 def build_services(settings: ApiSettings) -> Services:
-    """Open the database (recovering interrupted jobs), the store and the job runner."""
+    """Lock the data dir, open the database (recovering interrupted jobs), store and job runner."""
+    check_data_dir(settings.data_dir)
+    lock_data_dir(settings.data_dir)
     store = Store(settings.data_dir)
     store.sweep_temp()
     db = Database(settings.resolved_database_url())
     db.create_all()
     db.recover_interrupted()
-    plans = PlanCache()
+    plans = PlanCache(max_bytes=int(settings.plan_cache_mb * 2**20))
     runner = JobRunner(db, store, plans, workers=settings.job_workers,
-                       max_queued=settings.max_queued_jobs)
+                       max_queued=settings.max_queued_jobs, keep_results=settings.keep_results)
     return Services(settings, db, store, runner, plans)
 
 
@@ -63,6 +71,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         services.runner.shutdown()
         services.db.dispose()
+        unlock_data_dir(services.settings.data_dir)
 
 
 def create_app() -> FastAPI:
@@ -73,6 +82,8 @@ def create_app() -> FastAPI:
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TimeoutMiddleware)
     install_static(app)  # /docs, /redoc and /static: every page works without the internet
+    app.add_middleware(ErrorBoundaryMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)
     for module in (health, projects, processes, jobs, collections, catchments, maps, exports):
         app.include_router(module.router)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass
-from typing import Any
+import threading
+from pathlib import Path
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
@@ -14,18 +15,17 @@ from api.service.db import Database, dumps, jobs, now_iso, projects, results, sc
 from api.service.errors import ProblemError
 from api.service.execution import PlanCache, run_coverage, run_siting, run_whatif
 from api.service.jobs import JobRunner, Work, new_id
+from api.service.guard import check_input
 from api.service.processes import (
     CoverageInputs,
+    InputCheck,
     Process,
     ProcessInputs,
     Progress,
     WhatifInputs,
-    build_params,
     cache_key,
-    compute_plan,
     demo_checksum,
     find_hook,
-    load_inputs,
 )
 from api.service.settings import ApiSettings
 from api.service.store import Store
@@ -44,6 +44,7 @@ class Services:
     store: Store
     runner: JobRunner
     plans: PlanCache
+    _plan_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def project(self, project_id: str) -> dict[str, Any]:
         """A project row, or a 404 problem."""
@@ -57,26 +58,34 @@ class Services:
         rows = self.db.list(results, limit=1, project_id=project_id, process_id=process_id)
         return rows[0] if rows else None
 
-    def coverage_plan(self, project_id: str) -> PlanResult:
-        """The PlanResult of the project's newest coverage result; 409 when there is none."""
+    def coverage_result(self, project_id: str) -> dict[str, Any]:
+        """The project's newest coverage result row; 409 when there is none."""
         result = self.latest_result(project_id, "coverage")
         if result is None:
             body = '{"inputs": {"project": "' + project_id + '"}}'
             raise ProblemError(409, f"project {project_id} has no coverage result yet; POST "
                                     f"/processes/coverage/execution with {body} first")
-        return self.plan_for(result)
+        return result
+
+    def coverage_plan(self, project_id: str) -> PlanResult:
+        """The PlanResult of the project's newest coverage result; 409 when there is none."""
+        return self.plan_for(self.coverage_result(project_id))
 
     def plan_for(self, result: dict[str, Any]) -> PlanResult:
-        """The PlanResult of a coverage result (recomputed from its inputs if not in memory)."""
+        """The PlanResult of a coverage result: from memory or its stored pickle, never
+        recomputed on a request (409 when the result has none: run the coverage process)."""
         plan = self.plans.get(result["id"])
         if plan is None:
-            project = self.project(result["project_id"])
-            inputs = CoverageInputs.model_validate(json.loads(result["inputs"]))
-            loaded = load_inputs(project, self.db.list(uploads, project_id=project["id"]),
-                                 self.store)
-            plan = compute_plan(loaded, build_params(inputs), lambda _p, _s: None)
-            self.plans.put(result["id"], plan)
-        return plan
+            with self._plan_lock:
+                plan = self.plans.get(result["id"])
+                if plan is None:
+                    plan, size = self.store.read_plan(result["path"])
+                    if plan is None:
+                        raise ProblemError(409, f"the coverage result of project "
+                                                f"{result['project_id']} has no stored analysis; "
+                                                "run the coverage process first")
+                    self.plans.put(result["id"], plan, size)
+        return cast(PlanResult, plan)
 
 
 def parse_inputs(process: Process, raw: dict[str, Any]) -> ProcessInputs:
@@ -96,11 +105,25 @@ def _sources(services: Services, project: dict[str, Any]) -> list[str]:
     return found
 
 
+def input_check(services: Services, job_id: str) -> InputCheck:
+    """The expansion and row limits of the settings, for one job's uploads."""
+    settings, stopped = services.settings, services.runner.stop_requested(job_id)
+
+    def check(path: Path, row: dict[str, Any]) -> None:
+        check_input(path, str(row["detected"]), str(row["filename"]),
+                    max_xml_bytes=int(settings.max_osm_xml_mb * 2**20),
+                    max_expanded_bytes=int(settings.max_expanded_mb * 2**20),
+                    max_rows=settings.max_register_rows, stopped=stopped)
+    return check
+
+
 def _work(services: Services, process: Process, inputs: BaseModel,
-          project: dict[str, Any]) -> Work:
+          project: dict[str, Any], job_id: str) -> Work:
     rows = services.db.list(uploads, project_id=project["id"])
     if isinstance(inputs, CoverageInputs):
-        return lambda progress: run_coverage(inputs, project, rows, services.store, progress)
+        check = input_check(services, job_id)
+        return lambda progress: run_coverage(inputs, project, rows, services.store, progress,
+                                             check)
     hook = find_hook(process.needs)
     base = _require_base(services, process, project)
     if hook is None:
@@ -154,6 +177,9 @@ def submit_job(services: Services, process: Process,
            "inputs": dumps(inputs.model_dump(exclude_none=True)), "cache_key": key,
            "created_at": now_iso(), "progress": 0}
     cached = services.db.find_result(project["id"], key)
+    if cached is not None and process.id == "coverage" \
+            and not services.store.has_plan(cached["path"]):
+        cached = None  # made before plans were stored: compute it again
     if cached is not None:
         row.update(status="successful", progress=100, result_id=cached["id"],
                    message="reused cached result", started_at=row["created_at"],
@@ -161,7 +187,7 @@ def submit_job(services: Services, process: Process,
         services.db.insert(jobs, row)
         _save_scenario(services, inputs, row)
         return row, "cached"
-    work = _work(services, process, inputs, project)
+    work = _work(services, process, inputs, project, row["id"])
     services.runner.reserve()
     try:
         services.db.insert(jobs, {**row, "status": "accepted", "message": "queued"})

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias
 
 import geopandas as gpd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -21,7 +21,14 @@ from api.service.store import Store
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import read_osm_file
-from planner.params import FACILITY_TYPES, CoverageParams, PlanParams, SnapParams, WalkProfile
+from planner.params import (
+    BOUNDS,
+    FACILITY_TYPES,
+    CoverageParams,
+    PlanParams,
+    SnapParams,
+    WalkProfile,
+)
 from planner.pipeline import PlanResult, run_plan
 from planner.schema import PlanInputs
 
@@ -33,6 +40,11 @@ STEP_PROGRESS = {"inputs": 5, "network": 10, "snapping": 25, "travel": 40, "cove
                  "catchments": 80, "writing": 90}
 
 
+#: Walking minutes within the shared bounds (planner.params.BOUNDS).
+Minutes = Annotated[float, Field(ge=BOUNDS["threshold_min"][0], le=BOUNDS["threshold_min"][1],
+                                 allow_inf_nan=False)]
+
+
 class CoverageInputs(BaseModel):
     """Inputs of the ``coverage`` process (defaults: the national older-adult profile)."""
 
@@ -40,10 +52,13 @@ class CoverageInputs(BaseModel):
 
     project: str = Field(min_length=1, max_length=40, description="Project id")
     walk_preset: str | None = Field(None, description="Walking-speed preset, e.g. older_adult")
-    speed_m_s: float | None = Field(None, gt=0, le=3, allow_inf_nan=False)
-    thresholds_min: list[float] | None = Field(None, min_length=1, max_length=6)
-    target_share: float | None = Field(None, gt=0, le=1, allow_inf_nan=False)
-    max_snap_m: float | None = Field(None, gt=0, le=5000, allow_inf_nan=False)
+    speed_m_s: float | None = Field(None, ge=BOUNDS["speed_m_s"][0], le=BOUNDS["speed_m_s"][1],
+                                    allow_inf_nan=False)
+    thresholds_min: list[Minutes] | None = Field(None, min_length=1, max_length=6)
+    target_share: float | None = Field(None, gt=BOUNDS["target_share"][0],
+                                       le=BOUNDS["target_share"][1], allow_inf_nan=False)
+    max_snap_m: float | None = Field(None, ge=BOUNDS["max_snap_m"][0], le=BOUNDS["max_snap_m"][1],
+                                     allow_inf_nan=False)
     required_types: list[str] | None = Field(None, min_length=1, max_length=6)
 
 
@@ -226,9 +241,18 @@ def build_demo_inputs() -> PlanInputs:
     return inputs
 
 
-def load_inputs(project: dict[str, Any], uploads: list[dict[str, Any]], store: Store) -> PlanInputs:
-    """Read a project's inputs: the demo or its OSM file, then its registers and units files."""
+#: A check run on each upload (its absolute path and row) before it is read.
+InputCheck = Callable[[Path, dict[str, Any]], None]
+
+
+def load_inputs(project: dict[str, Any], uploads: list[dict[str, Any]], store: Store,
+                check: InputCheck | None = None) -> PlanInputs:
+    """Read a project's inputs: the demo or its OSM file, then its registers and units files
+    (each first passed to ``check``, e.g. the expansion and row limits)."""
     latest = {u["kind"]: u for u in sorted(uploads, key=lambda u: u["created_at"])}
+    for row in latest.values():
+        if check is not None and row["kind"] in ("osm", "facilities", "units"):
+            check(store.absolute(row["path"]), row)
     catalogue = read_catalogue()
     sources: dict[str, str] = {}
     if project["source"] == "demo":

@@ -30,6 +30,18 @@ class ApiSettings(BaseSettings):
         Seconds before a request that has not started its response gets 504.
     database_url
         SQLAlchemy URL (e.g. ``postgresql+psycopg://...``); default SQLite in ``data_dir``.
+    max_osm_xml_mb
+        Largest OSM XML a compressed (``.osm.bz2``) upload may expand to, in megabytes (default
+        4096: a large city's extract is 1-3 GB of XML).
+    max_expanded_mb
+        Largest size an XLSX (a zip) may expand to, in megabytes (default 1024).
+    max_register_rows
+        Most rows a facility register or units file may have (default 2,000,000).
+    keep_results
+        Results kept per project and process (default 1, the latest); older ones and their
+        files are deleted when a newer one is stored.
+    plan_cache_mb
+        Memory the in-memory cache of analysed plans may use, in megabytes (LRU, default 1024).
     """
 
     model_config = SettingsConfigDict(env_prefix="CAREPLAN_", extra="ignore")
@@ -42,6 +54,11 @@ class ApiSettings(BaseSettings):
     max_queued_jobs: int = Field(default=16, ge=1)
     request_timeout_s: float = Field(default=60.0, gt=0)
     database_url: str | None = None
+    max_osm_xml_mb: float = Field(default=4096.0, gt=0)
+    max_expanded_mb: float = Field(default=1024.0, gt=0)
+    max_register_rows: int = Field(default=2_000_000, ge=1)
+    keep_results: int = Field(default=1, ge=1, le=1000)
+    plan_cache_mb: float = Field(default=1024.0, gt=0)
 
     @property
     def max_upload_bytes(self) -> int:

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import copyreg
 import hashlib
 import json
 import logging
 import os
+import pickle
 import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import geopandas as gpd
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.service.errors import ProblemError
@@ -29,6 +33,20 @@ _LAYER_CACHE = 32
 LAYER_DIR = "layers"
 RUN_DIR = "run"
 SUMMARY_FILE = "summary.json"
+#: The analysed plan of a coverage result, so reads after a restart load it instead of
+#: recomputing the analysis on the request path (pickle: written and read only by this service).
+PLAN_FILE = "plan.pickle"
+
+
+def _mapping_proxy(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
+
+
+def _reduce_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[Any, Any]]]:
+    return _mapping_proxy, (dict(proxy),)
+
+
+copyreg.pickle(MappingProxyType, _reduce_proxy)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +94,7 @@ class Store:
                                     "directory")
         path = self.absolute(name)
         if not path.is_file():
-            raise ProblemError(404, f"file {name!r} not found in the data directory {self.root}")
+            raise ProblemError(404, f"file {name!r} not found in the data directory")
         return path
 
     def check_kind(self, path: Path, purpose: str) -> str:
@@ -108,11 +126,10 @@ class Store:
                     if size > limit_bytes:
                         raise ProblemError(413, f"upload exceeds {limit_bytes / 2**20:.0f} MB; "
                                               "raise CAREPLAN_MAX_UPLOAD_MB or split the file")
-                    digest.update(block)
-                    handle.write(block)
+                    await run_in_threadpool(_write_block, handle, digest, block)
             if size == 0:
                 raise ProblemError(415, f"{purpose} file is empty")
-            detected = self.check_kind(part, purpose)
+            detected = await run_in_threadpool(self.check_kind, part, purpose)
         except BaseException:
             part.unlink(missing_ok=True)
             raise
@@ -125,7 +142,8 @@ class Store:
         return osm_io.download_place(place, read_catalogue(), self.root / "cache" / "osm")
 
     def write_result(self, result_id: str, frames: dict[str, gpd.GeoDataFrame],
-                     summary: dict[str, Any], run_writer: Callable[[Path], None] | None) -> str:
+                     summary: dict[str, Any], run_writer: Callable[[Path], None] | None,
+                     plan: Any = None) -> str:
         """Write a result folder under a temporary name, then rename it into place atomically."""
         final = self.root / "results" / result_id
         tmp = self.root / "results" / f".{result_id}.tmp"
@@ -140,6 +158,9 @@ class Store:
                                             encoding="utf-8")
             if run_writer is not None:
                 run_writer(tmp / RUN_DIR)
+            if plan is not None:
+                with (tmp / PLAN_FILE).open("wb") as handle:
+                    pickle.dump(plan, handle, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -163,6 +184,18 @@ class Store:
                 self._layers.popitem(last=False)
         return frame
 
+    def has_plan(self, result_path: str) -> bool:
+        """Whether a result folder holds its analysed plan."""
+        return (self.absolute(result_path) / PLAN_FILE).is_file()
+
+    def read_plan(self, result_path: str) -> tuple[Any, int]:
+        """A result's stored plan and its size in bytes (the cache's measure), or ``(None, 0)``."""
+        path = self.absolute(result_path) / PLAN_FILE
+        if not path.is_file():
+            return None, 0
+        with path.open("rb") as handle:
+            return pickle.load(handle), path.stat().st_size  # noqa: S301 - our own file
+
     def read_summary(self, result_path: str) -> dict[str, Any]:
         """A result's summary JSON."""
         path = self.absolute(result_path) / SUMMARY_FILE
@@ -182,6 +215,10 @@ class Store:
     def remove_project(self, project_id: str, result_paths: list[str]) -> None:
         """Delete a project's uploads and result folders (files it did not upload are kept)."""
         shutil.rmtree(self.root / "projects" / project_id, ignore_errors=True)
+        self.remove_results(result_paths)
+
+    def remove_results(self, result_paths: list[str]) -> None:
+        """Delete result folders and forget their cached layers."""
         for rel in result_paths:
             shutil.rmtree(self.absolute(rel), ignore_errors=True)
         with self._lock:
@@ -194,6 +231,11 @@ class Store:
             shutil.rmtree(tmp, ignore_errors=True)
         for part in (self.root / "projects").glob("*/uploads/*.part"):
             part.unlink(missing_ok=True)
+
+
+def _write_block(handle: Any, digest: Any, block: bytes) -> None:
+    digest.update(block)
+    handle.write(block)
 
 
 def _sha256(path: Path) -> str:

@@ -18,6 +18,7 @@ from api.service.errors import ProblemError
 from api.service.parts import Services
 from api.service.schemas import problems
 from planner.catchments.polygons import CatchmentParams, build_catchments_of
+from planner.params import BOUNDS
 from planner.schema import FACILITY_ID, FACILITY_TYPE, WGS84
 
 router = APIRouter(prefix="/projects/{project_id}/facilities", tags=["catchments"])
@@ -59,14 +60,15 @@ async def get_catchment(
     project: ProjectDep, services: ServicesDep,
     facility_id: Annotated[str, Path(max_length=200)],
     threshold_min: Annotated[list[float] | None, Query(
-        max_length=MAX_THRESHOLDS, description="walking minutes (repeatable, 1-120); default "
+        max_length=MAX_THRESHOLDS, description="walking minutes (repeatable, 1-120, planner.params.BOUNDS); default "
         "the project's catchment thresholds")] = None,
 ) -> JSONResponse:
     """A facility's catchment polygon per threshold: the street it reaches within the time,
     buffered 50 m (WGS-84), with the reached street length. Built when asked."""
+    low, high = BOUNDS["threshold_min"]
     for minutes in threshold_min or []:
-        if not 1.0 <= minutes <= 120.0:
-            raise ProblemError(400, f"threshold_min={minutes:g} is out of range; use 1-120 "
-                                    "minutes")
+        if not low <= minutes <= high:
+            raise ProblemError(400, f"threshold_min={minutes:g} is out of range; use "
+                                    f"{low:g}-{high:g} minutes")
     body = await run_in_threadpool(_catchment, services, project, facility_id, threshold_min)
     return JSONResponse(body, media_type="application/geo+json")

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 
-from api.service.deps import READ, ProjectDep, ServicesDep
+from api.service.deps import READ, ProjectDep, ServicesDep, WriterKey, has_write_access
 from api.service.errors import ProblemError
 from api.service.schemas import problems
 from api.service.store import RUN_DIR
@@ -43,22 +43,28 @@ REPORTS: dict[str, tuple[str, str]] = {"xlsx": ("xlsx", "report.xlsx"),
 _LOCK = threading.Lock()
 
 
-def report_file(result_dir: Path, fmt: str, lang: str) -> Path:
-    """The cached report file of a result, generated from its run folder on first use."""
+def report_file(result_dir: Path, fmt: str, lang: str, *, may_build: bool) -> Path:
+    """The cached report file of a result, generated from its run folder on first use (only by a
+    request allowed to write: building a report is work, not a read)."""
     from maps.report_files import make_report
 
     kind, name = REPORTS[fmt]
     out = result_dir / f"report-{kind}-{lang}"
     with _LOCK:
         if not (out / name).is_file():
+            if not may_build:
+                raise ProblemError(401, f"export {fmt} ({lang}) has not been built yet; the "
+                                        "first request needs the API key in X-API-Key (then "
+                                        "it is served to every reader)",
+                                   headers={"WWW-Authenticate": "X-API-Key"})
             run_dir = result_dir / RUN_DIR
             if not run_dir.is_dir():
                 raise ProblemError(404, f"export {fmt} is not available yet: the result has no "
                                       "run folder to build the report from")
             try:
                 make_report(run_dir, out, lang=lang, formats=(kind,))
-            except (PlannerError, ImportError, OSError) as exc:
-                raise ProblemError(501 if isinstance(exc, ImportError) else 500,
+            except (PlannerError, ImportError) as exc:
+                raise ProblemError(501 if isinstance(exc, ImportError) else 422,
                                    f"export {fmt}: the report could not be generated "
                                    f"({type(exc).__name__}: {exc})") from None
     return out / name
@@ -68,8 +74,8 @@ def report_file(result_dir: Path, fmt: str, lang: str) -> Path:
             responses={200: {"content": {"application/octet-stream": {}}},
                        **problems(401, 403, 404, 422, 500, 501)})
 async def get_export(project: ProjectDep, services: ServicesDep, fmt: ExportFormat,
-                     lang: Literal["zh", "en"] = Query("zh", description="report language")
-                     ) -> FileResponse:
+                     lang: Literal["zh", "en"] = Query("zh", description="report language"),
+                     key: WriterKey = None) -> FileResponse:
     """Download an output file of the project's latest coverage run (reports built on demand)."""
     result = services.latest_result(project["id"], "coverage")
     if result is None:
@@ -79,8 +85,9 @@ async def get_export(project: ProjectDep, services: ServicesDep, fmt: ExportForm
     path = None if fmt in ("report_html", "pdf") else \
         services.store.find_export(result["path"], names)
     if path is None and fmt in REPORTS:
-        path = await run_in_threadpool(report_file, services.store.absolute(result["path"]),
-                                       fmt, lang)
+        path = await run_in_threadpool(
+            report_file, services.store.absolute(result["path"]), fmt, lang,
+            may_build=has_write_access(services.settings, key))
     if path is None:
         raise ProblemError(404, f"export {fmt} is not available yet: the run has no "
                               f"{' or '.join(names)}")

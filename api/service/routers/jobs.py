@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from api.service.db import jobs, results
-from api.service.deps import READ, ServicesDep
+from api.service.deps import READ, WRITE, ServicesDep
 from api.service.errors import ProblemError
 from api.service.schemas import JobList, JobResults, Link, StatusInfo, problems
 
@@ -75,3 +75,18 @@ def get_job_results(job_id: str, services: ServicesDep) -> JobResults:
               for fmt in ("gpkg", "csv", "html")]
     return JobResults(jobID=job_id, resultID=result["id"], processID=job["process_id"],
                       summary=json.loads(result["summary"]), links=links)
+
+
+@router.delete("/{job_id}", response_model=StatusInfo, dependencies=WRITE,
+               responses=problems(401, 403, 404, 409))
+def dismiss_job(job_id: str, services: ServicesDep) -> StatusInfo:
+    """Dismiss a queued or running job (OGC API Processes): its status becomes ``dismissed``,
+    its worker stops at its next step and removes what it had written."""
+    _job(services, job_id)  # 404 for an unknown job
+    if not services.runner.dismiss(job_id):
+        job = _job(services, job_id)
+        if job["status"] != "dismissed":
+            raise ProblemError(409, f"job {job_id} is {job['status']}; only queued or running "
+                                    "jobs can be dismissed (DELETE /projects/{id} removes "
+                                    "results)")
+    return status_info(_job(services, job_id))

@@ -29,7 +29,9 @@ def test_create_validation_errors(client: TestClient) -> None:
     body = assert_problem(client.post("/projects", json={"source": "moon"}, headers=KEY), 422)
     assert body["errors"][0]["loc"][:2] == ["body", "source"]
     assert_problem(client.post("/projects", json={"source": "file"}, headers=KEY), 422)
-    assert_problem(client.post("/projects", content=b"not json", headers=KEY), 422)
+    assert_problem(client.post("/projects", content=b"not json",
+                               headers={**KEY, "content-type": "application/json"}), 422)
+    assert_problem(client.post("/projects", content=b"not json", headers=KEY), 415)
 
 
 def test_upload_osm_file(client: TestClient) -> None:

@@ -26,6 +26,9 @@ def _offline(place: str, catalogue: object, cache_dir: Path) -> Path:
 def api_schema(client: TestClient, demo_run: dict[str, str]) -> Any:
     """The schema of an app sharing the session client's data dir (so the demo run is there)."""
     shared = client.app.state.services.settings  # type: ignore[attr-defined]
+    for lang in ("zh", "en"):  # reports are built by the first request with the key: warm them
+        client.get(f"/projects/{demo_run['project']}/exports/pdf", params={"lang": lang},
+                   headers=KEY)
     app = create_app()
     app.dependency_overrides[get_settings] = lambda: shared
     return schemathesis.openapi.from_asgi("/openapi.json", app)

@@ -160,13 +160,14 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     network = network or build_walk_network(inputs.network, params.walk)
     timings["network_s"] = time.perf_counter() - clock
     step("snapping")
+    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
+    demand = demand_res.points
+    timings["demand_s"] = time.perf_counter() - clock - sum(timings.values())
     index = EdgeIndex(network)
     fac = facilities.to_crs(network.crs).reset_index(drop=True)
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
     fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
     _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
-    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
-    demand = demand_res.points
     dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
     demand["status"] = dsnap.status
     _warn_snaps(log, "demand_points", dsnap, params.snap.max_snap_m, demand["older_pop"].to_numpy())

@@ -19,7 +19,8 @@ from planner.catchments.polygons import (
 )
 from planner.coverage.demand import build_demand_points
 from planner.coverage.gaps import find_gaps
-from planner.coverage.measure import compute_threshold_coverage, compute_unit_coverage
+from planner.coverage.measure import coverage_from_arrays, threshold_coverage_from_arrays
+from planner.coverage.tables import index_demand
 from planner.coverage.supply import compute_supply_demand
 from planner.facilities import count_by_type
 from planner.network.graph import WalkNetwork, build_walk_network
@@ -95,17 +96,26 @@ def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) ->
 def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
                 dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
     """Nearest times per node and per demand point for one facility type."""
+    near, t_s, pos = _type_times_at(network, facilities, fsnap, dsnap, ftype)
+    fid = np.full(pos.shape, None, dtype=object)
+    fid[pos >= 0] = facilities[FACILITY_ID].to_numpy()[pos[pos >= 0]]
+    return near, t_s, fid
+
+
+def _type_times_at(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
+                   dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
+    """As :func:`_type_times`, with each point's nearest facility as a row position (-1 none)."""
     mask = (facilities[FACILITY_TYPE] == ftype).to_numpy()
     sub = fsnap.take(mask)
     nearest = compute_nearest_times(network, sub)
     t_s, src = compute_point_times(network, nearest, dsnap, sub)
     positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``
-    fid = np.full(src.shape, None, dtype=object)
-    fid[src >= 0] = facilities[FACILITY_ID].to_numpy()[positions[src[src >= 0]]]
+    pos = np.full(src.shape, -1, dtype=np.int64)
+    pos[src >= 0] = positions[src[src >= 0]]
     node_src = np.full_like(nearest.node_source, -1)
     reached = nearest.node_source >= 0
     node_src[reached] = positions[nearest.node_source[reached]]
-    return NearestTimes(nearest.node_time_s, node_src), t_s, fid
+    return NearestTimes(nearest.node_time_s, node_src), t_s, pos
 
 
 def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
@@ -160,13 +170,14 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     network = network or build_walk_network(inputs.network, params.walk)
     timings["network_s"] = time.perf_counter() - clock
     step("snapping")
+    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
+    demand = demand_res.points
+    timings["demand_s"] = time.perf_counter() - clock - sum(timings.values())
     index = EdgeIndex(network)
     fac = facilities.to_crs(network.crs).reset_index(drop=True)
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
     fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
     _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
-    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
-    demand = demand_res.points
     dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
     demand["status"] = dsnap.status
     _warn_snaps(log, "demand_points", dsnap, params.snap.max_snap_m, demand["older_pop"].to_numpy())
@@ -177,17 +188,15 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     timings["snap_s"] = time.perf_counter() - clock - sum(timings.values())
     step("travel")
     nearest: dict[str, NearestTimes] = {}
-    times = []
+    point_times: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for ftype in FACILITY_TYPES:
-        near, t_s, fid = _type_times(network, fac, fsnap, dsnap, ftype)
-        nearest[ftype] = near
-        times.append(pd.DataFrame({"demand_id": demand["demand_id"].to_numpy(),
-                                   "facility_type": ftype, "time_s": t_s, "facility_id": fid}))
-    demand_times = pd.concat(times, ignore_index=True)
+        nearest[ftype], t_s, pos = _type_times_at(network, fac, fsnap, dsnap, ftype)
+        point_times[ftype] = (t_s, pos)
+    demand_times = _demand_times(demand, fac, point_times)
     timings["travel_s"] = time.perf_counter() - clock - sum(timings.values())
     step("coverage")
     units = demand_res.units
-    coverage, thr_cov = _coverage_tables(demand, demand_times, units, params)
+    coverage, thr_cov = _coverage_tables(demand, fac, point_times, units, params)
     counts = count_by_type(fac[FACILITY_TYPE].tolist())
     gaps = find_gaps(coverage, required_types=params.coverage.required_types,
                      target_share=params.coverage.target_share, facility_counts=counts)
@@ -206,14 +215,30 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
                       catch, dissolved, log, summary, nearest, fsnap, dsnap, access)
 
 
-def _coverage_tables(demand: gpd.GeoDataFrame, demand_times: pd.DataFrame,
+def _demand_times(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
+                  point_times: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
+    """Long table: demand_id, facility_type, time_s, facility_id (None when none is reached)."""
+    ids = np.append(fac[FACILITY_ID].to_numpy().astype(object), np.array([None], dtype=object))
+    n = len(demand)
+    return pd.DataFrame({
+        "demand_id": np.tile(demand["demand_id"].to_numpy(), len(point_times)),
+        "facility_type": np.repeat(np.array(list(point_times), dtype=object), n),
+        "time_s": np.concatenate([t for t, _ in point_times.values()]),
+        "facility_id": np.concatenate([ids[p] for _, p in point_times.values()])})
+
+
+def _coverage_tables(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
+                     point_times: dict[str, tuple[np.ndarray, np.ndarray]],
                      units: gpd.GeoDataFrame, params: PlanParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Coverage per unit and type, and per threshold, from each point's time and facility row."""
+    index = index_demand(demand, units)
+    ids, rank = np.unique(fac[FACILITY_ID].to_numpy().astype(object), return_inverse=True)
+    rank = np.append(rank.ravel(), -1)  # row -1 (no facility) -> code -1
     cov, thr = [], []
-    base = pd.DataFrame(demand.drop(columns="geometry"))
-    for ftype, t in demand_times.groupby("facility_type", sort=False):
-        d = base.merge(t[["demand_id", "time_s", "facility_id"]], on="demand_id")
-        cov.append(compute_unit_coverage(d, units, str(ftype), params.coverage))
-        thr.append(compute_threshold_coverage(d, units, str(ftype), params.coverage.thresholds_min))
+    for ftype, (t_s, pos) in point_times.items():
+        cov.append(coverage_from_arrays(index, units, ftype, params.coverage, t_s, rank[pos], ids))
+        thr.append(threshold_coverage_from_arrays(index, units, ftype,
+                                                  params.coverage.thresholds_min, t_s))
     return pd.concat(cov, ignore_index=True), pd.concat(thr, ignore_index=True)
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from planner.network.snap import DISCONNECTED, NOT_SNAPPED
+from planner.coverage.tables import (
+    DemandIndex,
+    index_demand,
+    nearest_facility,
+    weighted_quantiles,
+)
 from planner.params import CoverageParams
 from planner.schema import OLDER_POP, SETTLEMENT, UNIT_ID, UNIT_NAME
 
@@ -17,33 +22,13 @@ COVERAGE_COLUMNS = (
 )
 
 
-def _weighted_quantiles(frame: pd.DataFrame, qs: tuple[float, ...]) -> pd.DataFrame:
-    """Population-weighted quantiles of ``time_s`` per unit (inf where unreachable)."""
-    d = frame.sort_values([UNIT_ID, "time_s"], kind="mergesort")
-    total = d.groupby(UNIT_ID, sort=False)[OLDER_POP].transform("sum")
-    share = d.groupby(UNIT_ID, sort=False)[OLDER_POP].cumsum() / total.where(total > 0, 1.0)
-    out = {}
-    for q in qs:
-        reached = d[share >= q - 1e-12]
-        out[q] = reached.groupby(UNIT_ID, sort=False)["time_s"].first()
-    return pd.DataFrame(out)
-
-
-def _nearest_facility(frame: pd.DataFrame) -> pd.Series:
-    """Per unit, the facility that is nearest for the largest share of its older adults."""
-    d = frame[frame["facility_id"].notna()]
-    if d.empty:
-        return pd.Series(dtype=object)
-    w = d.groupby([UNIT_ID, "facility_id"], sort=True)[OLDER_POP].sum().reset_index()
-    w = w.sort_values([UNIT_ID, OLDER_POP, "facility_id"], ascending=[True, False, True])
-    return w.drop_duplicates(UNIT_ID).set_index(UNIT_ID)["facility_id"]
-
-
 def compute_unit_coverage(
     demand: pd.DataFrame,
     units: pd.DataFrame,
     facility_type: str,
     params: CoverageParams,
+    *,
+    index: DemandIndex | None = None,
 ) -> pd.DataFrame:
     """Coverage of one facility type per unit at the unit's own threshold.
 
@@ -59,65 +44,85 @@ def compute_unit_coverage(
         The type the times belong to.
     params
         Thresholds per settlement and type.
+    index
+        ``demand`` already coded against ``units`` (:func:`planner.coverage.tables.index_demand`),
+        to code it once for several types.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`COVERAGE_COLUMNS`; times in minutes (NaN when the quantile is unreachable).
     """
+    codes, ids = pd.factorize(demand["facility_id"], sort=True)
+    return coverage_from_arrays(index or index_demand(demand, units), units, facility_type,
+                                params, demand["time_s"].to_numpy(dtype=float),
+                                codes.astype(np.int64), np.asarray(ids, dtype=object))
+
+
+def coverage_from_arrays(index: DemandIndex, units: pd.DataFrame, facility_type: str,
+                         params: CoverageParams, time_s: np.ndarray, fac_code: np.ndarray,
+                         fac_ids: np.ndarray) -> pd.DataFrame:
+    """:func:`compute_unit_coverage` on arrays: times per point, and each point's nearest
+    facility as a position in ``fac_ids`` (sorted ids; -1 for none)."""
     thr_min = units[SETTLEMENT].map(lambda s: params.threshold_min(facility_type, s))
-    thr = pd.Series(thr_min.to_numpy(), index=units[UNIT_ID].to_numpy())
-    d = demand[[UNIT_ID, OLDER_POP, "status", "time_s", "facility_id"]].copy()
-    d["thr_s"] = d[UNIT_ID].map(thr).to_numpy() * 60.0
-    covered = d["time_s"] <= d["thr_s"]
-    d["covered_pop"] = np.where(covered, d[OLDER_POP], 0.0)
-    for col, mask in (
-        ("uncovered_not_snapped_pop", d["status"] == NOT_SNAPPED),
-        ("uncovered_disconnected_pop", d["status"] == DISCONNECTED),
-        ("uncovered_out_of_reach_pop", ~covered & (d["status"] != NOT_SNAPPED)
-         & (d["status"] != DISCONNECTED)),
-    ):
-        d[col] = np.where(mask, d[OLDER_POP], 0.0)
-    sums = d.groupby(UNIT_ID)[[
-        "covered_pop", "uncovered_out_of_reach_pop", "uncovered_disconnected_pop",
-        "uncovered_not_snapped_pop",
-    ]].sum()
-    quant = _weighted_quantiles(d, (0.5, 0.9))
+    thr_min = thr_min.to_numpy(dtype=float)
+    known = index.unit >= 0
+    covered = np.zeros(time_s.size, dtype=bool)
+    covered[known] = time_s[known] <= thr_min[index.unit[known]] * 60.0
+    pop = index.pop
+    other = ~covered & ~index.not_snapped & ~index.disconnected
+    names = ("covered_pop", "uncovered_out_of_reach_pop", "uncovered_disconnected_pop",
+             "uncovered_not_snapped_pop")
+    parts = index.sums(np.column_stack([np.where(m, pop, 0.0) for m in (
+        covered, other, index.disconnected, index.not_snapped)]))
+    sums = {name: parts[:, j] for j, name in enumerate(names)}
+    older = units[OLDER_POP].to_numpy(dtype=float)
+    placed = sum(sums.values())
+    sums["uncovered_not_snapped_pop"] = sums["uncovered_not_snapped_pop"] + np.clip(
+        older - placed, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(older > 0, sums["covered_pop"] / older, 0.0)
+    median, p90 = weighted_quantiles(index, time_s, (0.5, 0.9))
     out = pd.DataFrame({
-        "unit_id": units[UNIT_ID].to_numpy(),
-        "unit_name": units[UNIT_NAME].to_numpy(),
-        "facility_type": facility_type,
-        "threshold_min": thr.to_numpy(),
-        "older_pop": units[OLDER_POP].to_numpy(dtype=float),
+        "unit_id": units[UNIT_ID].to_numpy(), "unit_name": units[UNIT_NAME].to_numpy(),
+        "facility_type": facility_type, "threshold_min": thr_min, "older_pop": older,
         "settlement": units[SETTLEMENT].to_numpy(),
+        **sums, "covered_share": np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0),
+        "median_time_min": np.where(np.isinf(median), np.nan, median / 60.0),
+        "p90_time_min": np.where(np.isinf(p90), np.nan, p90 / 60.0),
+        "nearest_facility_id": nearest_facility(index, fac_code, fac_ids),
     })
-    out = out.join(sums, on="unit_id").fillna({c: 0.0 for c in sums.columns})
-    unplaced = out["older_pop"] - out[list(sums.columns)].sum(axis=1)
-    out["uncovered_not_snapped_pop"] += unplaced.clip(lower=0.0)
-    share = out["covered_pop"] / out["older_pop"].where(out["older_pop"] > 0)
-    out["covered_share"] = share.fillna(0.0).clip(0.0, 1.0)
-    for q, name in ((0.5, "median_time_min"), (0.9, "p90_time_min")):
-        minutes = out["unit_id"].map(quant[q]) / 60.0 if len(quant) else np.nan
-        out[name] = pd.Series(minutes, index=out.index).replace(np.inf, np.nan)
-    out["nearest_facility_id"] = out["unit_id"].map(_nearest_facility(d))
     return out[list(COVERAGE_COLUMNS)]
 
 
 def compute_threshold_coverage(
-    demand: pd.DataFrame, units: pd.DataFrame, facility_type: str, thresholds_min: tuple[float, ...]
+    demand: pd.DataFrame, units: pd.DataFrame, facility_type: str,
+    thresholds_min: tuple[float, ...], *, index: DemandIndex | None = None,
 ) -> pd.DataFrame:
     """Covered older adults per unit at each catchment threshold (long table).
 
     Returns columns ``unit_id, facility_type, threshold_min, older_pop, covered_pop, covered_share``.
     """
+    return threshold_coverage_from_arrays(index or index_demand(demand, units), units,
+                                          facility_type, thresholds_min,
+                                          demand["time_s"].to_numpy(dtype=float))
+
+
+def threshold_coverage_from_arrays(index: DemandIndex, units: pd.DataFrame, facility_type: str,
+                                   thresholds_min: tuple[float, ...],
+                                   time_s: np.ndarray) -> pd.DataFrame:
+    """:func:`compute_threshold_coverage` on the coded demand and its times per point."""
+    pop = units[OLDER_POP].to_numpy(dtype=float)
     frames = []
-    pop = units.set_index(UNIT_ID)[OLDER_POP].astype(float)
-    for t_min in thresholds_min:
-        cov = demand[OLDER_POP].where(demand["time_s"] <= t_min * 60.0, 0.0)
-        s = cov.groupby(demand[UNIT_ID]).sum().reindex(pop.index, fill_value=0.0)
+    parts = index.sums(np.column_stack([np.where(time_s <= t_min * 60.0, index.pop, 0.0)
+                                        for t_min in thresholds_min]))
+    for j, t_min in enumerate(thresholds_min):
+        s = parts[:, j]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share = np.where(pop > 0, s / pop, 0.0)
         frames.append(pd.DataFrame({
-            "unit_id": pop.index, "facility_type": facility_type, "threshold_min": t_min,
-            "older_pop": pop.to_numpy(), "covered_pop": s.to_numpy(),
-            "covered_share": (s / pop.where(pop > 0)).fillna(0.0).clip(0, 1).to_numpy(),
+            "unit_id": units[UNIT_ID].to_numpy(), "facility_type": facility_type,
+            "threshold_min": t_min, "older_pop": pop, "covered_pop": s,
+            "covered_share": np.clip(np.nan_to_num(share, nan=0.0), 0, 1),
         }))
     return pd.concat(frames, ignore_index=True)

@@ -10,6 +10,7 @@ import shapely
 from numpy.typing import NDArray
 
 from planner.network.graph import WalkNetwork
+from planner.network.snap_grid import SegmentGrid, nearest_segments, segment_fraction
 
 logger = logging.getLogger(__name__)
 
@@ -65,41 +66,39 @@ def build_edge_lines(network: WalkNetwork) -> NDArray[np.object_]:
 
 
 class EdgeIndex:
-    """Spatial index over the network's segments (build once, snap many times)."""
+    """Grid index over the network's segments (build once, snap many times).
+
+    The search is exact and vectorised (:mod:`planner.network.snap_grid`); it returns what a
+    GEOS STRtree nearest query with ``line_locate_point`` returns, ties to the lowest index.
+    """
 
     def __init__(self, network: WalkNetwork) -> None:
         self.network = network
-        self.lines = build_edge_lines(network)
-        self.tree = shapely.STRtree(self.lines)
+        self.coords = (network.x_m[network.edge_u], network.y_m[network.edge_u],
+                       network.x_m[network.edge_v], network.y_m[network.edge_v])
+        self._grids: dict[float, SegmentGrid] = {}
 
-    def snap(self, x_m: NDArray[np.float64], y_m: NDArray[np.float64], max_snap_m: float) -> SnapResult:
+    def snap(self, x_m: NDArray[np.float64], y_m: NDArray[np.float64],
+             max_snap_m: float) -> SnapResult:
         """Snap projected points (metres, network CRS) to their nearest segment.
 
         Ties between equally near segments go to the lowest segment index, so results do not
         depend on input order.
         """
-        n = int(np.asarray(x_m).shape[0])
-        edge = np.full(n, -1, dtype=np.int64)
+        x = np.asarray(x_m, dtype=np.float64)
+        y = np.asarray(y_m, dtype=np.float64)
+        n = int(x.shape[0])
         frac = np.zeros(n)
-        access = np.full(n, np.nan)
         status = np.full(n, NOT_SNAPPED, dtype="<U12")
-        if n == 0:
-            return SnapResult(edge, frac, access, status)
-        points = shapely.points(x_m, y_m)
-        (pi, ei), dist = self.tree.query_nearest(
-            points, max_distance=max_snap_m, return_distance=True, all_matches=True
-        )
-        order = np.lexsort((ei, pi))
-        pi, ei, dist = pi[order], ei[order], dist[order]
-        first = np.ones(pi.shape[0], dtype=bool)
-        first[1:] = pi[1:] != pi[:-1]
-        pi, ei, dist = pi[first], ei[first], dist[first]
-        edge[pi] = ei
-        access[pi] = dist
-        frac[pi] = shapely.line_locate_point(self.lines[ei], points[pi], normalized=True)
-        frac = np.nan_to_num(frac, nan=0.0)
-        on_main = self.network.edge_in_main[ei]
-        status[pi] = np.where(on_main, SNAPPED, DISCONNECTED)
+        if n == 0 or self.network.n_edges == 0:
+            return SnapResult(np.full(n, -1, dtype=np.int64), frac, np.full(n, np.nan), status)
+        edge, access = np.full(n, -1, dtype=np.int64), np.full(n, np.nan)
+        ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+        edge[ok], access[ok] = nearest_segments(x[ok], y[ok], self.coords, max_snap_m, self._grids)
+        pi = np.flatnonzero(edge >= 0)
+        ei = edge[pi]
+        frac[pi] = segment_fraction(x[pi], y[pi], *(c[ei] for c in self.coords))
+        status[pi] = np.where(self.network.edge_in_main[ei], SNAPPED, DISCONNECTED)
         logger.debug("snapped %d/%d points; %d disconnected", (status == SNAPPED).sum(), n,
                      (status == DISCONNECTED).sum())
         return SnapResult(edge, frac, access, status)

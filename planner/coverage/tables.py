@@ -1,0 +1,141 @@
+"""Coverage group-bys in numpy on integer unit codes (what :mod:`planner.coverage.measure` runs).
+
+Demand points are coded once (:func:`index_demand`); each type's table is then a handful of
+``bincount`` and ``reduceat`` calls over arrays, and the weighted quantiles come from one sort
+of the times followed by a stable radix sort on the unit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from planner.network.snap import DISCONNECTED, NOT_SNAPPED
+from planner.schema import OLDER_POP, UNIT_ID
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class DemandIndex:
+    """Demand points coded against a unit table.
+
+    Attributes
+    ----------
+    unit
+        Position of each point's unit in the unit table (-1 when the unit is not there).
+    pop
+        Older adults per point.
+    not_snapped, disconnected
+        Snap status flags per point.
+    n_units
+        Rows of the unit table.
+    """
+
+    unit: I64
+    pop: F64
+    not_snapped: NDArray[np.bool_]
+    disconnected: NDArray[np.bool_]
+    n_units: int
+
+    def sums(self, weights: F64) -> F64:
+        """Sum of ``weights`` per unit (points of units not in the table left out).
+
+        The compensated (Kahan) summation pandas uses for grouped sums, so the figures equal
+        the grouped sums by unit id this replaced."""
+        return group_sums(self.unit, weights, self.n_units)
+
+
+def group_sums(code: I64, weights: F64, n: int) -> F64:
+    """Sum of ``weights`` (one column, or one per column of a 2-D array) per code in
+    ``0..n-1`` (code -1 left out), in row order with pandas' compensated summation (its
+    grouped-sum kernel; plain ``bincount`` if that is not there)."""
+    values = np.ascontiguousarray(weights, dtype=float)
+    flat = values.ndim == 1
+    values = values.reshape(values.shape[0], 1 if flat else values.shape[1])
+    try:
+        from pandas._libs.groupby import group_sum
+    except ImportError:  # pragma: no cover - a pandas without the kernel
+        ok = code >= 0
+        cols = [np.bincount(code[ok], values[ok, j], minlength=n) for j in range(values.shape[1])]
+        plain: F64 = np.column_stack(cols)
+        return plain[:, 0] if flat else plain
+    out = np.zeros((n, values.shape[1]))
+    group_sum(out, np.zeros(n, dtype=np.int64), values, code.astype(np.intp), mask=None,
+              result_mask=None, min_count=0, is_datetimelike=False)
+    summed: F64 = out[:, 0] if flat else out
+    return summed
+
+
+def index_demand(demand: pd.DataFrame, units: pd.DataFrame) -> DemandIndex:
+    """Code ``demand`` (``unit_id``, ``older_pop``, ``status``) against ``units`` (``unit_id``)."""
+    codes = pd.Index(units[UNIT_ID]).get_indexer(demand[UNIT_ID])
+    status = demand["status"].to_numpy()
+    return DemandIndex(codes.astype(np.int64), demand[OLDER_POP].to_numpy(dtype=float),
+                       status == NOT_SNAPPED, status == DISCONNECTED, len(units))
+
+
+def weighted_quantiles(index: DemandIndex, time_s: F64, qs: tuple[float, ...]) -> list[F64]:
+    """Population-weighted quantiles of ``time_s`` per unit (NaN where none is reached).
+
+    Per unit, the time of the first point in time order at which the cumulative share of its
+    older adults reaches q (less 1e-12).
+    """
+    order = np.argsort(time_s)
+    order = order[index.unit[order] >= 0]
+    order = order[_radix_order(index.unit[order], index.n_units)]
+    u, t, w = index.unit[order], time_s[order], index.pop[order]
+    out = [np.full(index.n_units, np.nan) for _ in qs]
+    if u.size == 0:
+        return out
+    group = np.cumsum(np.r_[False, u[1:] != u[:-1]])
+    total = group_sums(group, w, int(group[-1]) + 1)[group]
+    cum = pd.Series(w).groupby(group, sort=False).cumsum().to_numpy()
+    share = cum / np.where(total > 0, total, 1.0)
+    for q, res in zip(qs, out, strict=True):
+        first = _firsts(np.flatnonzero(share >= q - 1e-12), group)
+        res[u[first]] = t[first]
+    return out
+
+
+def _radix_order(code: I64, n: int) -> I64:
+    """Stable order of non-negative integer codes below ``n`` (numpy's radix sort when they
+    fit 16 bits)."""
+    key = code.astype(np.uint16) if n < 2**16 else code
+    order: I64 = np.argsort(key, kind="stable")
+    return order
+
+
+def _firsts(rows: I64, group: I64) -> I64:
+    """The first of ``rows`` (ascending) in each group."""
+    if rows.size == 0:
+        return rows
+    picked: I64 = rows[np.r_[True, group[rows][1:] != group[rows][:-1]]]
+    return picked
+
+
+def nearest_facility(index: DemandIndex, fac_code: I64, fac_ids: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Per unit, the facility nearest for the largest number of its older adults (ties to the
+    first id in sort order; ``fac_code`` is the position in the sorted ``fac_ids``, -1 none)."""
+    out = np.full(index.n_units, np.nan, dtype=object)
+    ok = (fac_code >= 0) & (index.unit >= 0)
+    if not ok.any():
+        return out
+    unit, fac, pop = index.unit[ok], fac_code[ok], index.pop[ok]
+    order = _radix_order(fac, len(fac_ids))
+    order = order[_radix_order(unit[order], index.n_units)]  # by unit, then facility
+    unit, fac = unit[order], fac[order]
+    new = np.r_[True, (unit[1:] != unit[:-1]) | (fac[1:] != fac[:-1])]
+    pair = np.cumsum(new) - 1
+    pop = group_sums(pair, pop[order], int(pair[-1]) + 1)
+    unit, fac = unit[new], fac[new]
+    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+    group = np.cumsum(np.r_[False, unit[1:] != unit[:-1]])
+    best = np.maximum.reduceat(pop, starts)
+    first = _firsts(np.flatnonzero(pop == best[group]), group)
+    out[unit[first]] = fac_ids[fac[first]]
+    return out

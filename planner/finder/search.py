@@ -40,7 +40,7 @@ class SearchEntry:
 
 def initials(name: str) -> str:
     """Pinyin initials of the Chinese characters, other letters and digits kept (lower case)."""
-    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors=lambda s: list(s))
+    letters = lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default")
     return "".join(p for p in "".join(letters).lower() if p.isalnum())
 
 

@@ -66,7 +66,8 @@ def _everyday_frame(everyday: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
 
 
 def build_finder(plan: PlanResult, everyday: gpd.GeoDataFrame | None = None,
-                 osm_names: gpd.GeoDataFrame | None = None) -> Finder:
+                 osm_names: gpd.GeoDataFrame | None = None,
+                 cards: pd.DataFrame | None = None) -> Finder:
     """Prepare the finder of an analysis.
 
     Parameters
@@ -77,9 +78,13 @@ def build_finder(plan: PlanResult, everyday: gpd.GeoDataFrame | None = None,
         Everyday services (points with ``name`` and ``type`` = an ``[everyday.*]`` key), or None.
     osm_names
         Named OSM places for search (``name, kind``, points), or None.
+    cards
+        Card columns to add to the facilities (same index), or None.
     """
     care = plan.facilities.to_crs(WGS84).drop(
         columns=["snap_edge", "snap_access_m", "snap_status", "unit_id"], errors="ignore")
+    if cards is not None:
+        care = care.join(cards[[c for c in cards.columns if c not in care.columns]])
     care["group"] = CARE
     extra = _everyday_frame(everyday).assign(group=EVERYDAY)
     places = gpd.GeoDataFrame(pd.concat([care, extra], ignore_index=True), geometry="geometry",

@@ -12,6 +12,7 @@ import tomllib
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import pandas as pd
 from shapely.geometry import Point
@@ -81,3 +82,31 @@ def read_places(path: Path, everyday: Catalogue) -> gpd.GeoDataFrame:
         raise InputDataError(msg) from exc
     frame = pd.DataFrame(rows, columns=list(PLACE_COLUMNS))
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
+
+
+def read_register_everyday(path: Path, everyday: Catalogue, coords: str = "wgs84"
+                           ) -> gpd.GeoDataFrame:
+    """Rows of a facility register whose type is an everyday service (老年大学, 超市, 药店 ...).
+
+    The care-facility reader reports such rows as unknown types and drops them; the finder
+    shows them in the everyday group. Card fields are kept. Rows without coordinates are skipped.
+    """
+    from planner.facilities import match_type_name
+    from planner.io.table import cell_text, parse_number, read_table
+    from planner.network.coords import to_wgs84
+
+    frame = read_table(Path(path), table="facilities").frame
+    if "type" not in frame.columns or "lon" not in frame.columns or "lat" not in frame.columns:
+        return gpd.GeoDataFrame({"place_id": [], "name": [], "type": []}, geometry=[], crs=WGS84)
+    kinds = frame["type"].map(lambda v: match_type_name(cell_text(v), everyday) or "")
+    rows = frame.loc[kinds != ""].copy()
+    lon, lat = to_wgs84(rows["lon"].map(parse_number).to_numpy(float),
+                        rows["lat"].map(parse_number).to_numpy(float), coords=coords)
+    rows["type"] = kinds[kinds != ""]
+    rows["place_id"] = [cell_text(v) if "facility_id" in rows else "" for v in
+                        rows.get("facility_id", rows["source_row"])]
+    rows["place_id"] = [p or f"R{r}" for p, r in zip(rows["place_id"], rows["source_row"],
+                                                     strict=True)]
+    keep = rows.drop(columns=["lon", "lat"]).map(cell_text)
+    out = gpd.GeoDataFrame(keep, geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+    return out[np.isfinite(lon) & np.isfinite(lat)].reset_index(drop=True)

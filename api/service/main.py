@@ -18,9 +18,11 @@ from api.service.routers import (
     catchments,
     collections,
     exports,
+    finder,
     health,
     jobs,
     maps,
+    needs,
     processes,
     projects,
 )
@@ -71,7 +73,8 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(TimeoutMiddleware)
-    for module in (health, projects, processes, jobs, collections, catchments, maps, exports):
+    for module in (health, projects, processes, jobs, collections, catchments, maps, exports,
+                   finder, needs):
         app.include_router(module.router)
 
     @app.get("/", tags=["health"], response_model=dict[str, list[Link]])

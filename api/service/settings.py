@@ -30,6 +30,9 @@ class ApiSettings(BaseSettings):
         Seconds before a request that has not started its response gets 504.
     database_url
         SQLAlchemy URL (e.g. ``postgresql+psycopg://...``); default SQLite in ``data_dir``.
+    org_keys
+        Service organisations that may read personal records of the older-adult register, as
+        ``name:key`` pairs separated by commas (``CAREPLAN_ORG_KEYS``); every read is audited.
     """
 
     model_config = SettingsConfigDict(env_prefix="CAREPLAN_", extra="ignore")
@@ -42,6 +45,17 @@ class ApiSettings(BaseSettings):
     max_queued_jobs: int = Field(default=16, ge=1)
     request_timeout_s: float = Field(default=60.0, gt=0)
     database_url: str | None = None
+    org_keys: str | None = None
+
+    @property
+    def org_key_map(self) -> dict[str, str]:
+        """Organisation name by key, from ``org_keys`` (entries without a name are ignored)."""
+        out: dict[str, str] = {}
+        for entry in (self.org_keys or "").replace(";", ",").split(","):
+            name, _, key = entry.strip().partition(":")
+            if name.strip() and key.strip():
+                out[key.strip()] = name.strip()
+        return out
 
     @property
     def max_upload_bytes(self) -> int:

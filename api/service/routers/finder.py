@@ -17,6 +17,8 @@ from api.service.parts import Services
 from api.service.schemas import problems
 from planner.finder.model import MAX_MINUTES, Finder, nearby_geojson, search_places
 from planner.io.finder_inputs import load_finder
+from planner.io.places import read_everyday_catalogue
+from planner.params import FACILITY_TYPES
 from planner.pipeline import PlanResult
 
 router = APIRouter(prefix="/projects/{project_id}", tags=["finder"])
@@ -88,7 +90,7 @@ async def get_nearby(
     """Services within ``minutes`` of walking at the older-adult speed, nearest first."""
     finder, _ = await run_in_threadpool(finder_of, services, project)
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
-    known = set(finder.places["type"].astype(str))
+    known = set(FACILITY_TYPES) | {t.key for t in read_everyday_catalogue().types}
     unknown = sorted(set(wanted or []) - known)
     if unknown:
         raise ProblemError(400, f"types={','.join(unknown)} is not in this project; use some of "

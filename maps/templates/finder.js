@@ -72,6 +72,7 @@
       .addTo(map);
   });
   var hereLayer = L.layerGroup().addTo(map), routeLayer = L.layerGroup().addTo(map);
+  var svgRenderer = L.svg();  /* routes as SVG paths (the streets are drawn on a canvas) */
 
   /* ---------- local routing (offline transport) ---------- */
   var lat0 = N.lat.reduce(function (a, b) { return a + b; }, 0) / n;
@@ -222,8 +223,8 @@
     routeLayer.clearLayers();
     var h = state.hits[k];
     if (!h) { return; }
-    L.polyline(h.route, {color: "#fff", weight: 10, opacity: 0.9}).addTo(routeLayer);
-    L.polyline(h.route, {color: "#0b4f9c", weight: 6, className: "finder-route"}).addTo(routeLayer);
+    L.polyline(h.route, {color: "#fff", weight: 10, opacity: 0.9, renderer: svgRenderer}).addTo(routeLayer);
+    L.polyline(h.route, {color: "#0b4f9c", weight: 6, className: "finder-route", renderer: svgRenderer}).addTo(routeLayer);
     document.querySelectorAll(".place").forEach(function (b) { b.setAttribute("aria-pressed", String(+b.getAttribute("data-k") === k)); });
   }
   function card(h, k) {

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import io
 import re
+import struct
+import zipfile
 
 import pandas as pd
 
@@ -23,13 +27,18 @@ class Register:
         self.pattern = re.compile(f"{name_pattern}|{id_pattern}".encode())
         located = frame.dropna(subset=["经度", "纬度"])
         self.coords: set[tuple[bytes, bytes]] = set()
+        self.packed = [struct.pack("<d", float(x)) for x in located["经度"]]
         for x, y in zip(located["经度"], located["纬度"], strict=True):
             for digits in (5, 6):
                 lon, lat = f"{x:.{digits}f}".encode(), f"{y:.{digits}f}".encode()
                 self.coords.update({(lon, lat), (lat, lon)})
 
     def leaks(self, blob: bytes) -> list[str]:
-        """Which personal values occur in ``blob``."""
+        """Which personal values occur in ``blob`` (xlsx cells read out; binary doubles too)."""
+        if blob[:2] == b"PK":  # xlsx/zip: search the cells, not the compressed bytes
+            with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+                blob = "".join(html.unescape(archive.read(n).decode("utf-8", "replace"))
+                               for n in archive.namelist()).encode()
         found = {m.group().decode() for m in self.pattern.finditer(blob)
                  if m.group() in self.values}
         pairs = set()
@@ -38,4 +47,5 @@ class Register:
             pairs.add((m.group(1), m.group(2)))
             pos = m.start(2)
         found |= {f"{a.decode()},{b.decode()}" for a, b in pairs & self.coords}
+        found |= {f"binary lon {struct.unpack('<d', p)[0]}" for p in self.packed if p in blob}
         return sorted(found)

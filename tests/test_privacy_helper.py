@@ -1,5 +1,8 @@
 """The leak detector finds what it must (else the privacy tests could not fail)."""
 
+import io
+import struct
+
 import pandas as pd
 
 from tests.privacy import Register
@@ -14,3 +17,7 @@ def test_detector_finds_names_ids_and_coordinates() -> None:
     assert reg.leaks(b"[104.043258, 30.649276]") == ["104.043258,30.649276"]
     assert reg.leaks(b"[30.64928,104.04326]") == ["30.64928,104.04326"]
     assert reg.leaks(b"[104.043258, 30.649277]") == []
+    assert reg.leaks(b"wkb" + struct.pack("<d", 104.043258)) == ["binary lon 104.043258"]
+    buf = io.BytesIO()
+    pd.DataFrame({"n": ["合成老人0001"]}).to_excel(buf, index=False)
+    assert reg.leaks(buf.getvalue()) == ["合成老人0001"]

@@ -51,6 +51,8 @@ class Finder:
     names: list[SearchEntry]
     to_net: Transformer
     to_wgs: Transformer
+    records: list[dict[str, Any]]
+    types: NDArray[np.str_]
 
 
 def _everyday_frame(everyday: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame:
@@ -96,8 +98,14 @@ def build_finder(plan: PlanResult, everyday: gpd.GeoDataFrame | None = None,
     edges = EdgeIndex(net)
     snap = edges.snap(xy[:, 0], xy[:, 1], plan.params.snap.max_snap_m)
     index = build_finder_index(net, snap, plan.params.snap.max_snap_m, edges)
+    records = [{"facility_id": str(r[FACILITY_ID]), "name": str(r[NAME]),
+                "type": str(r[FACILITY_TYPE]), "group": str(r["group"]), **card_fields(r),
+                "_xy": [round(p.x, 6), round(p.y, 6)]}
+               for r, p in zip(places.drop(columns="geometry").to_dict("records"),
+                               places.geometry, strict=True)]
     return Finder(index, places, xy, _names(plan, places, osm_names), to_net,
-                  Transformer.from_crs(net.crs, WGS84, always_xy=True))
+                  Transformer.from_crs(net.crs, WGS84, always_xy=True), records,
+                  places[FACILITY_TYPE].astype(str).to_numpy())
 
 
 def _names(plan: PlanResult, places: gpd.GeoDataFrame,
@@ -129,25 +137,22 @@ def nearby_geojson(finder: Finder, lon: float, lat: float, minutes: float,
     ``route`` a ``route`` LineString (WGS-84) from the point to the place.
     """
     x, y = finder.to_net.transform(lon, lat)
-    types_arr = finder.places[FACILITY_TYPE].astype(str).to_numpy()
+    types_arr = finder.types
     mask = np.isin(types_arr, types) if types else np.ones(len(types_arr), dtype=bool)
     hits = find_nearby(finder.index, float(x), float(y), 60.0 * minutes, mask, finder.xy)
     features = []
-    records = finder.places.drop(columns="geometry").to_dict("records")
     for hit in hits:
-        rec = records[hit.position]
-        point = finder.places.geometry.iat[hit.position]
-        props: dict[str, Any] = {
-            "facility_id": str(rec[FACILITY_ID]), "name": str(rec[NAME]),
-            "type": str(rec[FACILITY_TYPE]), "group": str(rec["group"]),
-            "walk_min": round(hit.walk_s / 60.0, 1), "walk_m": round(hit.walk_m),
-            **card_fields(rec)}
+        rec = dict(finder.records[hit.position])
+        point = rec.pop("_xy")
+        props: dict[str, Any] = {**{k: rec.pop(k) for k in ("facility_id", "name", "type", "group")},
+                                 "walk_min": round(hit.walk_s / 60.0, 1),
+                                 "walk_m": round(hit.walk_m), **rec}
         if route:
             lons, lats = finder.to_wgs.transform(hit.route_xy[:, 0], hit.route_xy[:, 1])
-            props["route"] = {"type": "LineString", "coordinates": [
-                [round(a, 6), round(b, 6)] for a, b in zip(lons, lats, strict=True)]}
-        features.append({"type": "Feature", "properties": props, "geometry": {
-            "type": "Point", "coordinates": [round(point.x, 6), round(point.y, 6)]}})
+            props["route"] = {"type": "LineString", "coordinates": np.round(
+                np.column_stack([lons, lats]), 6).tolist()}
+        features.append({"type": "Feature", "properties": props,
+                         "geometry": {"type": "Point", "coordinates": point}})
     return {"type": "FeatureCollection", "features": features,
             "numberReturned": len(features),
             "walk_speed_m_s": finder.index.network.speed_m_s}

@@ -3,8 +3,8 @@
 The tapped point is snapped to its nearest segment (as facilities and demand points are, see
 :mod:`planner.network.snap`) and becomes one virtual source node with two arcs, exactly as in
 :mod:`planner.routing.travel`; a single scipy Dijkstra bounded at ``limit_s`` gives every node's
-time, and :func:`planner.routing.travel.compute_point_times` turns node times into facility
-times (access legs and same-segment shortcuts included). Routes follow the predecessors back to
+time, and node times become place times by the rule of
+:func:`planner.routing.travel.compute_point_times` (access legs and same-segment shortcuts). Routes follow the predecessors back to
 the tapped point.
 
 Worked example: a segment of 100 m walked at 0.8 m/s (125 s); the point taps 10 m off the
@@ -25,7 +25,6 @@ from scipy.sparse.csgraph import dijkstra
 
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import EdgeIndex, SnapResult
-from planner.routing.travel import NearestTimes, compute_point_times
 
 #: Predecessor value scipy uses for "none".
 _NO_PRED = -9999
@@ -156,22 +155,39 @@ def find_nearby(index: FinderIndex, x_m: float, y_m: float, limit_s: float,
     if not tap.routable[0]:
         return []
     dist, pred = _search(index, tap, limit_s)
-    fsnap = index.facility_snap
-    nearest = NearestTimes(dist[: net.n_nodes], np.zeros(net.n_nodes, dtype=np.int64))
-    time_s, _ = compute_point_times(net, nearest, fsnap, tap)
-    ok = np.flatnonzero(candidates & np.isfinite(time_s) & (time_s <= limit_s))
+    time_s, via = _place_times(index, tap, dist, candidates)
+    ok = np.flatnonzero(time_s <= limit_s)
     order = ok[np.lexsort((ok, time_s[ok]))]
     hits = []
     for pos in order.tolist():
-        e = int(fsnap.edge[pos])
-        w = float(net.edge_walk_s[e])
-        via_u = dist[net.edge_u[e]] + fsnap.frac[pos] * w
-        via_v = dist[net.edge_v[e]] + (1.0 - fsnap.frac[pos]) * w
-        direct = e == int(tap.edge[0]) and np.isclose(
-            time_s[pos], abs(fsnap.frac[pos] - tap.frac[0]) * w
-            + (tap.access_m[0] + fsnap.access_m[pos]) / net.speed_m_s)
-        via = None if direct else int(net.edge_u[e] if via_u <= via_v else net.edge_v[e])
-        line = np.vstack([_route(index, tap, (x_m, y_m), pred, pos, via), facility_xy[pos]])
+        node = None if via[pos] < 0 else int(via[pos])
+        line = np.vstack([_route(index, tap, (x_m, y_m), pred, pos, node), facility_xy[pos]])
         walk_m = float(np.hypot(*np.diff(line, axis=0).T).sum())
         hits.append(NearbyHit(pos, float(time_s[pos]), walk_m, line))
     return hits
+
+
+def _place_times(index: FinderIndex, tap: SnapResult, dist: NDArray[np.float64],
+                 candidates: NDArray[np.bool_]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Seconds to each candidate place (inf elsewhere) and the node its route enters by (-1:
+    along the tapped segment itself), as in :func:`planner.routing.travel.compute_point_times`."""
+    net = index.network
+    fs = index.facility_snap
+    time_s = np.full(fs.edge.shape[0], np.inf)
+    via = np.full(fs.edge.shape[0], -1, dtype=np.int64)
+    ok = np.flatnonzero(candidates & fs.routable)
+    e = fs.edge[ok]
+    w = net.edge_walk_s[e]
+    u, v = net.edge_u[e], net.edge_v[e]
+    via_u = dist[u] + fs.frac[ok] * w
+    via_v = dist[v] + (1.0 - fs.frac[ok]) * w
+    use_u = via_u <= via_v
+    time_s[ok] = np.where(use_u, via_u, via_v) + fs.access_m[ok] / net.speed_m_s
+    via[ok] = np.where(use_u, u, v)
+    same = ok[e == tap.edge[0]]
+    direct = (np.abs(fs.frac[same] - tap.frac[0]) * net.edge_walk_s[tap.edge[0]]
+              + (tap.access_m[0] + fs.access_m[same]) / net.speed_m_s)
+    better = direct < time_s[same]
+    time_s[same[better]] = direct[better]
+    via[same[better]] = -1
+    return time_s, via

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from typing import Annotated, Any, Literal
@@ -50,6 +51,11 @@ def finder_of(services: Services, project: dict[str, Any]) -> tuple[Finder, Plan
     return built, plan
 
 
+@functools.lru_cache(maxsize=1)
+def _known_types() -> frozenset[str]:
+    return frozenset(FACILITY_TYPES) | {t.key for t in read_everyday_catalogue().types}
+
+
 def _page(services: Services, project: dict[str, Any], mode: Literal["care", "meals"],
           lang: Literal["zh", "en"]) -> str:
     from maps.finder import build_finder_page
@@ -90,7 +96,7 @@ async def get_nearby(
     """Services within ``minutes`` of walking at the older-adult speed, nearest first."""
     finder, _ = await run_in_threadpool(finder_of, services, project)
     wanted = [t.strip() for t in types.split(",") if t.strip()] if types else None
-    known = set(FACILITY_TYPES) | {t.key for t in read_everyday_catalogue().types}
+    known = _known_types()
     unknown = sorted(set(wanted or []) - known)
     if unknown:
         raise ProblemError(400, f"types={','.join(unknown)} is not in this project; use some of "

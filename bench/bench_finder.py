@@ -32,6 +32,12 @@ sys.path.insert(0, str(ROOT))
 CHENGDU = ROOT.parent / "shared" / "data" / "osm" / "chengdu_center_2018.osm.pbf"
 
 
+def say(text: str) -> None:
+    """One line to stdout."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def random_points(finder: Any, k: int, seed: int = 1) -> list[tuple[float, float]]:
     """Random WGS-84 points within 40 m of random main-part nodes."""
     net = finder.index.network
@@ -79,7 +85,7 @@ def timed(call: Any, pts: list[tuple[float, float]], repeat: int) -> list[float]
 def stats(name: str, ms: list[float], floor: list[float], target_ms: float) -> dict[str, Any]:
     p50, p95 = float(np.percentile(ms, 50)), float(np.percentile(ms, 95))
     f50, f95 = float(np.percentile(floor, 50)), float(np.percentile(floor, 95))
-    print(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target < {target_ms:.0f} ms: "
+    say(f"{name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target < {target_ms:.0f} ms: "
           f"{'met' if p95 < target_ms else 'NOT met'}); scipy floor p50 {f50:.1f} ms, "
           f"p95 {f95:.1f} ms; ratio p50 {p50 / f50:.1f}x, p95 {p95 / f95:.1f}x")
     return {f"{name}_p50_ms": round(p50, 2), f"{name}_p95_ms": round(p95, 2),
@@ -124,7 +130,7 @@ def case_chengdu(osm: Path, k: int, repeat: int) -> dict[str, Any]:
             hits = [len(client.get(f"/projects/{pid}/nearby", params={
                 "lon": lo, "lat": la}).json()["features"]) for lo, la in pts[:20]]
     net = finder.index.network
-    print(f"chengdu: {net.n_nodes} nodes, {net.n_edges} segments, {len(finder.places)} places; "
+    say(f"chengdu: {net.n_nodes} nodes, {net.n_edges} segments, {len(finder.places)} places; "
           f"finder prepared in {prep_s:.2f} s; mean {np.mean(hits):.1f} places within 30 min")
     return {"chengdu_nodes": net.n_nodes, "chengdu_places": len(finder.places),
             "chengdu_prepare_s": round(prep_s, 2), **stats("chengdu_http", ms, floor, 100.0)}
@@ -148,7 +154,7 @@ def case_synth(k: int, repeat: int, nodes: int = 1_000_000) -> dict[str, Any]:
     pts = random_points(finder, k)
     ms = timed(lambda lo, la: nearby_geojson(finder, lo, la, 30.0, None, True), pts, repeat)
     floor = floor_ms(finder, pts, repeat)
-    print(f"synth1m: {finder.index.network.n_nodes} nodes, {len(finder.places)} places; "
+    say(f"synth1m: {finder.index.network.n_nodes} nodes, {len(finder.places)} places; "
           f"finder prepared in {prep_s:.1f} s")
     return {"synth_nodes": finder.index.network.n_nodes, "synth_prepare_s": round(prep_s, 2),
             **stats("synth1m_inprocess", ms, floor, 300.0)}
@@ -167,9 +173,9 @@ def main() -> None:
     if "synth1m" in args.cases:
         figures.update(case_synth(args.points, args.repeat))
     figures["load_avg_end"] = os.getloadavg()[0]
-    print(f"load average {figures['load_avg_start']:.2f} -> {figures['load_avg_end']:.2f} on "
+    say(f"load average {figures['load_avg_start']:.2f} -> {figures['load_avg_end']:.2f} on "
           f"{figures['cpus']} CPUs (shared machine)")
-    print(json.dumps(figures))
+    say(json.dumps(figures))
 
 
 if __name__ == "__main__":

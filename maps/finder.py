@@ -44,7 +44,8 @@ def _network(finder: Finder) -> dict[str, Any]:
     lon, lat = finder.to_wgs.transform(net.x_m, net.y_m)
     return {"lon": np.round(lon, 6).tolist(), "lat": np.round(lat, 6).tolist(),
             "u": net.edge_u.tolist(), "v": net.edge_v.tolist(),
-            "w": np.round(net.edge_walk_s, 2).tolist(), "main": net.edge_in_main.astype(int).tolist(),
+            "w": np.round(net.edge_walk_s, 2).tolist(),
+            "main": net.edge_in_main.astype(int).tolist(),
             "speed": net.speed_m_s}
 
 

@@ -27,9 +27,8 @@ def run_finder(args: argparse.Namespace) -> int:
     plan, _, used = rebuild_inputs(args)
     osm, register, coords = _sources(used)
     finder = load_finder(plan, osm=osm, register=register, coords=coords)
-    pages = {name: build_finder_page(finder, plan, mode=mode, transport="offline",
-                                     lang=args.lang)
-             for name, mode in (("finder.html", "care"), ("meals.html", "meals"))}
+    pages = {"finder.html": build_finder_page(finder, plan, mode="care", lang=args.lang),
+             "meals.html": build_finder_page(finder, plan, mode="meals", lang=args.lang)}
     writers = {name: (lambda target, text=text: target.write_text(text, encoding="utf-8"))
                for name, text in pages.items()}
     write_folder_atomically(args.out, writers, marker="finder.html", what="finder")

@@ -144,7 +144,8 @@ def nearby_geojson(finder: Finder, lon: float, lat: float, minutes: float,
     for hit in hits:
         rec = dict(finder.records[hit.position])
         point = rec.pop("_xy")
-        props: dict[str, Any] = {**{k: rec.pop(k) for k in ("facility_id", "name", "type", "group")},
+        head = {k: rec.pop(k) for k in ("facility_id", "name", "type", "group")}
+        props: dict[str, Any] = {**head,
                                  "walk_min": round(hit.walk_s / 60.0, 1),
                                  "walk_m": round(hit.walk_m), **rec}
         if route:

@@ -4,8 +4,8 @@ The tapped point is snapped to its nearest segment (as facilities and demand poi
 :mod:`planner.network.snap`) and becomes one virtual source node with two arcs, exactly as in
 :mod:`planner.routing.travel`; a single scipy Dijkstra bounded at ``limit_s`` gives every node's
 time, and node times become place times by the rule of
-:func:`planner.routing.travel.compute_point_times` (access legs and same-segment shortcuts). Routes follow the predecessors back to
-the tapped point.
+:func:`planner.routing.travel.compute_point_times` (access legs and same-segment shortcuts).
+Routes follow the predecessors back to the tapped point.
 
 Worked example: a segment of 100 m walked at 0.8 m/s (125 s); the point taps 10 m off the
 segment at 20 % of it and a facility stands 5 m off it at 60 %. Same segment, so the time is
@@ -150,7 +150,6 @@ def find_nearby(index: FinderIndex, x_m: float, y_m: float, limit_s: float,
         Sorted by walking time, then position; empty when the point does not snap onto the
         routed network.
     """
-    net = index.network
     tap = index.edges.snap(np.array([x_m]), np.array([y_m]), index.max_snap_m)
     if not tap.routable[0]:
         return []

@@ -115,11 +115,13 @@ def read_older_adults(path: Path | str, *, units: gpd.GeoDataFrame,
             problems.append({"row": row, "problem": "no location: give 经度/纬度, an address "
                              "matching a named place, or the community code"})
             continue
-        out = {"person_id": pid, "name": cell_text(rec.get("name")), "age": _age(rec, this_year),
-               "located_by": how, "unit_hint": cell_text(rec.get("unit_id")), "lon": x, "lat": y}
+        age = _age(rec, this_year)
+        out: dict[str, object] = {
+            "person_id": pid, "name": cell_text(rec.get("name")), "age": age,
+            "located_by": how, "unit_hint": cell_text(rec.get("unit_id")), "lon": x, "lat": y}
         out.update({f: _yes(rec.get(f)) for f in (*FLAGS, *NEEDS) if f != "disability"})
         out["disability"] = cell_text(rec.get("disability")) not in _NOT_DISABLED
-        out["oldest_old"] = out["oldest_old"] or bool(out["age"] >= 80)
+        out["oldest_old"] = bool(out["oldest_old"]) or bool(age >= 80)
         rows.append(out)
     if not rows:
         msg = f"no usable person in {Path(path).name} ({len(problems)} problem(s))"

@@ -112,7 +112,8 @@ def outreach_list(plan: PlanResult, people: pd.DataFrame, times: pd.DataFrame) -
                 continue
             person = people.iloc[pos]
             rows.append({"person_id": person["person_id"], "name": person["name"],
-                         "unit_id": person["unit_id"], "unit_name": units.get(person["unit_id"], ""),
+                         "unit_id": person["unit_id"],
+                         "unit_name": units.get(person["unit_id"], ""),
                          "age": person["age"], "need": need, "facility_type": ftype,
                          "walk_min": round(float(t["time_s"]) / 60.0, 1),
                          "threshold_min": float(t["threshold_s"]) / 60.0,
@@ -123,5 +124,6 @@ def outreach_list(plan: PlanResult, people: pd.DataFrame, times: pd.DataFrame) -
                                       "facility_type", "walk_min", "threshold_min",
                                       "nearest_facility", "flags", "lon", "lat"])
     out.insert(10, "unmet_needs", out.groupby("person_id")["need"].transform("size"))
-    return out.sort_values(["unmet_needs", "flags", "walk_min", "person_id"],
-                           ascending=[False, False, False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["unmet_needs", "flags", "walk_min", "person_id"],
+                          ascending=[False, False, False, True], kind="stable")
+    return out.reset_index(drop=True)

@@ -19,7 +19,8 @@ RATES = {"失能等级": 0.12, "独居": 0.10, "空巢": 0.30, "低保/特困": 
 LEVELS = ("轻度失能", "中度失能", "重度失能")
 
 
-def _points_in(poly: shapely.Geometry, k: int, rng: np.random.Generator) -> list[tuple[float, float]]:
+def _points_in(poly: shapely.Geometry, k: int,
+               rng: np.random.Generator) -> list[tuple[float, float]]:
     x0, y0, x1, y1 = poly.bounds
     out: list[tuple[float, float]] = []
     while len(out) < k:
@@ -31,10 +32,10 @@ def _points_in(poly: shapely.Geometry, k: int, rng: np.random.Generator) -> list
 
 def synthetic_register(units: gpd.GeoDataFrame, *, per_person: float = 50.0,
                        seed: int = 7, this_year: int = 2026) -> pd.DataFrame:
-    """Register rows with Chinese headers (编号, 姓名, 经度, 纬度, 社区代码, 出生年份, needs ...)."""
+    """Register rows with Chinese headers (编号, 姓名, 经度, 纬度, 社区代码, 出生年份, needs)."""
     rng = np.random.default_rng(seed)
     metric = units.to_crs(units.estimate_utm_crs())
-    rows = []
+    rows: list[dict[str, object]] = []
     for uid, pop, poly in zip(metric["unit_id"], metric["older_pop"], metric.geometry,
                               strict=True):
         k = int(round(float(pop) / per_person))
@@ -47,7 +48,7 @@ def synthetic_register(units: gpd.GeoDataFrame, *, per_person: float = 50.0,
                 hit = rng.random() < rate
                 row[col] = (LEVELS[int(rng.integers(0, 3))] if hit else "能力完好") \
                     if col == "失能等级" else ("是" if hit else "否")
-            row["高龄"] = "是" if this_year - int(row["出生年份"]) >= 80 else "否"  # type: ignore[call-overload]
+            row["高龄"] = "是" if this_year - int(str(row["出生年份"])) >= 80 else "否"
             row["备注"] = "合成示范数据 SYNTHETIC"
             rows.append(row)
     frame = pd.DataFrame(rows)

@@ -50,25 +50,29 @@ class Catalogue:
         return key
 
 
-def build_catalogue(raw: Mapping[str, object]) -> Catalogue:
+def build_catalogue(raw: Mapping[str, object], *, section: str = "types",
+                    allowed: tuple[str, ...] | None = FACILITY_TYPES) -> Catalogue:
     """Validate a parsed ``facility_types.toml`` mapping into a :class:`Catalogue`.
+
+    ``section`` names the tables read (``everyday`` for the finder's everyday services, which
+    are never counted in coverage); ``allowed`` limits the keys (``None``: any key).
 
     Raises
     ------
     InputDataError
         A type key outside the catalogue types, or a malformed entry.
     """
-    types_raw = raw.get("types")
+    types_raw = raw.get(section)
     if not isinstance(types_raw, Mapping) or not types_raw:
-        msg = "facility catalogue has no [types.*] tables; see data/facility_types.toml"
+        msg = f"facility catalogue has no [{section}.*] tables; see data/facility_types.toml"
         raise InputDataError(msg)
     entries = []
     for key, body in types_raw.items():
-        if key not in FACILITY_TYPES:
+        if allowed is not None and key not in allowed:
             msg = f"catalogue type {key!r} is not one of {', '.join(FACILITY_TYPES)}"
             raise InputDataError(msg)
         if not isinstance(body, Mapping):
-            msg = f"catalogue entry [types.{key}] must be a table"
+            msg = f"catalogue entry [{section}.{key}] must be a table"
             raise InputDataError(msg)
         tags = body.get("osm_tags", [])
         entries.append(

@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, help="output folder")
     demo.add_argument("--seed", type=int, default=7, help="demo district seed")
     demo.add_argument("--nodes", type=int, default=6000, help="approximate network size")
+    demo.add_argument("--older-adults", type=Path, help="older-adult register (CSV/XLSX): "
+                      "adds coverage_needs.csv and needs_gaps.csv (suppressed counts)")
     _add_params_args(demo)
     an = sub.add_parser("analyze", help="analyse a real study area")
     src = an.add_mutually_exclusive_group(required=True)
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="coordinate system of --facilities")
     an.add_argument("--units-coords", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),
                     help="coordinate system of --units")
+    an.add_argument("--older-adults", type=Path, help="older-adult register (老年人动态管理数据库, "
+                    "CSV/XLSX): adds coverage_needs.csv and needs_gaps.csv (suppressed counts)")
     an.add_argument("--out", type=Path, required=True, help="output folder")
     _add_params_args(an)
     sv = sub.add_parser("serve", help="start the REST service and care map")
@@ -87,7 +91,9 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
     for module, func in (("api.cli.rules", "add_rules_commands"),
                          ("api.cli.site", "add_siting_commands"),
-                         ("api.cli.report", "add_report_commands")):
+                         ("api.cli.report", "add_report_commands"),
+                         ("api.cli.finder", "add_finder_commands"),
+                         ("api.cli.needs", "add_needs_commands")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

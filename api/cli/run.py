@@ -123,6 +123,11 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
     files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
              "indicators.csv": table(compliance.indicators)}
     extra: dict[str, object] = {}
+    if getattr(args, "older_adults", None) is not None:  # issue 14: public, suppressed counts
+        from api.cli.needs import needs_files
+
+        needs, extra["older_adults"] = needs_files(result, args.older_adults)
+        files.update(needs)
     if loaded is not None:
         files["input_problems.csv"] = table(loaded.problems)
         extra["input_files"] = loaded.files
@@ -256,7 +261,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     profile = load_profile(args)
     params = build_params(args, profile)
     for flag, path in (("--facilities", args.facilities), ("--units", args.units),
-                       ("--residential", getattr(args, "residential", None))):
+                       ("--residential", getattr(args, "residential", None)),
+                       ("--older-adults", args.older_adults)):
         if path is not None and not path.is_file():
             msg = f"{flag} {path} not found; give an existing file"
             raise InputDataError(msg)

@@ -87,6 +87,37 @@ def require_read(settings: SettingsDep,
         _check_key(settings, key)
 
 
+def require_admin(settings: SettingsDep,
+                  key: Annotated[str | None, Security(api_key_header)] = None) -> str:
+    """The admin key (CAREPLAN_API_KEY) and nothing else; never open, even without a key set."""
+    if not settings.api_key:
+        raise ProblemError(403, "this endpoint needs CAREPLAN_API_KEY to be set on the server")
+    _check_key(settings, key)
+    return "admin"
+
+
+def require_personal(settings: SettingsDep,
+                     key: Annotated[str | None, Security(api_key_header)] = None) -> str:
+    """Who may read personal records: the admin or a named organisation (CAREPLAN_ORG_KEYS).
+
+    Returns the caller's name for the audit table; 401 without a key, 403 with a wrong one.
+    """
+    if not key:
+        raise ProblemError(401, "personal records need an organisation key (CAREPLAN_ORG_KEYS) "
+                                "in the X-API-Key header", headers={"WWW-Authenticate": "X-API-Key"})
+    given = key.encode("utf-8")
+    for org_key, name in settings.org_key_map.items():
+        if secrets.compare_digest(given, org_key.encode("utf-8")):
+            return f"org:{name}"
+    if settings.api_key and secrets.compare_digest(given, settings.api_key.encode("utf-8")):
+        return "admin"
+    raise ProblemError(403, "the X-API-Key header is not an organisation key of CAREPLAN_ORG_KEYS")
+
+
+AdminDep = Annotated[str, Depends(require_admin)]
+PersonalDep = Annotated[str, Depends(require_personal)]
+
+
 def get_project(services: ServicesDep,
                 project_id: Annotated[str, Path(min_length=1, max_length=40)]) -> dict[str, Any]:
     """The project named in the path, or a 404 problem."""

@@ -20,6 +20,7 @@ ACCEPTED: dict[str, tuple[str, ...]] = {
     "osm": ("osm_xml", "osm_pbf", "osm_bz2"),
     "facilities": ("csv", "xlsx", "geojson", "gpkg"),
     "units": ("csv", "xlsx", "geojson", "gpkg"),
+    "older_adults": ("csv", "xlsx"),
 }
 
 _TEXT_ENCODINGS = ("utf-8-sig", "gb18030")

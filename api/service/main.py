@@ -23,9 +23,11 @@ from api.service.routers import (
     catchments,
     collections,
     exports,
+    finder,
     health,
     jobs,
     maps,
+    needs,
     processes,
     projects,
 )
@@ -84,7 +86,8 @@ def create_app() -> FastAPI:
     install_static(app)  # /docs, /redoc and /static: every page works without the internet
     app.add_middleware(ErrorBoundaryMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
-    for module in (health, projects, processes, jobs, collections, catchments, maps, exports):
+    for module in (health, projects, processes, jobs, collections, catchments, maps, exports,
+                   finder, needs):
         app.include_router(module.router)
 
     @app.get("/", tags=["health"], response_model=dict[str, list[Link]])

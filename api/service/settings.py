@@ -42,6 +42,9 @@ class ApiSettings(BaseSettings):
         files are deleted when a newer one is stored.
     plan_cache_mb
         Memory the in-memory cache of analysed plans may use, in megabytes (LRU, default 1024).
+    org_keys
+        Service organisations that may read personal records of the older-adult register, as
+        ``name:key`` pairs separated by commas (``CAREPLAN_ORG_KEYS``); every read is audited.
     """
 
     model_config = SettingsConfigDict(env_prefix="CAREPLAN_", extra="ignore")
@@ -59,6 +62,17 @@ class ApiSettings(BaseSettings):
     max_register_rows: int = Field(default=2_000_000, ge=1)
     keep_results: int = Field(default=1, ge=1, le=1000)
     plan_cache_mb: float = Field(default=1024.0, gt=0)
+    org_keys: str | None = None
+
+    @property
+    def org_key_map(self) -> dict[str, str]:
+        """Organisation name by key, from ``org_keys`` (entries without a name are ignored)."""
+        out: dict[str, str] = {}
+        for entry in (self.org_keys or "").replace(";", ",").split(","):
+            name, _, key = entry.strip().partition(":")
+            if name.strip() and key.strip():
+                out[key.strip()] = name.strip()
+        return out
 
     @property
     def max_upload_bytes(self) -> int:

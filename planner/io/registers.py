@@ -26,6 +26,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError
 from planner.facilities import Catalogue, match_type_name
+from planner.finder.cards import CARD_FIELDS
 from planner.io.table import SOURCE_ROW, ColumnMap, cell_text, parse_number, read_table
 from planner.network.coords import to_wgs84
 from planner.schema import WGS84, validate_facilities
@@ -37,8 +38,9 @@ NUMERIC_FIELDS = (
     "capacity", "beds", "nursing_beds", "meal_capacity", "day_places", "floor_area_m2",
     "usable_area_m2", "site_area_m2", "land_area_m2",
 )
+#: Card fields of the finder (data/columns.toml [facility_cards]) are kept as text.
 TEXT_FIELDS = ("address", "status", "community", "operation", "inclusive", "hardship_support",
-               "serves")
+               "serves", *CARD_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,9 @@ ColumnMap = Mapping[str, Mapping[str, str]]
 
 SOURCE_ROW = "source_row"
 _GEO_SUFFIXES = (".geojson", ".json", ".gpkg", ".shp", ".zip")
+#: Table -> the columns.toml sections whose headers it uses (facility cards add to facilities).
+_SECTIONS = {"facilities": ("facilities", "facility_cards"), "units": ("units",),
+             "residential": ("residential",), "older_adults": ("older_adults",)}
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 
 
@@ -42,9 +45,10 @@ def read_column_map(path: Path | None = None) -> ColumnMap:
     path = path or DATA_DIR / "columns.toml"
     raw = read_toml_file(path, "header mapping", missing_fix="pass an existing columns.toml")
     out: dict[str, dict[str, str]] = {}
-    for table in ("facilities", "units", "residential"):
+    for table, sections in _SECTIONS.items():
         mapping: dict[str, str] = {}
-        for field, spellings in dict(raw.get(table, {})).items():
+        fields = [f for s in sections for f in dict(raw.get(s, {})).items()]
+        for field, spellings in fields:
             for spelling in [field, *spellings]:
                 key = normalise_header(spelling)
                 if mapping.get(key, field) != field:

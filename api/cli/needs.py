@@ -1,0 +1,99 @@
+"""`careplan needs`: the synthetic demo register and the protected outreach export; the
+``--older-adults`` tables of `careplan demo/analyze` (public, suppressed counts only)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from api.cli.site import rebuild_inputs
+from planner.errors import InputDataError
+from planner.io.older_adults import read_older_adults
+from planner.needs.aggregate import needs_gaps, public_coverage
+from planner.needs.people import NEEDS, needs_coverage, outreach_list, person_times
+from planner.needs.publish import publish_count
+from planner.pipeline import PlanResult
+
+
+def needs_files(result: PlanResult, register: Path) -> tuple[dict[str, Callable[[Path], None]],
+                                                             dict[str, object]]:
+    """coverage_needs.csv and needs_gaps.csv writers (published counts) and a summary entry."""
+    read = read_older_adults(register, units=result.units)
+    times = person_times(result, read.people)
+    coverage = needs_coverage(result, read.people, times)
+
+    def table(frame: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
+
+    files = {"coverage_needs.csv": table(public_coverage(coverage)),
+             "needs_gaps.csv": table(needs_gaps(coverage))}
+    info = {"people": publish_count(len(read.people)), "rows_with_problems": len(read.problems),
+            "note": "counts published as '<5' or rounded to 5; personal records are not written"}
+    return files, info
+
+
+def _write_table(frame: pd.DataFrame, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    if out.suffix.lower() == ".xlsx":
+        frame.to_excel(tmp, index=False, engine="openpyxl")
+    else:
+        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+    tmp.replace(out)
+
+
+def run_demo_register(args: argparse.Namespace) -> int:
+    """Write the synthetic demo register (CSV or XLSX by suffix)."""
+    from planner.synthetic.district import build_demo_district
+    from planner.synthetic.older_adults import synthetic_register
+
+    if args.out.suffix.lower() not in (".csv", ".xlsx"):
+        raise InputDataError(f"--out {args.out} must end in .csv or .xlsx")
+    inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
+    frame = synthetic_register(inputs.units, seed=args.seed)
+    _write_table(frame, args.out)
+    sys.stdout.write(f"careplan needs demo-register: {len(frame)} synthetic people -> "
+                     f"{args.out} (SYNTHETIC, not real persons)\n")
+    return 0
+
+
+def run_outreach(args: argparse.Namespace) -> int:
+    """PROTECTED export: people whose needed service is out of reach (探访 list)."""
+    result, _, _ = rebuild_inputs(args)
+    read = read_older_adults(args.older_adults, units=result.units)
+    table = outreach_list(result, read.people, person_times(result, read.people))
+    if args.community:
+        table = table[(table["unit_id"] == args.community) | (table["unit_name"] == args.community)]
+    if args.need:
+        table = table[table["need"] == args.need]
+    if args.out.suffix.lower() != ".xlsx":
+        raise InputDataError(f"--out {args.out} must end in .xlsx")
+    _write_table(table, args.out)
+    sys.stdout.write(f"careplan needs outreach: {table['person_id'].nunique()} people, "
+                     f"{len(table)} unmet needs -> {args.out} (personal data: keep it protected)\n")
+    return 0
+
+
+def add_needs_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register `careplan needs demo-register` and `careplan needs outreach`."""
+    needs = sub.add_parser("needs", help="older-adult register: demo register, outreach list")
+    nsub = needs.add_subparsers(dest="needs_command", required=True)
+    demo = nsub.add_parser("demo-register", help="write the synthetic demo older-adult register")
+    demo.add_argument("--out", type=Path, required=True, help=".csv or .xlsx file")
+    demo.add_argument("--seed", type=int, default=7, help="demo district seed")
+    demo.add_argument("--nodes", type=int, default=6000, help="approximate network size")
+    demo.set_defaults(handler=run_demo_register)
+    out = nsub.add_parser("outreach", help="PROTECTED: people whose needed service is out of "
+                                           "reach, for 探访 visits (xlsx)")
+    out.add_argument("--run", type=Path, required=True, help="a careplan demo/analyze folder")
+    out.add_argument("--older-adults", type=Path, required=True, help="older-adult register")
+    out.add_argument("--out", type=Path, required=True, help=".xlsx file")
+    out.add_argument("--community", help="only this community (code or name)")
+    out.add_argument("--need", choices=NEEDS, help="only this need")
+    out.add_argument("--facilities", type=Path, help="facility register of an analyze run")
+    out.add_argument("--units", type=Path, help="units file of an analyze run")
+    out.set_defaults(handler=run_outreach)

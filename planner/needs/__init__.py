@@ -1,0 +1,1 @@
+"""Needs view: coverage computed on the people of an older-adult register (protected)."""

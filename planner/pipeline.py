@@ -93,12 +93,20 @@ def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) ->
 
 
 def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
-                dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
-    """Nearest times per node and per demand point for one facility type."""
+                dsnap: SnapResult, ftype: str,
+                horizon_s: float | None = None) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
+    """Nearest times per node and per demand point for one facility type.
+
+    Point times beyond ``horizon_s`` (when given) become ``inf`` with no facility.
+    """
     mask = (facilities[FACILITY_TYPE] == ftype).to_numpy()
     sub = fsnap.take(mask)
     nearest = compute_nearest_times(network, sub)
     t_s, src = compute_point_times(network, nearest, dsnap, sub)
+    if horizon_s is not None:
+        beyond = t_s > horizon_s
+        t_s = np.where(beyond, np.inf, t_s)
+        src = np.where(beyond, -1, src)
     positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``
     fid = np.full(src.shape, None, dtype=object)
     fid[src >= 0] = facilities[FACILITY_ID].to_numpy()[positions[src[src >= 0]]]
@@ -121,7 +129,7 @@ def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
 def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
              catchment_params: CatchmentParams | None = None, max_catchment_facilities: int = 2000,
              build_dissolved: bool = True, compute_access: bool = True,
-             progress: Progress | None = None) -> PlanResult:
+             horizon_s: float | None = None, progress: Progress | None = None) -> PlanResult:
     """Run the whole analysis on loaded inputs.
 
     Parameters
@@ -141,6 +149,9 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         Build the dissolved polygons per type and threshold (default True).
     compute_access
         Compute the E2SFCA supply-demand ratio per unit for types with capacity (default True).
+    horizon_s
+        Demand-point times beyond this are reported as not reached (``inf``, no facility). A
+        batch region sets it to what its halo guarantees exact; ``None`` (default) keeps all.
     progress
         Called with a step name as each step starts.
 
@@ -179,7 +190,7 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     nearest: dict[str, NearestTimes] = {}
     times = []
     for ftype in FACILITY_TYPES:
-        near, t_s, fid = _type_times(network, fac, fsnap, dsnap, ftype)
+        near, t_s, fid = _type_times(network, fac, fsnap, dsnap, ftype, horizon_s)
         nearest[ftype] = near
         times.append(pd.DataFrame({"demand_id": demand["demand_id"].to_numpy(),
                                    "facility_type": ftype, "time_s": t_s, "facility_id": fid}))

@@ -66,7 +66,8 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
 
     for module, func in (("api.cli.rules", "add_rules_commands"),
                          ("api.cli.site", "add_siting_commands"),
-                         ("api.cli.report", "add_report_commands")):
+                         ("api.cli.report", "add_report_commands"),
+                         ("api.cli.batch", "add_batch_commands")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

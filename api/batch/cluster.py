@@ -33,14 +33,16 @@ def open_client(scheduler: str | None, workers: int | None,
     SourceUnavailableError
         The scheduler at ``scheduler`` cannot be reached.
     """
-    from distributed import Client, LocalCluster
+    import distributed
+
+    dist: Any = distributed  # distributed is only partly typed
 
     for name in ("distributed", "bokeh", "tornado"):  # their INFO lines drown the progress bar
         logging.getLogger(name).setLevel(logging.WARNING)
     cluster = None
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            client = dist.Client(scheduler, timeout="10s")
         except OSError as exc:
             msg = (f"cannot reach the Dask scheduler {scheduler} ({exc}); start it with "
                    "`dask scheduler` or leave out --scheduler for a local cluster")
@@ -48,9 +50,9 @@ def open_client(scheduler: str | None, workers: int | None,
     else:
         n, limit = local_size(workers)
         dashboard = ":0" if importlib.util.find_spec("bokeh") else None
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=limit,
+        cluster = dist.LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=limit,
                                processes=True, dashboard_address=dashboard)
-        client = Client(cluster)
+        client = dist.Client(cluster)
     try:
         wk = client.scheduler_info(n_workers=-1)["workers"]
         mem = sorted({w.get("memory_limit", 0) for w in wk.values()})

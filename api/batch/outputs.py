@@ -8,17 +8,15 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from api.batch.config import BatchConfig
 from planner.batch.merge import RegionTables, merge_regions, merged_compliance, merged_rollup
 from planner.batch.regions import Halo
 from planner.errors import InputDataError
-
-if TYPE_CHECKING:
-    from api.batch.run import BatchConfig
 
 STATUS_COLUMNS = ("region", "region_name", "status", "seconds", "peak_memory_mb", "nodes", "units",
                   "facilities", "resumed", "error")

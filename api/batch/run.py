@@ -7,46 +7,20 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from api.batch.cluster import open_client
+from api.batch.config import BatchConfig
 from api.batch.outputs import merge_outputs, safe_name, staging_dir, upload
 from api.batch.task import MARKER, RegionJob, run_region
 from planner.batch.parts import cut_parts
 from planner.batch.regions import Halo, large_regions, make_halo
-from planner.compliance.rules import RuleProfile
 from planner.errors import InputDataError
 from planner.io.region_parts import inputs_digest, read_regions, read_whole_area, write_part
-from planner.params import PlanParams
 
 Say = Callable[[str], None]
 OnRegion = Callable[[dict[str, Any], int, int], None]
-
-
-@dataclass(frozen=True)
-class BatchConfig:
-    """Everything a batch run needs (the CLI and the service build it)."""
-
-    osm: Path
-    regions: Path
-    out: str
-    params: PlanParams
-    profile: RuleProfile
-    region_id_column: str | None = None
-    facilities: Path | None = None
-    coords: str = "wgs84"
-    units: Path | None = None
-    units_coords: str = "wgs84"
-    scheduler: str | None = None
-    workers: int | None = None
-    resume: bool = False
-    fmt: str = "gpkg"
-    retries: int = 2
-    horizon_min: float | None = None
-    lang: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _check(cfg: BatchConfig) -> None:
@@ -126,7 +100,9 @@ def _one_line(exc: BaseException) -> str:
 
 def _execute(cfg: BatchConfig, jobs: list[RegionJob], say: Say,
              on_region: OnRegion | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    from distributed import as_completed
+    import distributed
+
+    as_completed: Any = distributed.as_completed  # distributed is only partly typed
 
     if not jobs:
         return [], {"cluster": "none (nothing to run)"}

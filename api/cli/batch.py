@@ -47,7 +47,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
     """Handler of `careplan batch`: exit 0 when every region finished, 1 when some failed."""
     from tqdm import tqdm
 
-    from api.batch.run import BatchConfig, default_scheduler, run_batch
+    from api.batch.config import BatchConfig
+    from api.batch.run import default_scheduler, run_batch
 
     profile = load_profile(args)
     cfg = BatchConfig(osm=args.osm, regions=args.regions, out=str(args.out),

@@ -12,9 +12,16 @@ from pydantic import BaseModel, ValidationError
 
 from api.service.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
 from api.service.errors import ProblemError
-from api.service.execution import PlanCache, run_coverage, run_siting, run_whatif
+from api.service.execution import (
+    PlanCache,
+    run_batch_process,
+    run_coverage,
+    run_siting,
+    run_whatif,
+)
 from api.service.jobs import JobRunner, Work, new_id
 from api.service.processes import (
+    BatchInputs,
     CoverageInputs,
     Process,
     ProcessInputs,
@@ -99,6 +106,8 @@ def _sources(services: Services, project: dict[str, Any]) -> list[str]:
 def _work(services: Services, process: Process, inputs: BaseModel,
           project: dict[str, Any]) -> Work:
     rows = services.db.list(uploads, project_id=project["id"])
+    if isinstance(inputs, BatchInputs):  # before CoverageInputs, which it extends
+        return lambda progress: run_batch_process(inputs, project, rows, services.store, progress)
     if isinstance(inputs, CoverageInputs):
         return lambda progress: run_coverage(inputs, project, rows, services.store, progress)
     hook = find_hook(process.needs)

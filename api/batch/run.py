@@ -153,9 +153,14 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
         say(f"large regions (> 4x the median node count; split them for even load): {big}")
     jobs, skipped = _jobs(cfg, out, manifest, halo, key)
     say(f"regions: {len(jobs)} to run, {len(skipped)} complete and unchanged (skipped)")
+    clock = time.perf_counter()
     ran, cluster = _execute(cfg, jobs, say, on_region)
+    regions_s = time.perf_counter() - clock
     summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big)
+    merge_s = time.perf_counter() - clock - regions_s
     summary.update({"cluster": cluster, "wall_s": round(time.perf_counter() - started, 3),
+                    "timings_s": {"prepare": round(clock - started, 3),
+                                  "regions": round(regions_s, 3), "merge": round(merge_s, 3)},
                     "ran": len(ran), "skipped": len(skipped), **cfg.extra})
     (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1,
                                                  default=str), "utf-8")

@@ -95,6 +95,15 @@ def _own_rows(part: RegionPart, result: PlanResult) -> dict[str, pd.DataFrame]:
     return {"units": units, "facilities": fac, "coverage": cov, "thresholds": thr, "gaps": gaps}
 
 
+def _no_units(part: RegionPart) -> dict[str, pd.DataFrame]:
+    """The kept rows of a region without units: empty tables, its own facilities."""
+    fac = part.facilities[part.facilities["owned"]].drop(columns="owned").reset_index(drop=True)
+    units = gpd.GeoDataFrame({UNIT_ID: pd.Series(dtype=str)}, geometry=[], crs=WGS84)
+    empty = pd.DataFrame({"unit_id": pd.Series(dtype=str)})
+    return {"units": units, "facilities": fac, "coverage": empty, "thresholds": empty,
+            "gaps": empty}
+
+
 def _csv(frame: pd.DataFrame) -> Any:
     return lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")
 
@@ -115,16 +124,19 @@ def run_region(job: RegionJob) -> dict[str, Any]:
     with PeakMemory() as mem, warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # counted in region.json instead
         part = read_part(Path(job.part_path))
-        result = _plan(part, job)
-        rows = _own_rows(part, result)
+        if part.owned_unit_ids:
+            result = _plan(part, job)
+            rows, notes = _own_rows(part, result), dict(result.summary)
+            notes["warnings"] = list(result.warnings.entries)
+        else:  # no unit inside: nothing to measure; its facilities still count in the merge
+            rows, notes = _no_units(part), {"note": "no unit inside this region"}
         comp = evaluate_compliance(job.profile, units=rows["units"], facilities=rows["facilities"],
                                    coverage=rows["coverage"], lang=job.profile.lang)
     seconds = time.perf_counter() - started
     status = {"region": job.region_id, "status": "ok", "seconds": round(seconds, 3),
               "peak_memory_mb": round(mem.peak_mb, 1), "nodes": part.network.n_nodes,
               "units": len(rows["units"]), "facilities": len(rows["facilities"]), "error": ""}
-    info = {"key": job.key, "status": status, "box": list(part.box),
-            "warnings": list(result.warnings.entries), "summary": result.summary}
+    info = {"key": job.key, "status": status, "box": list(part.box), "summary": notes}
 
     def write_info(path: Path) -> None:
         path.write_text(json.dumps(info, ensure_ascii=False, indent=1, default=str), "utf-8")

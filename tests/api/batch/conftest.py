@@ -8,26 +8,20 @@ import pandas as pd
 import pytest
 import shapely
 
-from planner.io.catalogue import read_catalogue
 from planner.io.district_files import DistrictFiles, irregular_regions, write_district_files
-from planner.io.osm import read_osm_file
 from planner.synthetic.district import build_demo_district
 from tests.conftest import SHARED_OSM
 
 CHENGDU = SHARED_OSM / "chengdu_center_2018.osm.pbf"
+QUADRANTS = Path(__file__).resolve().parents[3] / "data" / "regions" / "chengdu_center_quadrants.geojson"
 
 
 @pytest.fixture(scope="session")
-def chengdu_quadrants(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The extract's data extent cut into 4 quadrant polygons (GeoPackage)."""
+def chengdu_quadrants() -> Path:
+    """The shipped 4 quadrant polygons over the extract's data extent (GeoJSON)."""
     if not CHENGDU.is_file():
         pytest.skip(f"{CHENGDU} missing")
-    from planner.io.district_files import grid_regions
-
-    extent = read_osm_file(CHENGDU, read_catalogue()).study_area
-    path = tmp_path_factory.mktemp("quads") / "quadrants.gpkg"
-    grid_regions(extent, 2, 2).to_file(path, driver="GPKG", engine="pyogrio")
-    return path
+    return QUADRANTS
 
 
 @pytest.fixture(scope="session")

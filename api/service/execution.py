@@ -13,6 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 
+from api.service.errors import ProblemError
 from api.service.processes import (
     BatchInputs,
     CoverageInputs,
@@ -23,7 +24,6 @@ from api.service.processes import (
     find_hook,
     load_inputs,
 )
-from api.service.errors import ProblemError
 from api.service.store import Store
 from planner.pipeline import PlanResult
 from planner.schema import FACILITY_ID

@@ -68,11 +68,15 @@ class PeakMemory:
         self.peak_mb = max(self.peak_mb, self._proc.memory_info().rss / 2**20)
 
 
-def _plan(part: RegionPart, job: RegionJob) -> PlanResult:
+def _check_streets(part: RegionPart) -> None:
     if part.network.n_edges == 0:
-        msg = (f"region {part.region_id}: no walkable street within its box {part.box}; "
+        box = ", ".join(f"{v:.4f}" for v in part.box)
+        msg = (f"region {part.region_id}: no walkable street within its box ({box}); "
                "check that the region lies inside the OSM file")
         raise InputDataError(msg)
+
+
+def _plan(part: RegionPart, job: RegionJob) -> PlanResult:
     network = build_walk_network(part.network, job.params.walk, crs=part.crs,
                                  main_nodes=part.main_nodes)
     inputs = PlanInputs(part.network, part.facilities.drop(columns="owned"), part.units,
@@ -124,6 +128,7 @@ def run_region(job: RegionJob) -> dict[str, Any]:
     with PeakMemory() as mem, warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # counted in region.json instead
         part = read_part(Path(job.part_path))
+        _check_streets(part)
         if part.owned_unit_ids:
             result = _plan(part, job)
             rows, notes = _own_rows(part, result), dict(result.summary)

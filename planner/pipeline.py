@@ -93,22 +93,22 @@ def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) ->
     return index.snap(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), max_snap_m)
 
 
-def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
-                dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
-    """Nearest times per node and per demand point for one facility type."""
-    near, t_s, pos = _type_times_at(network, facilities, fsnap, dsnap, ftype)
-    fid = np.full(pos.shape, None, dtype=object)
-    fid[pos >= 0] = facilities[FACILITY_ID].to_numpy()[pos[pos >= 0]]
-    return near, t_s, fid
-
-
 def _type_times_at(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
-                   dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
-    """As :func:`_type_times`, with each point's nearest facility as a row position (-1 none)."""
+                   dsnap: SnapResult, ftype: str, horizon_s: float | None = None
+                   ) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
+    """Nearest times per node and per demand point for one facility type, with each point's
+    nearest facility as a row position of ``facilities`` (-1 none).
+
+    Point times beyond ``horizon_s`` (when given) become ``inf`` with no facility.
+    """
     mask = (facilities[FACILITY_TYPE] == ftype).to_numpy()
     sub = fsnap.take(mask)
     nearest = compute_nearest_times(network, sub)
     t_s, src = compute_point_times(network, nearest, dsnap, sub)
+    if horizon_s is not None:
+        beyond = t_s > horizon_s
+        t_s = np.where(beyond, np.inf, t_s)
+        src = np.where(beyond, -1, src)
     positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``
     pos = np.full(src.shape, -1, dtype=np.int64)
     pos[src >= 0] = positions[src[src >= 0]]
@@ -131,7 +131,7 @@ def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
 def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
              catchment_params: CatchmentParams | None = None, max_catchment_facilities: int = 2000,
              build_dissolved: bool = True, compute_access: bool = True,
-             progress: Progress | None = None) -> PlanResult:
+             horizon_s: float | None = None, progress: Progress | None = None) -> PlanResult:
     """Run the whole analysis on loaded inputs.
 
     Parameters
@@ -151,6 +151,9 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         Build the dissolved polygons per type and threshold (default True).
     compute_access
         Compute the E2SFCA supply-demand ratio per unit for types with capacity (default True).
+    horizon_s
+        Demand-point times beyond this are reported as not reached (``inf``, no facility). A
+        batch region sets it to what its halo guarantees exact; ``None`` (default) keeps all.
     progress
         Called with a step name as each step starts.
 
@@ -190,7 +193,7 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     nearest: dict[str, NearestTimes] = {}
     point_times: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for ftype in FACILITY_TYPES:
-        nearest[ftype], t_s, pos = _type_times_at(network, fac, fsnap, dsnap, ftype)
+        nearest[ftype], t_s, pos = _type_times_at(network, fac, fsnap, dsnap, ftype, horizon_s)
         point_times[ftype] = (t_s, pos)
     demand_times = _demand_times(demand, fac, point_times)
     timings["travel_s"] = time.perf_counter() - clock - sum(timings.values())

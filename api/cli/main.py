@@ -93,7 +93,8 @@ def _register_optional(sub: argparse._SubParsersAction) -> None:  # type: ignore
                          ("api.cli.site", "add_siting_commands"),
                          ("api.cli.report", "add_report_commands"),
                          ("api.cli.finder", "add_finder_commands"),
-                         ("api.cli.needs", "add_needs_commands")):
+                         ("api.cli.needs", "add_needs_commands"),
+                         ("api.cli.batch", "add_batch_commands")):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

@@ -13,7 +13,9 @@ from typing import Any
 
 import geopandas as gpd
 
+from api.service.errors import ProblemError
 from api.service.processes import (
+    BatchInputs,
     CoverageInputs,
     InputCheck,
     Outcome,
@@ -208,3 +210,52 @@ def run_whatif(inputs: Any, plan: PlanResult, progress: Progress) -> Outcome:
         write_table(change, folder / "whatif_change.csv")
         write_json({k: v for k, v in summary.items() if k != "change"}, folder / "whatif.json")
     return Outcome(frames, summary, run_writer=write)
+
+
+def run_batch_process(inputs: BatchInputs, project: dict[str, Any], uploads: list[dict[str, Any]],
+                      store: Store, progress: Progress) -> Outcome:
+    """The batch process: ``api.batch.run.run_batch`` with per-region progress in the job."""
+    import shutil
+    import tempfile
+
+    from api.batch.config import BatchConfig
+    from api.batch.run import default_scheduler, run_batch
+    from planner.io.rules import read_profile
+
+    latest = {u["kind"]: u for u in sorted(uploads, key=lambda u: u["created_at"])}
+    if "osm" not in latest:
+        raise ProblemError(409, f"project {project['id']} has no OSM file; the batch process "
+                                "needs one (upload kind osm)")
+    progress(2, "cutting regions")
+    work = Path(tempfile.mkdtemp(prefix="batch-", dir=store.root / "cache"))
+    regions = gpd.GeoDataFrame.from_features(inputs.regions["features"], crs=4326)
+    if inputs.region_id_property not in regions.columns:
+        raise ProblemError(422, f"regions lack the property {inputs.region_id_property!r}; "
+                                "set region_id_property")
+    regions.to_file(work / "regions.geojson", driver="GeoJSON", engine="pyogrio")
+
+    def path(kind: str) -> Path | None:
+        return store.absolute(latest[kind]["path"]) if kind in latest else None
+
+    cfg = BatchConfig(osm=store.absolute(latest["osm"]["path"]), regions=work / "regions.geojson",
+                      out=str(work / "run"), params=build_params(inputs),
+                      profile=read_profile("national"), region_id_column=inputs.region_id_property,
+                      facilities=path("facilities"), units=path("units"),
+                      coords=latest.get("facilities", {}).get("coords", "wgs84"),
+                      units_coords=latest.get("units", {}).get("coords", "wgs84"),
+                      scheduler=default_scheduler(), workers=inputs.workers or 2,
+                      horizon_min=inputs.horizon_min)
+
+    def on_region(status: dict[str, Any], done: int, total: int) -> None:
+        progress(5 + int(90 * done / total),
+                 f"region {status['region']} {status['status']} ({done}/{total})")
+
+    summary = run_batch(cfg, on_region=on_region)
+    units = gpd.read_file(work / "run" / "careplan.gpkg", layer="units") if summary["units"] else \
+        gpd.GeoDataFrame(geometry=[], crs=4326)
+
+    def write(folder: Path) -> None:
+        shutil.copytree(work / "run", folder, ignore=shutil.ignore_patterns("_parts"),
+                        dirs_exist_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return Outcome({"units": units}, {"process": "batch", **summary}, run_writer=write)

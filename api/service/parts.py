@@ -13,10 +13,17 @@ from pydantic import BaseModel, ValidationError
 
 from api.service.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
 from api.service.errors import ProblemError
-from api.service.execution import PlanCache, run_coverage, run_siting, run_whatif
+from api.service.execution import (
+    PlanCache,
+    run_batch_process,
+    run_coverage,
+    run_siting,
+    run_whatif,
+)
 from api.service.jobs import JobRunner, Work, new_id
 from api.service.guard import check_input
 from api.service.processes import (
+    BatchInputs,
     CoverageInputs,
     InputCheck,
     Process,
@@ -120,6 +127,8 @@ def input_check(services: Services, job_id: str) -> InputCheck:
 def _work(services: Services, process: Process, inputs: BaseModel,
           project: dict[str, Any], job_id: str) -> Work:
     rows = services.db.list(uploads, project_id=project["id"])
+    if isinstance(inputs, BatchInputs):  # before CoverageInputs, which it extends
+        return lambda progress: run_batch_process(inputs, project, rows, services.store, progress)
     if isinstance(inputs, CoverageInputs):
         check = input_check(services, job_id)
         return lambda progress: run_coverage(inputs, project, rows, services.store, progress,

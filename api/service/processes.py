@@ -127,8 +127,30 @@ class WhatifInputs(BaseModel):
             remove=tuple(self.remove))
 
 
+class BatchInputs(CoverageInputs):
+    """Inputs of the ``batch`` process: the project's OSM file (and register, units) cut into
+    the given regions and run on the configured Dask cluster (``CAREPLAN_DASK_SCHEDULER``, else
+    a local cluster of ``workers``)."""
+
+    regions: dict[str, Any] = Field(description="GeoJSON FeatureCollection of region polygons "
+                                    "(WGS-84) with a region id property")
+    region_id_property: str = Field("region_id", min_length=1, max_length=80)
+    horizon_min: float | None = Field(None, gt=0, le=240, allow_inf_nan=False)
+    workers: int | None = Field(None, ge=1, le=64, description="local cluster workers")
+
+    @field_validator("regions")
+    @classmethod
+    def _feature_collection(cls, value: dict[str, Any]) -> dict[str, Any]:
+        features = value.get("features")
+        if value.get("type") != "FeatureCollection" or not isinstance(features, list):
+            raise ValueError("regions must be a GeoJSON FeatureCollection")
+        if not 1 <= len(features) <= 10_000:
+            raise ValueError(f"regions has {len(features)} features; give 1 to 10000")
+        return value
+
+
 #: The inputs of any process (each has the ``project`` it runs on).
-ProcessInputs: TypeAlias = CoverageInputs | SitingInputs | WhatifInputs
+ProcessInputs: TypeAlias = CoverageInputs | SitingInputs | WhatifInputs | BatchInputs
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +175,10 @@ PROCESSES: dict[str, Process] = {p.id: p for p in (
             "Add, move or remove facilities and get the per-unit coverage change "
             "(planner.whatif, on the project's latest coverage run).",
             WhatifInputs, needs="planner.whatif.apply_scenario"),
+    Process("batch", "Batch over regions on Dask",
+            "Cut the project's OSM file into regions (halo around each), run every region on the "
+            "Dask cluster and merge the results as one run; per-region progress in the job.",
+            BatchInputs, needs="api.batch.run.run_batch"),
 )}
 
 

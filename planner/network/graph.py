@@ -126,7 +126,8 @@ def build_symmetric_csr(
     return mat
 
 
-def build_walk_network(raw: RawNetwork, walk: WalkProfile, *, crs: str | None = None) -> WalkNetwork:
+def build_walk_network(raw: RawNetwork, walk: WalkProfile, *, crs: str | None = None,
+                       main_nodes: NDArray[np.bool_] | None = None) -> WalkNetwork:
     """Project raw segments, time them at the walk profile's speed and index them for routing.
 
     Parameters
@@ -137,6 +138,10 @@ def build_walk_network(raw: RawNetwork, walk: WalkProfile, *, crs: str | None = 
         Walking speed (m/s) and steps penalty.
     crs
         Projected metric CRS to use; default the UTM zone of the data's centre.
+    main_nodes
+        Per raw node, True when it lies on the routing part; default the largest connected part
+        of ``raw``. A piece of a larger area (a batch region) passes the whole area's main part,
+        so that a street cut off only by the piece's edge is still routed.
 
     Raises
     ------
@@ -156,8 +161,11 @@ def build_walk_network(raw: RawNetwork, walk: WalkProfile, *, crs: str | None = 
     n = raw.n_nodes
     full = build_symmetric_csr(n, u, v, walk_s[keep])
     n_comp, labels = connected_components(full, directed=False)
-    sizes = np.bincount(labels, minlength=n_comp)
-    main = int(np.argmax(sizes))
+    if main_nodes is not None:  # label 0: the given main part; the others keep their own parts
+        labels = np.where(main_nodes, 0, labels + 1)
+        n_comp = int(np.unique(labels).shape[0])
+    sizes = np.bincount(labels)
+    main = int(np.argmax(sizes)) if main_nodes is None else 0
     in_main = labels[u] == main
     graph = build_symmetric_csr(n, u[in_main], v[in_main], walk_s[keep][in_main])
     lengths = length[keep]

@@ -1,0 +1,69 @@
+"""Connect to a Dask cluster: an existing scheduler, or a LocalCluster sized to this machine."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psutil
+
+from planner.errors import InputDataError, SourceUnavailableError
+
+
+def local_size(workers: int | None) -> tuple[int, int]:
+    """Workers (default: the CPU count) and memory limit per worker in bytes (RAM / workers)."""
+    n = workers or os.cpu_count() or 1
+    if n < 1:
+        msg = f"--workers {workers} is below 1; give 1 or more"
+        raise InputDataError(msg)
+    return n, int(psutil.virtual_memory().total // n)
+
+
+@contextmanager
+def open_client(scheduler: str | None, workers: int | None,
+                say: Callable[[str], None]) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """Yield ``(client, info)``; the LocalCluster (if one was started) is closed afterwards.
+
+    Raises
+    ------
+    SourceUnavailableError
+        The scheduler at ``scheduler`` cannot be reached.
+    """
+    import distributed
+
+    dist: Any = distributed  # distributed is only partly typed
+
+    for name in ("distributed", "bokeh", "tornado"):  # their INFO lines drown the progress bar
+        logging.getLogger(name).setLevel(logging.WARNING)
+    cluster = None
+    if scheduler:
+        try:
+            client = dist.Client(scheduler, timeout="10s")
+        except OSError as exc:
+            msg = (f"cannot reach the Dask scheduler {scheduler} ({exc}); start it with "
+                   "`dask scheduler` or leave out --scheduler for a local cluster")
+            raise SourceUnavailableError(msg) from exc
+    else:
+        n, limit = local_size(workers)
+        dashboard = ":0" if importlib.util.find_spec("bokeh") else None
+        cluster = dist.LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=limit,
+                               processes=True, dashboard_address=dashboard)
+        client = dist.Client(cluster)
+    try:
+        wk = client.scheduler_info(n_workers=-1)["workers"]
+        mem = sorted({w.get("memory_limit", 0) for w in wk.values()})
+        info = {"scheduler": scheduler or "LocalCluster", "workers": len(wk),
+                "memory_limit_gib": [round(m / 2**30, 2) for m in mem],
+                "dashboard": client.dashboard_link}
+        say(f"dask: {info['scheduler']}: {len(wk)} workers x "
+            f"{'/'.join(f'{m:.1f}' for m in info['memory_limit_gib'])} GiB memory limit; "
+            f"dashboard {info['dashboard']}")
+        yield client, info
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,164 @@
+"""`careplan batch` at province scale: 1 vs 2 workers, scheduler overhead, cost per node.
+
+1. A synthetic province (``planner.synthetic`` district of ``--nodes`` nodes, default 3.2 M)
+   written as a real .osm.pbf (pyosmium) with a units GeoPackage and a facility register, cut
+   into a ``--grid`` × ``--grid`` grid of county-size regions (default 5 × 5 = 25).
+2. The batch with a LocalCluster of 1 worker, then of 2 workers (the part files cut by the first
+   run are reused, so both time the same region tasks): wall time of the region phase and of
+   the whole run, peak memory per region task and of the cutting process; speed-up (target
+   >= 1.7 on 2 cores).
+3. Scheduler overhead: ``--tiny`` (500) tiny regions on a small district with 2 workers;
+   overhead per region = (region-phase wall × workers − Σ task seconds) / regions (target
+   < 50 ms).
+4. Per-region seconds and peak memory against node count (least-squares line): the cost per
+   million nodes used in docs/scaling.md.
+
+The machine may be shared: the load average is printed before and after. Ends with one JSON
+line of figures.
+
+Usage: python bench/bench_batch.py [--nodes 3200000] [--grid 5] [--tiny 500] [--cache DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from api.batch.config import BatchConfig
+from api.batch.run import run_batch
+from planner.errors import DataQualityWarning
+from planner.io.district_files import DistrictFiles, grid_regions, write_district_files
+from planner.io.rules import read_profile
+from planner.synthetic.district import build_demo_district
+
+HERE = Path(__file__).resolve().parent
+
+
+def _province(nodes: int, grid: int, cache: Path, seed: int) -> tuple[DistrictFiles, Path, float]:
+    """Write (or reuse) the synthetic province files and its grid of regions."""
+    folder = cache / f"province_{nodes}_{seed}"
+    files = DistrictFiles(folder / "district.osm.pbf", folder / "district_units.gpkg",
+                          folder / "district_facilities.csv")
+    regions = folder / f"regions_{grid}x{grid}.gpkg"
+    started = time.perf_counter()
+    if not files.osm.is_file():
+        district = build_demo_district(seed=seed, target_nodes=nodes)
+        files = write_district_files(district, folder)
+    if not regions.is_file():
+        import geopandas as gpd
+
+        units = gpd.read_file(files.units, engine="pyogrio")
+        area = shapely.box(*units.total_bounds)
+        grid_regions(area, grid, grid).to_file(regions, driver="GPKG", engine="pyogrio")
+    return files, regions, time.perf_counter() - started
+
+
+def _run(files: DistrictFiles, regions: Path, out: Path, workers: int) -> dict[str, Any]:
+    profile = read_profile("national")
+    cfg = BatchConfig(osm=files.osm, regions=regions, out=str(out),
+                      params=profile.plan_params(), profile=profile, units=files.units,
+                      facilities=files.facilities, workers=workers)
+    return run_batch(cfg)
+
+
+def _status(out: Path) -> Any:
+    import pandas as pd
+
+    return pd.read_csv(out / "batch_status.csv", encoding="utf-8-sig")
+
+
+def _load() -> list[float]:
+    return [round(v, 2) for v in os.getloadavg()]
+
+
+def _scaling(args: argparse.Namespace, files: DistrictFiles, regions: Path) -> dict[str, Any]:
+    out = args.cache / "run_province"
+    shutil.rmtree(out, ignore_errors=True)
+    one = _run(files, regions, out, 1)  # also cuts the parts
+    st1 = _status(out)
+    two = _run(files, regions, out, 2)  # same parts, every region run again
+    st2 = _status(out)
+    r1, r2 = one["timings_s"]["regions"], two["timings_s"]["regions"]
+    fit = np.polyfit(st1["nodes"] / 1e6, st1["seconds"], 1)
+    mem = np.polyfit(st1["nodes"] / 1e6, st1["peak_memory_mb"], 1)
+    return {
+        "nodes_total": one["nodes_total"], "regions": one["regions"], "ok": [one["ok"], two["ok"]],
+        "cut_s": one["cut_s"], "wall_1w_s": one["wall_s"], "wall_2w_s": two["wall_s"],
+        "regions_1w_s": r1, "regions_2w_s": r2, "speedup_regions": round(r1 / r2, 3),
+        "speedup_wall_excl_cut": round((one["wall_s"] - one["cut_s"]) / two["wall_s"], 3),
+        "peak_task_mb_1w": float(st1["peak_memory_mb"].max()),
+        "peak_task_mb_2w": float(st2["peak_memory_mb"].max()),
+        "region_nodes_min_median_max": [int(st1["nodes"].min()), int(st1["nodes"].median()),
+                                        int(st1["nodes"].max())],
+        "task_s_per_million_nodes": round(float(fit[0]), 2), "task_s_intercept": round(float(fit[1]), 3),
+        "task_mb_per_million_nodes": round(float(mem[0]), 1), "task_mb_intercept": round(float(mem[1]), 1),
+        "sum_task_s": round(float(st1["seconds"].sum()), 2),
+        "per_region": st1[["region", "nodes", "seconds", "peak_memory_mb"]].values.tolist(),
+    }
+
+
+def _overhead(args: argparse.Namespace) -> dict[str, Any]:
+    small = args.cache / "tiny"
+    files = DistrictFiles(small / "district.osm.pbf", small / "district_units.gpkg",
+                          small / "district_facilities.csv")
+    if not files.osm.is_file():
+        files = write_district_files(build_demo_district(seed=7, target_nodes=3000), small)
+    import geopandas as gpd
+
+    area = shapely.box(*gpd.read_file(files.units, engine="pyogrio").total_bounds)
+    side = int(np.ceil(np.sqrt(args.tiny)))
+    grid = grid_regions(area, side, int(np.ceil(args.tiny / side))).iloc[:args.tiny]
+    grid.to_file(small / "tiny_regions.gpkg", driver="GPKG", engine="pyogrio")
+    out = args.cache / "run_tiny"
+    shutil.rmtree(out, ignore_errors=True)
+    run = _run(files, small / "tiny_regions.gpkg", out, 2)
+    st = _status(out)
+    regions_s = run["timings_s"]["regions"]
+    overhead = (regions_s * 2 - float(st["seconds"].sum())) / len(st)
+    return {"tiny_regions": len(st), "tiny_ok": run["ok"], "tiny_regions_s": regions_s,
+            "tiny_sum_task_s": round(float(st["seconds"].sum()), 2),
+            "tiny_median_task_s": float(st["seconds"].median()),
+            "overhead_per_region_ms": round(1000 * overhead, 1)}
+
+
+def main() -> None:
+    """Run the benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--nodes", type=int, default=3_200_000)
+    parser.add_argument("--grid", type=int, default=5)
+    parser.add_argument("--tiny", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache" / "batch")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore", DataQualityWarning)
+    load_before = _load()
+    files, regions, prep_s = _province(args.nodes, args.grid, args.cache, args.seed)
+    print(f"province: {files.osm} ({files.osm.stat().st_size / 2**20:.0f} MiB), "
+          f"{args.grid}x{args.grid} regions; prepared in {prep_s:.1f} s; load {load_before}")
+    fig = _scaling(args, files, regions)
+    print(f"1 worker: regions {fig['regions_1w_s']:.1f} s, wall {fig['wall_1w_s']:.1f} s "
+          f"(cut {fig['cut_s']:.1f} s); 2 workers: regions {fig['regions_2w_s']:.1f} s, wall "
+          f"{fig['wall_2w_s']:.1f} s; speed-up {fig['speedup_regions']:.2f}x (target >= 1.7)")
+    print(f"per region: {fig['task_s_per_million_nodes']:.1f} s and "
+          f"{fig['task_mb_per_million_nodes']:.0f} MB per million nodes; peak task "
+          f"{fig['peak_task_mb_1w']:.0f} MB")
+    fig.update(_overhead(args))
+    print(f"{fig['tiny_regions']} tiny regions: overhead {fig['overhead_per_region_ms']:.1f} ms "
+          "per region (target < 50)")
+    fig.update({"load_before": load_before, "load_after": _load(), "cpus": os.cpu_count(),
+                "bench_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    print(json.dumps(fig))
+
+
+if __name__ == "__main__":
+    main()

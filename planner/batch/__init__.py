@@ -1,0 +1,1 @@
+"""Batch runs over many regions: halo geometry, region ownership and merging (pure, no I/O)."""

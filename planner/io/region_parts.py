@@ -1,0 +1,145 @@
+"""Batch input I/O: read the whole area once, write and read the per-region part files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from planner.batch.parts import RegionPart
+from planner.coverage.demand import derive_units_from_residential
+from planner.errors import InputDataError
+from planner.io.catalogue import read_catalogue
+from planner.io.folder import hash_file
+from planner.io.osm import read_osm_file
+from planner.network.crs import choose_utm_crs
+from planner.params import PlanParams
+from planner.schema import WGS84, RawNetwork
+
+#: Region id columns tried in order when ``--region-id-column`` is not given.
+REGION_ID_COLUMNS = ("region_id", "code", "unit_id", "id", "区划代码", "统计用区划代码", "adcode")
+
+
+@dataclass(frozen=True, slots=True)
+class WholeArea:
+    """The whole area's data, read once before cutting.
+
+    Attributes
+    ----------
+    network, facilities, residential
+        As read from the OSM file (facilities from the register when one is given).
+    units
+        The units file's units (WGS-84), or units derived from residential land (projected).
+    units_given
+        True when a units file was given.
+    hierarchy
+        The units file's hierarchy, or ``None``.
+    crs
+        The whole area's projected CRS.
+    """
+
+    network: RawNetwork
+    facilities: gpd.GeoDataFrame
+    residential: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    units_given: bool
+    hierarchy: pd.DataFrame | None
+    crs: str
+
+
+def read_regions(path: Path, id_column: str | None) -> gpd.GeoDataFrame:
+    """Regions as ``region_id, region_name, geometry`` (WGS-84) from any geodata file.
+
+    Raises
+    ------
+    InputDataError
+        Missing file, no id column, duplicate ids or no polygon.
+    """
+    if not path.is_file():
+        msg = f"--regions {path} not found; give a GeoPackage/GeoJSON/Shapefile of region polygons"
+        raise InputDataError(msg)
+    try:
+        frame = gpd.read_file(path, engine="pyogrio")
+    except Exception as exc:  # pyogrio raises its own error types for unreadable files
+        msg = f"cannot read --regions {path} ({exc}); give a GeoPackage, GeoJSON or Shapefile"
+        raise InputDataError(msg) from exc
+    names = [id_column] if id_column else [c for c in REGION_ID_COLUMNS if c in frame.columns]
+    if not names or names[0] not in frame.columns:
+        msg = (f"--regions {path} has no id column {id_column or REGION_ID_COLUMNS}; "
+               f"name it with --region-id-column (columns: {', '.join(map(str, frame.columns))})")
+        raise InputDataError(msg)
+    ids = frame[names[0]].astype(str)
+    if ids.duplicated().any():
+        msg = f"--regions {path}: duplicate region ids {ids[ids.duplicated()].tolist()[:5]}; make them unique"
+        raise InputDataError(msg)
+    if frame.crs is not None:
+        frame = frame.to_crs(WGS84)
+    name_col = next((c for c in ("region_name", "name", "名称") if c in frame.columns), names[0])
+    out = gpd.GeoDataFrame({"region_id": ids, "region_name": frame[name_col].astype(str)},
+                           geometry=frame.geometry.to_numpy(), crs=WGS84)
+    out = out[~out.geometry.is_empty & out.geometry.notna()].reset_index(drop=True)
+    if out.empty:
+        msg = f"--regions {path} holds no polygon; give region polygons"
+        raise InputDataError(msg)
+    return out
+
+
+def read_whole_area(osm: Path, params: PlanParams, *, facilities: Path | None = None,
+                    coords: str = "wgs84", units: Path | None = None, units_coords: str = "wgs84",
+                    zone_settlement: Mapping[str, str] | None = None) -> WholeArea:
+    """Read the OSM file, the register and the units file once for the whole batch."""
+    from planner.io.registers import read_facility_register
+    from planner.io.units import read_units
+
+    catalogue = read_catalogue()
+    extract = read_osm_file(osm, catalogue)
+    crs = choose_utm_crs(extract.network.lon, extract.network.lat)
+    fac = extract.pois.drop(columns=["osm_tags"], errors="ignore")
+    if facilities is not None:
+        fac = read_facility_register(facilities, catalogue=catalogue, coords=coords,
+                                     study_area=extract.study_area).facilities
+    hierarchy = None
+    if units is not None:
+        read = read_units(units, coords=units_coords, zone_settlement=zone_settlement)
+        unit_frame, hierarchy = read.units, read.hierarchy
+    else:
+        unit_frame = derive_units_from_residential(extract.residential, params.demand, crs)
+    return WholeArea(extract.network, fac, extract.residential, unit_frame, units is not None,
+                     hierarchy, crs)
+
+
+def write_part(part: RegionPart, path: Path) -> str:
+    """Write a part file atomically; return its sha256."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".part.", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+    return hash_file(path)
+
+
+def read_part(path: Path) -> RegionPart:
+    """Read a part file written by :func:`write_part` (a file of this run's own making)."""
+    with path.open("rb") as handle:
+        part = pickle.load(handle)  # noqa: S301 - written by write_part in this run's folder
+    if not isinstance(part, RegionPart):
+        msg = f"{path} is not a careplan region part; delete the run's _parts folder and rerun"
+        raise InputDataError(msg)
+    return part
+
+
+def inputs_digest(files: Mapping[str, Path | None], extra: Mapping[str, object]) -> str:
+    """sha256 over the input files' hashes and the run's parameters (the resume key)."""
+    digest = hashlib.sha256()
+    for name, path in sorted(files.items()):
+        digest.update(f"{name}={hash_file(path) if path is not None else '-'};".encode())
+    digest.update(json.dumps(extra, sort_keys=True, default=str).encode())
+    return digest.hexdigest()

@@ -7,8 +7,10 @@ images, so that the PDF and the ``.docx`` carry the same sections and figures.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any
 
 import geopandas as gpd
@@ -141,6 +143,22 @@ def _files(manifest: Mapping[str, Any], lang: str) -> Table:
     return to_table(frame.rename(columns={"name": "key"}), lang)
 
 
+def source_text(sources: Mapping[str, Any]) -> str:
+    """Data sources for print: file names without folders or checksums, other entries as given.
+
+    >>> source_text({"../data/osm/chengdu.osm": "dc4f" * 16, "synthetic": "district seed=7"})
+    'chengdu.osm; synthetic: district seed=7'
+    """
+    parts = []
+    for key, value in sources.items():
+        text = str(value)
+        if re.fullmatch(r"[0-9a-f]{64}", text):
+            parts.append(PurePath(str(key)).name)
+        else:
+            parts.append(f"{key}: {text}")
+    return "; ".join(parts) or "—"
+
+
 def build_content(tables: ReportTables, layers: Mapping[str, gpd.GeoDataFrame],
                   summary: Mapping[str, Any], labels: Mapping[str, tuple[str, str]], *,
                   paper: str = "a4") -> Content:
@@ -148,7 +166,7 @@ def build_content(tables: ReportTables, layers: Mapping[str, gpd.GeoDataFrame],
     lang, man, s = tables.lang, tables.manifest, tables.summary
     text = {k: pick(v, lang) for k, v in TEXT.items()}
     date = str(man.get("report_time") or "")[:10]
-    sources = "; ".join(f"{k}: {v}" for k, v in (man.get("sources") or {}).items()) or "—"
+    sources = source_text(man.get("sources") or {})
     meta = [(text["study_area"], str(man.get("label") or "—")), (text["date"], date),
             (text["sources"], sources)]
     if man.get("rule_profile"):

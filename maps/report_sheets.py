@@ -85,9 +85,9 @@ def _draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame | None, spec: SheetSpec, size: f
         return
     if _is_points(sel):
         sel.plot(ax=ax, facecolor="none", edgecolor=styles.GAP_COLOUR, markersize=size * 14,
-                 linewidth=1.2, hatch="////", zorder=6)
+                 linewidth=1.2, hatch="//", zorder=6)
         return
-    sel.plot(ax=ax, facecolor="none", edgecolor=styles.GAP_COLOUR, hatch="////", linewidth=0,
+    sel.plot(ax=ax, facecolor="none", edgecolor=styles.GAP_COLOUR, hatch="//", linewidth=0,
              zorder=5)
     sel.boundary.plot(ax=ax, color=styles.GAP_COLOUR, linewidth=1.4, zorder=6)
 
@@ -138,9 +138,9 @@ def _legend(fig: Figure, spec: SheetSpec, size: float, with_sites: bool) -> None
         Patch(facecolor=colour, alpha=0.35, edgecolor=colour, linestyle="--",
               label=(f"{spec.threshold_min:g}分钟步行圈" if zh
                      else f"{spec.threshold_min:g}-min walking circle")),
-        Patch(facecolor="none", edgecolor=styles.GAP_COLOUR, hatch="////",
+        Patch(facecolor="none", edgecolor=styles.GAP_COLOUR, hatch="//",
               label=styles.TEXT[spec.lang]["legend_gap"].format(target=spec.target_share)),
-        Line2D([], [], color="#8f8f8f", linewidth=0.8, label="步行道路" if zh else "Streets"),
+        Line2D([], [], color="#6f6f6f", linewidth=0.8, label="步行道路" if zh else "Streets"),
         Patch(facecolor="none", edgecolor="#555555", label="社区/村边界" if zh else "Unit boundary"),
     ]
     if with_sites:
@@ -174,7 +174,7 @@ def draw_sheet(layers: Mapping[str, gpd.GeoDataFrame], spec: SheetSpec) -> tuple
     fig, ax, frame_mm, size = _sheet_figure(spec.paper)
     frame = fit_frame(tuple(proj["units"].total_bounds), frame_mm)
     if "network_edges" in proj:
-        proj["network_edges"].plot(ax=ax, color="#8f8f8f", linewidth=0.4, zorder=2.5)
+        proj["network_edges"].plot(ax=ax, color="#6f6f6f", linewidth=0.45, zorder=2.5)
     _draw_units(ax, proj["units"], spec, size)
     _draw_catchment(ax, proj.get("catchments_dissolved"), spec)
     _draw_gaps(ax, proj.get("gaps"), spec, size)

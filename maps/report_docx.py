@@ -85,7 +85,8 @@ def add_table(doc: DocumentType, tb: Table, font_pt: float = 9.0) -> DocxTable:
             if numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _repeat_header(table)
-    return table
+    out: DocxTable = table
+    return out
 
 
 def _summary(doc: DocumentType, c: Content) -> None:

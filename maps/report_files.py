@@ -1,4 +1,4 @@
-"""Write a run's gap report in every format (Excel, GeoPackage, HTML, PDF, Word) plus its manifest."""
+"""Write a run's gap report in every format (xlsx, gpkg, html, pdf, docx) plus its manifest."""
 
 from __future__ import annotations
 
@@ -38,12 +38,16 @@ def build_writers(run: RunTables, tables: ReportTables, formats: tuple[str, ...]
     if "html" in formats or "pdf" in formats:
         html = render_content_html(content, paper)
         if "html" in formats:
-            writers["report.html"] = lambda p: p.write_text(html, encoding="utf-8")
+            writers["report.html"] = lambda p: _write(p, html.encode("utf-8"))
         if "pdf" in formats:
-            writers["report.pdf"] = lambda p: p.write_bytes(render_pdf(html))
+            writers["report.pdf"] = lambda p: _write(p, render_pdf(html))
     if "docx" in formats:
         writers["report.docx"] = lambda p: _write_docx(content, p, paper)
     return writers
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.write_bytes(data)
 
 
 def _write_docx(content: Content, path: Path, paper: str) -> None:

@@ -141,7 +141,8 @@ def _legend(fig: Figure, spec: SheetSpec, size: float, with_sites: bool) -> None
         Patch(facecolor="none", edgecolor=styles.GAP_COLOUR, hatch="//",
               label=styles.TEXT[spec.lang]["legend_gap"].format(target=spec.target_share)),
         Line2D([], [], color="#6f6f6f", linewidth=0.8, label="步行道路" if zh else "Streets"),
-        Patch(facecolor="none", edgecolor="#555555", label="社区/村边界" if zh else "Unit boundary"),
+        Patch(facecolor="none", edgecolor="#555555",
+              label="社区/村边界" if zh else "Unit boundary"),
     ]
     if with_sites:
         handles.append(Line2D([], [], marker="*", linestyle="", markersize=size * 1.6,

@@ -1,4 +1,4 @@
-"""`careplan report RUN_DIR --out DIR`: Excel, GeoPackage, HTML, PDF and Word gap reports of a run."""
+"""`careplan report RUN_DIR --out DIR`: Excel, GeoPackage, HTML, PDF and Word gap reports."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def add_report_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register ``careplan report RUN_DIR --out DIR [--lang zh|en] [--formats ...] [--paper a4|a3]``."""
-    rep = subparsers.add_parser("report", help="gap report (Excel, GeoPackage, HTML, PDF, Word) of a run")
+    """Register ``careplan report RUN_DIR --out DIR [--lang] [--formats] [--paper a4|a3]``."""
+    rep = subparsers.add_parser("report",
+                                help="gap report (Excel, GeoPackage, HTML, PDF, Word) of a run")
     rep.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="folder of a careplan run")
     rep.add_argument("--out", type=Path, required=True, help="report folder to write")
     rep.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")

@@ -125,7 +125,8 @@ def _read_siting(site_dir: Path, summary: dict[str, Any], tables: dict[str, pd.D
     tables["sites"] = pd.DataFrame(sites.drop(columns="geometry")).assign(
         lon=sites.geometry.x, lat=sites.geometry.y)
     before_after = pd.read_csv(site_dir / "before_after.csv")
-    summary["siting"] = {**{k: v for k, v in siting.items() if k != "sites"}, "n_sites": len(sites),
+    summary["siting"] = {**{k: v for k, v in siting.items() if k != "sites"},
+                         "n_sites": len(sites),
                          "covered_before_pop": float(before_after["before_pop"].sum()),
                          "covered_after_pop": float(before_after["after_pop"].sum()),
                          "total_pop": float(before_after["older_pop"].sum())}

@@ -89,7 +89,7 @@ def headline_table(coverage: pd.DataFrame, gaps: pd.DataFrame, required: list[st
 
 def indicator_paper(indicators: pd.DataFrame | None, lang: str, *, full: bool = True
                     ) -> pd.DataFrame | None:
-    """The plan's indicator table as printed text (baseline, target, year, binding, computed, met)."""
+    """The plan's indicator table as text: baseline, target, year, binding, computed, met."""
     if indicators is None:
         return None
     out = pd.DataFrame({

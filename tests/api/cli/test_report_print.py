@@ -93,16 +93,18 @@ def check_page_one(run_dir: Path, pdf: Path) -> None:
 
 
 def _section_starts(reader: object) -> set[int]:
+    """Pages where the title (h1) or a section (h2 / a map-sheet group) begins; h3 excluded."""
     pages: set[int] = set()
 
-    def walk(items: list[object]) -> None:
+    def walk(items: list[object], depth: int) -> None:
         for item in items:
             if isinstance(item, list):
-                walk(item)
+                if depth < 1:
+                    walk(item, depth + 1)
             else:
                 pages.add(reader.get_destination_page_number(item))  # type: ignore[attr-defined]
 
-    walk(reader.outline)  # type: ignore[attr-defined]
+    walk(reader.outline, 0)  # type: ignore[attr-defined]
     return pages
 
 

@@ -52,6 +52,28 @@ class SheetSpec:
     paper: str = "a4"
 
 
+def wrap_text(text: str, width_mm: float, fontsize_pt: float) -> str:
+    r"""Break each line of ``text`` to fit ``width_mm`` (a CJK character is two Latin widths).
+
+    20 mm at 7 pt holds int(20 / (7 * 0.3528 * 0.55)) = 14 Latin character widths:
+
+    >>> wrap_text("数据来源：" + "a" * 30, 20.0, 7.0)
+    '数据来源：aaaa\naaaaaaaaaaaaaa\naaaaaaaaaaaa'
+    """
+    limit = max(8, int(width_mm / (fontsize_pt * 0.3528 * 0.55)))
+    out: list[str] = []
+    for line in text.split("\n"):
+        current, used = "", 0
+        for ch in line:
+            w = 2 if ord(ch) > 0x2E80 else 1
+            if used + w > limit:
+                out.append(current)
+                current, used = "", 0
+            current, used = current + ch, used + w
+        out.append(current)
+    return "\n".join(out)
+
+
 def _share_colours(units: gpd.GeoDataFrame, column: str, target: float) -> list[str]:
     breaks = coverage_breaks(target)
     out = []
@@ -199,8 +221,9 @@ def draw_sheet(layers: Mapping[str, gpd.GeoDataFrame], spec: SheetSpec) -> tuple
     draw_north_arrow(ax, frame, spec.lang, size)
     fig.text(0.012, 0.955, spec.title, fontsize=size * 2.1, fontweight="bold", va="center")
     crs_text = f"{'坐标系' if spec.lang == 'zh' else 'CRS'}: {crs.name} (EPSG:{crs.to_epsg()})"
-    fig.text(0.765, 0.035, f"{spec.footer}\n{crs_text}", fontsize=size * 0.85, va="bottom",
-             wrap=True, linespacing=1.5)
+    panel_mm = sheet_size_mm(spec.paper)[0] * (1 - 0.765 - 0.01)
+    fig.text(0.765, 0.035, wrap_text(f"{spec.footer}\n{crs_text}", panel_mm, size * 0.85),
+             fontsize=size * 0.85, va="bottom", linespacing=1.5)
     _legend(fig, spec, size, "sites" in proj)
     return fig, frame
 

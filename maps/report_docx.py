@@ -17,7 +17,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Emu, Mm, Pt, RGBColor
 from docx.table import Table as DocxTable
 
 from maps.report_content import Content, Table
@@ -28,6 +28,9 @@ EAST_ASIAN_FONTS = {"body": "宋体", "heading": "黑体"}
 #: Latin font of body text and headings.
 LATIN_FONTS = {"body": "Times New Roman", "heading": "Arial"}
 _PORTRAIT_MM = (210.0, 297.0)
+#: Relative column widths of long-text columns (numbers 1.25, other text 1.5).
+COLUMN_WEIGHTS = {"indicator": 5.0, "action_label": 4.0, "reason_label": 3.0, "value": 4.0,
+                  "key": 2.5, "type_label": 2.0}
 
 
 def _set_fonts(style_font: object, kind: str) -> None:
@@ -85,8 +88,23 @@ def add_table(doc: DocumentType, tb: Table, font_pt: float = 9.0) -> DocxTable:
             if numeric[j]:
                 para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     _repeat_header(table)
+    _widths(doc, table, tb)
     out: DocxTable = table
     return out
+
+
+def _widths(doc: DocumentType, table: DocxTable, tb: Table) -> None:
+    """Column widths by content (:data:`COLUMN_WEIGHTS`), filling the section's text width."""
+    section = doc.sections[-1]
+    avail = int(section.page_width - section.left_margin - section.right_margin)
+    weights = [COLUMN_WEIGHTS.get(k, 1.25 if n else 1.5) for k, n in zip(tb.keys, tb.numeric,
+                                                                          strict=True)]
+    table.autofit = False
+    for j, weight in enumerate(weights):
+        width = Emu(int(avail * weight / sum(weights)))
+        table.columns[j].width = width
+        for cell in table.columns[j].cells:
+            cell.width = width
 
 
 def _summary(doc: DocumentType, c: Content) -> None:

@@ -28,6 +28,8 @@ HEADERS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "note": ("说明", "Note"), "key": ("项目", "Item"), "value": ("内容", "Value"),
     "rule_id": ("规则编号", "Rule"), "state": ("状态", "State"),
     "band": ("步行时间段", "Walk-time band"), "pop": ("老年人口", "Older adults"),
+    "id": ("指标编号", "Indicator ID"), "value_text": ("测算说明", "Computed (text)"),
+    "unit_of_measure": ("计量单位", "Unit of measure"),
 })
 
 REASON_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({

@@ -16,7 +16,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from maps.report_sheets import SheetSpec, sheet_png
+from maps.report_sheets import SheetSpec, project_layers, sheet_png
 from planner.report.indicators import fmt_int
 from planner.report.summary import area_paper, gap_paper, indicator_paper, parameter_rows
 from planner.report.tables import ReportTables
@@ -177,6 +177,7 @@ def build_content(tables: ReportTables, layers: Mapping[str, gpd.GeoDataFrame],
     footer = text["footer"].format(src=sources if len(sources) < 90 else sources[:87] + "…",
                                    date=date)
     specs = sheet_specs(tables, summary, labels, footer, paper)
+    projected = project_layers(layers) if specs else {}
     gaps = tables.gaps
     sentence = text["gap_count"].format(units=fmt_int(s.gap_units), rows=fmt_int(len(gaps))) \
         if len(gaps) else text["no_gaps"]
@@ -184,7 +185,7 @@ def build_content(tables: ReportTables, layers: Mapping[str, gpd.GeoDataFrame],
         lang=lang, text=text, meta=meta, flags=flags, headline=to_table(s.headline, lang),
         plan=None if s.indicators is None else to_table(s.indicators, lang),
         gap_sentence=sentence, top_gaps=s.top_gaps, siting=s.siting,
-        sheets=[Sheet(spec.title, sheet_png(layers, spec)) for spec in specs],
+        sheets=[Sheet(spec.title, sheet_png(projected, spec)) for spec in specs],
         indicators=None if tables.indicators is None else to_table(
             indicator_paper(tables.indicators, lang), lang),
         indicators_note=tables.indicators_note, areas=_areas(tables),

@@ -23,6 +23,7 @@ from matplotlib.patches import Patch  # noqa: E402
 from maps import styles  # noqa: E402
 from maps.fonts import register_cjk_fonts  # noqa: E402
 from maps.layers import coverage_breaks  # noqa: E402
+from maps.mpl_geoms import add_lines, add_polygons  # noqa: E402
 from maps.sheet_frame import (  # noqa: E402
     MAP_BOX,
     Frame,
@@ -91,11 +92,13 @@ def _draw_units(ax: Axes, units: gpd.GeoDataFrame, spec: SheetSpec, size: float)
     colours = _share_colours(units, f"{spec.ftype}_share", spec.target_share)
     style = styles.UNIT_STYLE
     if _is_points(units):
-        units.plot(ax=ax, color=colours, markersize=size * 4, edgecolor="#555555",
-                   linewidth=0.4, zorder=3)
+        ax.scatter(units.geometry.x, units.geometry.y, c=colours, s=size * 4,
+                   edgecolors="#555555", linewidths=0.4, zorder=3)
     else:
-        units.plot(ax=ax, color=colours, alpha=float(str(style["fillOpacity"])), zorder=1)
-        units.boundary.plot(ax=ax, color=str(style["color"]), linewidth=0.5, zorder=4)
+        add_polygons(ax, units.geometry, facecolors=colours,
+                     alpha=float(str(style["fillOpacity"])), zorder=1)
+        add_lines(ax, units.geometry.boundary, color=str(style["color"]), linewidth=0.5,
+                  zorder=4)
 
 
 def _draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame | None, spec: SheetSpec, size: float) -> None:
@@ -106,12 +109,11 @@ def _draw_gaps(ax: Axes, gaps: gpd.GeoDataFrame | None, spec: SheetSpec, size: f
     if not len(sel):
         return
     if _is_points(sel):
-        sel.plot(ax=ax, facecolor="none", edgecolor=styles.GAP_COLOUR, markersize=size * 14,
-                 linewidth=1.2, hatch="//", zorder=6)
+        ax.scatter(sel.geometry.x, sel.geometry.y, facecolors="none", s=size * 14, hatch="//",
+                   edgecolors=styles.GAP_COLOUR, linewidths=1.2, zorder=6)
         return
-    sel.plot(ax=ax, facecolor="none", edgecolor=styles.GAP_COLOUR, hatch="//", linewidth=0,
-             zorder=5)
-    sel.boundary.plot(ax=ax, color=styles.GAP_COLOUR, linewidth=1.4, zorder=6)
+    add_polygons(ax, sel.geometry, edgecolor=styles.GAP_COLOUR, hatch="//", zorder=5)
+    add_lines(ax, sel.geometry.boundary, color=styles.GAP_COLOUR, linewidth=1.4, zorder=6)
 
 
 def _draw_catchment(ax: Axes, dissolved: gpd.GeoDataFrame | None, spec: SheetSpec) -> None:
@@ -123,9 +125,11 @@ def _draw_catchment(ax: Axes, dissolved: gpd.GeoDataFrame | None, spec: SheetSpe
         return
     colour = styles.TYPE_COLOURS.get(spec.ftype, styles.DEFAULT_TYPE_COLOUR)
     st = styles.THRESHOLD_STYLES.get(spec.threshold_min, styles.DEFAULT_THRESHOLD_STYLE)
-    sel.plot(ax=ax, color=colour, alpha=float(str(st["fillOpacity"])), zorder=2)
-    sel.boundary.plot(ax=ax, color=colour, linewidth=float(str(st["weight"])) * 0.6,
-                      linestyle=(0, (4, 2)) if st["dashArray"] else "-", zorder=7)
+    add_polygons(ax, sel.geometry, facecolors=colour, alpha=float(str(st["fillOpacity"])),
+                 zorder=2)
+    add_lines(ax, sel.geometry.boundary, color=colour, zorder=7,
+              linewidth=float(str(st["weight"])) * 0.6,
+              linestyle=(0, (4, 2)) if st["dashArray"] else "solid")
 
 
 def _draw_facilities(ax: Axes, facilities: gpd.GeoDataFrame, spec: SheetSpec,
@@ -189,15 +193,25 @@ def _sheet_figure(paper: str) -> tuple[Figure, Axes, tuple[float, float], float]
     return fig, ax, frame_mm, 7.0 * (1.0 if paper == "a4" else 1.35)
 
 
+def project_layers(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """The non-empty layers in the UTM zone of the units (unchanged when already projected)."""
+    units = layers["units"]
+    if units.crs is not None and not units.crs.is_geographic:
+        return {k: v for k, v in layers.items() if v is not None and len(v)}
+    crs = units.estimate_utm_crs()
+    return {k: v.to_crs(crs) for k, v in layers.items() if v is not None and len(v)}
+
+
 def draw_sheet(layers: Mapping[str, gpd.GeoDataFrame], spec: SheetSpec) -> tuple[Figure, Frame]:
     """The sheet as a matplotlib figure (paper minus margins) and the frame it shows."""
     register_cjk_fonts()
-    crs = layers["units"].estimate_utm_crs()
-    proj = {k: v.to_crs(crs) for k, v in layers.items() if v is not None and len(v)}
+    proj = project_layers(layers)
+    crs = proj["units"].crs
     fig, ax, frame_mm, size = _sheet_figure(spec.paper)
     frame = fit_frame(tuple(proj["units"].total_bounds), frame_mm)
     if "network_edges" in proj:
-        proj["network_edges"].plot(ax=ax, color="#6f6f6f", linewidth=0.45, zorder=2.5)
+        add_lines(ax, proj["network_edges"].geometry, color="#6f6f6f", linewidth=0.45,
+                  zorder=2.5)
     _draw_units(ax, proj["units"], spec, size)
     _draw_catchment(ax, proj.get("catchments_dissolved"), spec)
     _draw_gaps(ax, proj.get("gaps"), spec, size)
@@ -232,6 +246,6 @@ def sheet_png(layers: Mapping[str, gpd.GeoDataFrame], spec: SheetSpec) -> bytes:
     """The sheet as PNG bytes at :data:`PRINT_DPI`."""
     fig, _ = draw_sheet(layers, spec)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=PRINT_DPI)
+    fig.savefig(buf, format="png", dpi=PRINT_DPI, pil_kwargs={"compress_level": 2})
     plt.close(fig)
     return buf.getvalue()

@@ -96,7 +96,8 @@ def add_table(doc: DocumentType, tb: Table, font_pt: float = 9.0) -> DocxTable:
 def _widths(doc: DocumentType, table: DocxTable, tb: Table) -> None:
     """Column widths by content (:data:`COLUMN_WEIGHTS`), filling the section's text width."""
     section = doc.sections[-1]
-    avail = int(section.page_width - section.left_margin - section.right_margin)
+    avail = int(section.page_width or 0) - int(section.left_margin or 0) - int(
+        section.right_margin or 0)
     weights = [COLUMN_WEIGHTS.get(k, 1.25 if n else 1.5) for k, n in zip(tb.keys, tb.numeric,
                                                                           strict=True)]
     table.autofit = False

@@ -1,4 +1,4 @@
-"""`careplan report RUN_DIR --out DIR`: Excel, GeoPackage, HTML and PDF gap reports of a run."""
+"""`careplan report RUN_DIR --out DIR`: Excel, GeoPackage, HTML, PDF and Word gap reports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from maps.report_files import FORMATS, make_report
+from maps.report_files import FORMATS, PAPERS, make_report
 from planner.errors import InputDataError, PlannerError
 
 
@@ -23,7 +23,8 @@ def run_report(args: argparse.Namespace) -> int:
     """Handler of ``careplan report``; a :class:`PlannerError` prints one line and returns 1."""
     try:
         out = make_report(args.run_dir, args.out, lang=args.lang,
-                          formats=_parse_formats(args.formats), siting_dir=args.siting)
+                          formats=_parse_formats(args.formats), siting_dir=args.siting,
+                          paper=args.paper)
     except PlannerError as exc:
         sys.stderr.write(f"careplan report: {exc}\n")
         return 1
@@ -32,8 +33,9 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def add_report_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register ``careplan report RUN_DIR --out DIR [--lang zh|en] [--formats ...]``."""
-    rep = subparsers.add_parser("report", help="gap report (Excel, GeoPackage, HTML, PDF) of a run")
+    """Register ``careplan report RUN_DIR --out DIR [--lang] [--formats] [--paper a4|a3]``."""
+    rep = subparsers.add_parser("report",
+                                help="gap report (Excel, GeoPackage, HTML, PDF, Word) of a run")
     rep.add_argument("run_dir", type=Path, metavar="RUN_DIR", help="folder of a careplan run")
     rep.add_argument("--out", type=Path, required=True, help="report folder to write")
     rep.add_argument("--lang", choices=("zh", "en"), default="zh", help="report language")
@@ -41,4 +43,6 @@ def add_report_commands(subparsers: argparse._SubParsersAction) -> None:  # type
                      help="comma-separated subset of " + ",".join(FORMATS))
     rep.add_argument("--siting", type=Path, metavar="SITE_DIR",
                      help="output folder of `careplan site` to include proposed sites")
+    rep.add_argument("--paper", choices=PAPERS, default="a4",
+                     help="paper of the landscape map sheets in the PDF and Word report")
     rep.set_defaults(handler=run_report)

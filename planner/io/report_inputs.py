@@ -126,6 +126,7 @@ def _read_siting(site_dir: Path, summary: dict[str, Any], tables: dict[str, pd.D
         lon=sites.geometry.x, lat=sites.geometry.y)
     before_after = pd.read_csv(site_dir / "before_after.csv")
     summary["siting"] = {**{k: v for k, v in siting.items() if k != "sites"},
+                         "n_sites": len(sites),
                          "covered_before_pop": float(before_after["before_pop"].sum()),
                          "covered_after_pop": float(before_after["after_pop"].sum()),
                          "total_pop": float(before_after["older_pop"].sum())}

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from planner.report.indicators import normalize_indicators
+from planner.report.summary import Summary, build_summary
 from planner.report.text import (
     ACTION_LABELS,
     NOT_EVALUATED,
@@ -37,7 +39,8 @@ class ReportTables:
     Attributes
     ----------
     indicators
-        The plan's indicator table, or ``None`` when the run had no rule profile.
+        The plan's indicator table (normalised, see :mod:`planner.report.indicators`), or
+        ``None`` when the run had no rule profile.
     indicators_note
         Why ``indicators`` is missing (empty when present).
     coverage, gaps, facilities
@@ -50,6 +53,8 @@ class ReportTables:
         Proposed sites and covered share before/after, when a siting output exists.
     manifest
         Input files and checksums, rule profile, parameters, software version, run time.
+    summary
+        The first page's headline figures (see :func:`planner.report.summary.build_summary`).
     """
 
     lang: str
@@ -65,6 +70,7 @@ class ReportTables:
     sites: pd.DataFrame | None
     before_after: pd.DataFrame | None
     manifest: dict[str, Any]
+    summary: Summary
 
 
 def _label(labels: Mapping[str, tuple[str, str]], key: object, lang: str) -> str:
@@ -206,40 +212,22 @@ def build_manifest(summary: Mapping[str, Any], checksums: Mapping[str, str],
             "warnings": list(summary.get("warnings") or [])}
 
 
-#: Columns of the report's indicator table (from indicators.csv, see planner.compliance.evaluate).
-INDICATOR_VIEW = ("rule_id", "indicator", "definition", "unit_of_measure", "baseline", "target",
-                  "target_year", "binding", "computed", "met", "status", "source", "note")
-
-
-def indicator_view(indicators: pd.DataFrame | None, lang: str) -> pd.DataFrame | None:
-    """The indicator table in one language: the label of ``lang`` as ``indicator``, the value
-    (a number, "not evaluable: ..." or "partial: ...") as ``computed``, the clause as ``source``."""
-    if indicators is None:
-        return None
-    out = indicators.copy()
-    if "label_zh" not in out:  # a run written before the plan-definition indicators
-        if lang == "en" and "indicator_en" in out:
-            out["indicator"] = out["indicator_en"]
-        return out.drop(columns=["indicator_en"], errors="ignore")
-    out["indicator"] = out["label_en" if lang == "en" else "label_zh"]
-    out = out.rename(columns={"id": "rule_id", "value": "computed", "clause": "source"})
-    return out[[c for c in INDICATOR_VIEW if c in out.columns]]
-
-
 def build_report_tables(summary: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
                         facilities: pd.DataFrame, units: pd.DataFrame, *,
                         labels: Mapping[str, tuple[str, str]], checksums: Mapping[str, str],
                         report_time: str, lang: str = "zh") -> ReportTables:
     """Every table of the report from a run folder's loaded tables (see ``load_run``)."""
     coverage = build_coverage_table(tables["coverage"], units, labels, lang)
-    indicators = indicator_view(tables.get("indicators"), lang)
+    raw = tables.get("indicators")
+    indicators = None if raw is None else normalize_indicators(raw, lang)
+    gaps = build_gap_table(tables["gaps"], tables["coverage"], facilities, labels, lang)
     return ReportTables(
         lang=lang, synthetic=bool(summary.get("synthetic")),
         synthetic_label=pick(SYNTHETIC_LABEL, lang),
         indicators=indicators, indicators_note="" if indicators is not None else pick(
             NOT_EVALUATED, lang),
         coverage=coverage,
-        gaps=build_gap_table(tables["gaps"], tables["coverage"], facilities, labels, lang),
+        gaps=gaps, summary=build_summary(summary, coverage, gaps, indicators, labels, lang),
         facilities=build_register(facilities, labels, lang), by_area=build_by_area(coverage),
         time_bands=build_time_bands(tables.get("coverage_thresholds")),
         sites=tables.get("sites"), before_after=build_before_after(summary),

@@ -30,6 +30,8 @@ HEADERS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "definition": ("口径", "Definition used"), "unit_of_measure": ("计量单位", "Unit of measure"),
     "status": ("目标状态", "Target status"),
     "band": ("步行时间段", "Walk-time band"), "pop": ("老年人口", "Older adults"),
+    "id": ("指标编号", "Indicator ID"), "value_text": ("测算说明", "Computed (text)"),
+    "unit_of_measure": ("计量单位", "Unit of measure"),
 })
 
 REASON_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({

@@ -1,7 +1,8 @@
-"""Downloads of a project's latest run outputs (GeoPackage, CSV, Excel, HTML, PDF).
+"""Downloads of a project's latest run outputs (GeoPackage, CSV, Excel, HTML, PDF, Word).
 
-The gap report (``xlsx``, ``pdf``, ``report_html``) is generated on first request from the run
-folder with :func:`maps.report_files.make_report` and cached in ``report-<fmt>/`` next to the run.
+The gap report (``xlsx``, ``pdf``, ``docx``, ``report_html``) is generated on first request from
+the run folder with :func:`maps.report_files.make_report` and cached in ``report-<fmt>/`` next to
+the run.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from planner.errors import PlannerError
 
 router = APIRouter(prefix="/projects/{project_id}/exports", tags=["exports"])
 
-ExportFormat = Literal["gpkg", "csv", "gaps_csv", "xlsx", "html", "report_html", "pdf", "json"]
+ExportFormat = Literal["gpkg", "csv", "gaps_csv", "xlsx", "html", "report_html", "pdf", "docx",
+                       "json"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 #: Format -> (candidate file names in the run folder, media type).
 EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -34,12 +37,14 @@ EXPORTS: dict[str, tuple[tuple[str, ...], str]] = {
     "html": (("report.html", "care_map.html", "*.html"), "text/html"),
     "report_html": (("report.html",), "text/html"),
     "pdf": (("report.pdf",), "application/pdf"),
+    "docx": (("report.docx",), DOCX),
     "json": (("summary.json",), "application/json"),
 }
 #: Formats generated on request by the report code: format -> (make_report format, file name).
 REPORTS: dict[str, tuple[str, str]] = {"xlsx": ("xlsx", "report.xlsx"),
                                        "report_html": ("html", "report.html"),
-                                       "pdf": ("pdf", "report.pdf")}
+                                       "pdf": ("pdf", "report.pdf"),
+                                       "docx": ("docx", "report.docx")}
 _LOCK = threading.Lock()
 
 
@@ -82,7 +87,7 @@ async def get_export(project: ProjectDep, services: ServicesDep, fmt: ExportForm
         raise ProblemError(404, f"export {fmt} is not available yet: project {project['id']} has "
                               "no finished coverage run")
     names, media = EXPORTS[fmt]
-    path = None if fmt in ("report_html", "pdf") else \
+    path = None if fmt in ("report_html", "pdf", "docx") else \
         services.store.find_export(result["path"], names)
     if path is None and fmt in REPORTS:
         path = await run_in_threadpool(

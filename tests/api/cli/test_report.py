@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from api.cli.main import main
 from planner.errors import InputDataError
 from planner.io.report_inputs import load_run
+from planner.report.indicators import normalize_indicators
 from planner.report.text import SHEETS, header
 
 
@@ -56,7 +57,7 @@ def test_workbook_layout(report_dir: Path) -> None:
 
 
 def test_summary_sheet_equals_indicators_csv(run_dir: Path, report_dir: Path) -> None:
-    ind = pd.read_csv(run_dir / "indicators.csv", encoding="utf-8-sig")
+    ind = normalize_indicators(pd.read_csv(run_dir / "indicators.csv", encoding="utf-8-sig"), "zh")
     ws = load_workbook(report_dir / "report.xlsx", read_only=True)[SHEETS["summary"][0]]
     rows = list(ws.iter_rows(min_row=4, values_only=True))
     got = pd.DataFrame(rows[1:], columns=rows[0])
@@ -110,10 +111,11 @@ def test_geopackage_layers_with_ogrinfo(run_dir: Path, report_dir: Path) -> None
 
 def test_html_has_every_section(report_dir: Path) -> None:
     html = (report_dir / "report.html").read_text(encoding="utf-8")
-    for section in ("maps", "charts", "indicators", "gaps", "parameters", "manifest"):
-        assert f'<section id="{section}">' in html
+    for section in ("summary", "maps", "indicators", "areas", "gaps", "appendix"):
+        assert f'<section id="{section}"' in html
     assert 'id="synthetic-label"' in html and "合成演示数据" in html
-    assert html.count("data:image/png;base64,") >= 4
+    assert html.count("data:image/png;base64,") >= 2  # a map sheet per required type
+    assert "{" not in html.split("<section", 1)[1].split("</section>")[0]  # no JSON on page 1
     assert "http://" not in html.replace("http://www.w3.org", "")  # self-contained
 
 

@@ -26,7 +26,8 @@ def test_report_includes_proposed_sites(run_dir: Path, tmp_path: Path) -> None:
     html = (out / "report.html").read_text(encoding="utf-8")
     gain = before_after["after_pop"].sum() - before_after["before_pop"].sum()
     assert gain > 0
-    assert "选址前后覆盖率" in html  # the before/after chart of the siting run
+    summary = html.split('<section id="maps"')[0]  # page 1 states the proposal
+    assert f"新增 {len(sites)} 处日间照料中心" in summary and f"新增 {gain:,.0f} 人" in summary
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert any(k.startswith("siting/") for k in manifest["input_files"])
 

@@ -41,7 +41,7 @@ def test_exports(client: TestClient, demo_run: dict[str, str], fmt: str, magic: 
 
 def test_export_errors(client: TestClient, demo_run: dict[str, str]) -> None:
     pid = demo_run["project"]
-    assert_problem(client.get(f"/projects/{pid}/exports/docx"), 422)
+    assert_problem(client.get(f"/projects/{pid}/exports/odt"), 422)
     xlsx = client.get(f"/projects/{pid}/exports/xlsx", params={"lang": "en"})
     if xlsx.status_code != 200:  # not built yet: an anonymous read does not build a report
         assert "API key" in assert_problem(xlsx, 401)["detail"]
@@ -73,3 +73,18 @@ def test_report_html_generated_on_request(client: TestClient, demo_run: dict[str
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
     assert "<html" in response.text.lower()
+
+
+def test_docx_report_generated_on_request(client: TestClient, demo_run: dict[str, str]) -> None:
+    import io
+
+    import docx
+
+    response = client.get(f"/projects/{demo_run['project']}/exports/docx?lang=en")
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    doc = docx.Document(io.BytesIO(response.content))
+    headings = [p.text for p in doc.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:2] == ["Summary", "Map sheets"] and "Gap list" in headings
+    assert len(doc.inline_shapes) >= 1

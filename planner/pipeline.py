@@ -17,7 +17,7 @@ from planner.catchments.polygons import (
     build_dissolved_catchments,
     build_facility_catchments,
 )
-from planner.coverage.demand import build_demand_points
+from planner.coverage.population_demand import demand_from_inputs, residential_units
 from planner.coverage.gaps import find_gaps
 from planner.coverage.measure import compute_threshold_coverage, compute_unit_coverage
 from planner.coverage.supply import compute_supply_demand
@@ -67,6 +67,8 @@ class PlanResult:
         Per facility and threshold: ``facility_id, type, threshold_min, reached_length_m``, polygon.
     dissolved
         Per type and threshold: ``type, threshold_min``, polygon (raster-built).
+    residential_coverage
+        With a population raster and no units: the coverage table per OSM residential polygon.
     """
 
     params: PlanParams
@@ -86,6 +88,7 @@ class PlanResult:
     facility_snap: SnapResult | None = None
     demand_snap: SnapResult | None = None
     access: pd.DataFrame = field(default_factory=pd.DataFrame)
+    residential_coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) -> SnapResult:
@@ -110,12 +113,14 @@ def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapR
 
 def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
                 pop: np.ndarray | None = None) -> None:
-    for status, text in ((NOT_SNAPPED, f"more than {max_snap_m:.0f} m from any walkable street"),
+    for status, text in ((NOT_SNAPPED, f"too far from any street (more than {max_snap_m:.0f} m "
+                                       "from any walkable street)"),
                          (DISCONNECTED, "on a part of the network cut off from the main part")):
         hit = snap.status == status
         if hit.any():
             extra = f" ({pop[hit].sum():.0f} older adults)" if pop is not None else ""
-            log.add(f"{what}_{status}", int(hit.sum()), f"{hit.sum()} {what} {text}{extra}")
+            label = what.replace("_", " ")
+            log.add(f"{what}_{status}", int(hit.sum()), f"{hit.sum()} {label} {text}{extra}")
 
 
 def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
@@ -165,11 +170,12 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
     fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
     _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
-    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
+    demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs, log)
     demand = demand_res.points
     dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
     demand["status"] = dsnap.status
-    _warn_snaps(log, "demand_points", dsnap, params.snap.max_snap_m, demand["older_pop"].to_numpy())
+    _warn_snaps(log, "demand_points" if pop_info is None else "populated_cells", dsnap,
+                params.snap.max_snap_m, demand["older_pop"].to_numpy())
     if demand_res.assumed_density:
         log.add("assumed_density", len(demand_res.units),
                 f"NO UNITS FILE: older adults ASSUMED at {params.demand.default_older_per_km2:.0f} "
@@ -188,6 +194,11 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     step("coverage")
     units = demand_res.units
     coverage, thr_cov = _coverage_tables(demand, demand_times, units, params)
+    res_cov = pd.DataFrame()
+    if pop_info is not None and units_in is None:  # grid cells are the units; also per polygon
+        res_units, res_demand = residential_units(demand, inputs.residential, network.crs)
+        if len(res_units):
+            res_cov = _coverage_tables(res_demand, demand_times, res_units, params)[0]
     counts = count_by_type(fac[FACILITY_TYPE].tolist())
     gaps = find_gaps(coverage, required_types=params.coverage.required_types,
                      target_share=params.coverage.target_share, facility_counts=counts)
@@ -202,8 +213,14 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     timings["catchments_s"] = time.perf_counter() - clock - sum(timings.values())
     summary = _summary(inputs, params, network, fac, units, coverage, gaps, counts, timings,
                        demand_res.assumed_density)
+    if pop_info is not None:
+        far = dsnap.status == NOT_SNAPPED
+        summary["population"] = {**pop_info, "too_far_from_street_cells": int(far.sum()),
+                                 "too_far_from_street_pop": float(demand["older_pop"][far].sum())}
+    summary["demand_method"] = (pop_info or {}).get("method") or (
+        "assumed_density" if demand_res.assumed_density else "units")
     return PlanResult(params, network, fac, units, demand, demand_times, coverage, thr_cov, gaps,
-                      catch, dissolved, log, summary, nearest, fsnap, dsnap, access)
+                      catch, dissolved, log, summary, nearest, fsnap, dsnap, access, res_cov)
 
 
 def _coverage_tables(demand: gpd.GeoDataFrame, demand_times: pd.DataFrame,

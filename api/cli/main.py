@@ -29,6 +29,18 @@ def _add_params_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 
 
+def _add_population_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("population grid (issue 19)")
+    g.add_argument("--population", type=Path, action="append", metavar="FILE.tif",
+                   help="population raster, any CRS (repeat to sum, e.g. WorldPop 60+ age/sex files)")
+    g.add_argument("--population-band", type=int, action="append", metavar="N",
+                   help="band number read from every --population file (repeatable; default 1)")
+    g.add_argument("--older-share", type=float, help="the raster counts everybody: older-adult "
+                   "share, e.g. 0.1798 (stated in every output as an assumption)")
+    g.add_argument("--population-grid-m", type=int, choices=(250, 1000), default=250,
+                   help="aggregation grid without --units, metres (default 250)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="careplan", description=(
@@ -39,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, required=True, help="output folder")
     demo.add_argument("--seed", type=int, default=7, help="demo district seed")
     demo.add_argument("--nodes", type=int, default=6000, help="approximate network size")
+    demo.add_argument("--synthetic-population", action="store_true", help="demand from a "
+                      "generated population raster (written as population_synthetic.tif)")
     _add_params_args(demo)
     an = sub.add_parser("analyze", help="analyse a real study area")
     src = an.add_mutually_exclusive_group(required=True)
@@ -52,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--units-coords", default="wgs84", choices=("wgs84", "gcj02", "bd09", "cgcs2000"),
                     help="coordinate system of --units")
     an.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_population_args(an)
     _add_params_args(an)
     sv = sub.add_parser("serve", help="start the REST service and care map")
     sv.add_argument("--host", default="127.0.0.1")

@@ -28,7 +28,7 @@ from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
-from planner.schema import WGS84, PlanInputs
+from planner.schema import WGS84, PlanInputs, PopulationInput
 
 if TYPE_CHECKING:
     from maps.runtime import Lang
@@ -87,7 +87,8 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
 
 
 def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
-           started: float, loaded: _Loaded | None = None) -> None:
+           started: float, loaded: _Loaded | None = None,
+           more_files: dict[str, Callable[[Path], None]] | None = None) -> None:
     from maps.compose import build_care_map
 
     lang = args.lang or profile.lang
@@ -104,16 +105,22 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
 
     files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
-             "indicators.csv": table(compliance.indicators)}
+             "indicators.csv": table(compliance.indicators), **(more_files or {})}
+    if len(result.residential_coverage):
+        files["coverage_residential.csv"] = table(result.residential_coverage)
     extra: dict[str, object] = {}
     if loaded is not None:
         files["input_problems.csv"] = table(loaded.problems)
         extra["input_files"] = loaded.files
         # what `careplan site/whatif` need to rebuild this run exactly (cache dir not needed)
-        extra["analyze_args"] = {k: (None if getattr(args, k, None) is None
-                                     else str(getattr(args, k)))
-                                 for k in ("osm", "place", "bbox", "facilities", "coords", "units",
-                                           "units_coords", "rules")}
+        recorded: dict[str, object] = {k: (None if getattr(args, k, None) is None
+                                           else str(getattr(args, k)))
+                                       for k in ("osm", "place", "bbox", "facilities", "coords",
+                                                 "units", "units_coords", "rules", "older_share",
+                                                 "population_grid_m")}
+        recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
+        recorded["population_band"] = list(getattr(args, "population_band", None) or [])
+        extra["analyze_args"] = recorded
     if hierarchy is None and "parent_id" in result.units.columns:
         hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
     if hierarchy is not None:
@@ -139,6 +146,10 @@ def _report(result: PlanResult, out: Path) -> None:
         lines.append(f"  {ftype}: {share:.1%} of older adults within their circle")
     lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units)")
     lines.extend(f"  warning: {w['message']}" for w in result.warnings.entries)
+    if s.get("population"):
+        p = s["population"]
+        lines.append(f"  demand: population raster ({p['method']}, {p['cells']} cells, "
+                     f"{p['raster_older_pop']:.0f} older adults in the study area)")
     if s.get("synthetic"):
         lines.append("  NOTE: synthetic demo district, not real data")
     lines.append(f"  outputs: {out}")
@@ -154,12 +165,39 @@ def run_demo(args: argparse.Namespace) -> int:
     params = build_params(args, profile)
     bar = StepBar()
     inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
+    files: dict[str, Callable[[Path], None]] = {}
+    if getattr(args, "synthetic_population", False):
+        inputs, files = _demo_population(inputs)
     result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
-    _write(result, args.out, args, profile, started)
+    _write(result, args.out, args, profile, started, more_files=files)
     bar.close()
     _report(result, args.out)
     return 0
+
+
+def _demo_population(inputs: PlanInputs) -> tuple[PlanInputs, dict[str, Callable[[Path], None]]]:
+    """The demo district with demand from a generated raster read back like a user's file."""
+    import tempfile
+
+    from planner.io.population import read_population, write_population_raster
+    from planner.synthetic.population import synthetic_population_grid
+
+    assert inputs.units is not None and inputs.study_area is not None
+    counts, transform, crs = synthetic_population_grid(inputs.units)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "population_synthetic.tif"
+        write_population_raster(path, counts, transform, crs)
+        grids = read_population([path], (1,), inputs.study_area)
+        data, digest = path.read_bytes(), hash_file(path)
+    pop = PopulationInput(tuple(grids), None, 250, {path.name: digest}, (1,))
+    sources = {**inputs.sources, path.name: digest}
+    out = dataclasses.replace(inputs, units=None, population=pop, sources=sources)
+
+    def write(target: Path) -> None:
+        target.write_bytes(data)
+
+    return out, {path.name: write}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,11 +239,28 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
                           "coords": args.units_coords, "rows_used": len(units),
                           "rows_with_problems": len(read.problems)}
     label = args.place or (args.osm.name if args.osm else "study area")
+    population = _read_population(args, extract.study_area, sources)
     inputs = PlanInputs(extract.network, facilities, units, extract.residential,
-                        extract.study_area, label=label, sources=sources)
+                        extract.study_area, label=label, sources=sources, population=population)
     frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=["file", "row", "problem", "value"])
     return _Loaded(inputs, hierarchy, frame, files)
+
+
+def _read_population(args: argparse.Namespace, area: shapely.Geometry,
+                     sources: dict[str, str]) -> PopulationInput | None:
+    """--population rasters (issue 19), their checksums added to ``sources``."""
+    from planner.io.population import read_population
+
+    if not getattr(args, "population", None):
+        if getattr(args, "older_share", None) is not None:
+            raise InputDataError("--older-share needs --population FILE.tif; give the raster")
+        return None
+    bands = tuple(args.population_band or (1,))
+    grids = read_population(args.population, bands, area)
+    files = {str(p): hash_file(p) for p in args.population}
+    sources.update(files)
+    return PopulationInput(tuple(grids), args.older_share, args.population_grid_m, files, bands)
 
 
 def run_analyze(args: argparse.Namespace) -> int:

@@ -17,15 +17,16 @@ from planner.catchments.polygons import (
     build_dissolved_catchments,
     build_facility_catchments,
 )
-from planner.coverage.population_demand import demand_from_inputs, residential_units
 from planner.coverage.gaps import find_gaps
 from planner.coverage.measure import compute_threshold_coverage, compute_unit_coverage
+from planner.coverage.population_demand import demand_from_inputs, residential_units
 from planner.coverage.supply import compute_supply_demand
 from planner.facilities import count_by_type
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.network.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
 from planner.params import FACILITY_TYPES, PlanParams
 from planner.routing.forkpool import fork_map
+from planner.routing.terrain_step import add_flat_minutes, apply_dem
 from planner.routing.travel import (
     NearestTimes,
     compute_nearest_times,
@@ -163,6 +164,9 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     units_in = validate_units(inputs.units) if inputs.units is not None else None
     step("network")
     network = network or build_walk_network(inputs.network, params.walk)
+    flat_net, terrain = network, None
+    if inputs.dem is not None:
+        network, terrain = apply_dem(network, inputs.dem, params.walk, log)
     timings["network_s"] = time.perf_counter() - clock
     step("snapping")
     index = EdgeIndex(network)
@@ -194,6 +198,12 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     step("coverage")
     units = demand_res.units
     coverage, thr_cov = _coverage_tables(demand, demand_times, units, params)
+    if terrain is not None:  # per unit: median minutes on flat ground beside the terrain ones
+        flat = [pd.DataFrame({"demand_id": demand["demand_id"].to_numpy(), "facility_type": t,
+                              "time_s": (r := _type_times(flat_net, fac, fsnap, dsnap, t))[1],
+                              "facility_id": r[2]}) for t in FACILITY_TYPES]
+        flat_cov = _coverage_tables(demand, pd.concat(flat, ignore_index=True), units, params)[0]
+        coverage = add_flat_minutes(coverage, flat_cov)
     res_cov = pd.DataFrame()
     if pop_info is not None and units_in is None:  # grid cells are the units; also per polygon
         res_units, res_demand = residential_units(demand, inputs.residential, network.crs)
@@ -217,6 +227,9 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         far = dsnap.status == NOT_SNAPPED
         summary["population"] = {**pop_info, "too_far_from_street_cells": int(far.sum()),
                                  "too_far_from_street_pop": float(demand["older_pop"][far].sum())}
+    summary["walk_direction"] = "to_facility" if terrain is not None else "symmetric"
+    if terrain is not None:
+        summary["terrain"] = terrain
     summary["demand_method"] = (pop_info or {}).get("method") or (
         "assumed_density" if demand_res.assumed_density else "units")
     return PlanResult(params, network, fac, units, demand, demand_times, coverage, thr_cov, gaps,

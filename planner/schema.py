@@ -77,13 +77,14 @@ Transform = tuple[float, float, float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
-class PopulationGrid:
-    """One raster band window: people per cell on a north-up or rotated affine grid.
+class RasterWindow:
+    """One raster band window (people per cell, or elevation) on an affine grid.
 
     Attributes
     ----------
-    counts
-        People per cell, shape (rows, cols); NaN where the raster has no data.
+    values
+        People per cell (population) or metres (DEM), shape (rows, cols); NaN where the raster
+        has no data.
     transform
         Affine ``(a, b, c, d, e, f)``: ``x = a*col + b*row + c``, ``y = d*col + e*row + f`` at a
         cell's upper-left corner (rasterio/GDAL order).
@@ -95,11 +96,15 @@ class PopulationGrid:
         People of the raster outside the window that was read (0 when the whole raster was read).
     """
 
-    counts: NDArray[np.float64]
+    values: NDArray[np.float64]
     transform: Transform
     crs: str
     name: str
     outside_pop: float = 0.0
+
+
+#: A population raster window (people per cell).
+PopulationGrid = RasterWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,23 @@ class PopulationInput:
 
 
 @dataclass(frozen=True, slots=True)
+class DemInput:
+    """A terrain model for slope-aware walking (``--dem``).
+
+    Attributes
+    ----------
+    window
+        Elevation in metres over the study area (NaN nodata).
+    path, sha256
+        The file and its checksum, for summary.json.
+    """
+
+    window: RasterWindow
+    path: str
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlanInputs:
     """Everything the I/O layer loaded for one run (all geometry in WGS-84).
 
@@ -154,6 +176,8 @@ class PlanInputs:
         Input name -> sha256 checksum (or a description), for the run manifest.
     population
         Population rasters giving the demand (with units: the pattern inside each unit).
+    dem
+        Terrain model: walking times then depend on slope and direction.
     """
 
     network: RawNetwork
@@ -165,6 +189,7 @@ class PlanInputs:
     is_synthetic: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
     population: PopulationInput | None = None
+    dem: DemInput | None = None
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

@@ -75,14 +75,14 @@ def sum_grids(grids: list[PopulationGrid]) -> list[PopulationGrid]:
     """
     merged: list[PopulationGrid] = []
     for g in grids:
-        same = next((i for i, m in enumerate(merged) if m.counts.shape == g.counts.shape
+        same = next((i for i, m in enumerate(merged) if m.values.shape == g.values.shape
                      and np.allclose(m.transform, g.transform) and m.crs == g.crs), None)
         if same is None:
             merged.append(g)
             continue
         m = merged[same]
-        both_nan = np.isnan(m.counts) & np.isnan(g.counts)
-        total = np.where(both_nan, np.nan, np.nan_to_num(m.counts) + np.nan_to_num(g.counts))
+        both_nan = np.isnan(m.values) & np.isnan(g.values)
+        total = np.where(both_nan, np.nan, np.nan_to_num(m.values) + np.nan_to_num(g.values))
         merged[same] = PopulationGrid(total, m.transform, m.crs, f"{m.name}+{g.name}",
                                       m.outside_pop + g.outside_pop)
     return merged
@@ -92,7 +92,7 @@ def _inside_fraction(grid: PopulationGrid, area: BaseGeometry, rows: NDArray[np.
                      cols: NDArray[np.int64]) -> NDArray[np.float64]:
     """Share of each cell's area inside ``area`` (both in the raster CRS)."""
     shapely.prepare(area)
-    n_rows, n_cols = grid.counts.shape
+    n_rows, n_cols = grid.values.shape
     cr, cc = np.meshgrid(np.arange(n_rows + 1.0), np.arange(n_cols + 1.0), indexing="ij")
     gx, gy = _apply(grid.transform, cc, cr)
     corner_in = shapely.intersects_xy(area, gx, gy)
@@ -124,7 +124,7 @@ def _inside_fraction(grid: PopulationGrid, area: BaseGeometry, rows: NDArray[np.
 def _grid_cells(grid: PopulationGrid, area_wgs84: BaseGeometry, network_crs: str
                 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
                            NDArray[np.float64], float, int, int]:
-    counts = grid.counts
+    counts = grid.values
     nodata = np.isnan(counts)
     negative = ~nodata & (counts < 0)
     values = np.where(nodata | negative, 0.0, counts)

@@ -24,28 +24,44 @@ from planner.schema import PopulationGrid
 WHOLE_READ_CELLS = 25_000_000
 
 
-def _open(path: Path) -> rasterio.DatasetReader:
+def open_raster(path: Path, flag: str) -> rasterio.DatasetReader:
+    """Open a GeoTIFF that has a CRS; one-line errors name ``flag`` and the file."""
     if not path.is_file():
-        msg = f"--population {path} not found; give an existing GeoTIFF"
+        msg = f"{flag} {path} not found; give an existing GeoTIFF"
         raise InputDataError(msg)
     try:
-        return rasterio.open(path)
+        src = rasterio.open(path)
     except RasterioIOError as exc:
-        msg = f"--population {path} is not a readable raster ({exc}); give a GeoTIFF"
+        msg = f"{flag} {path} is not a readable raster ({exc}); give a GeoTIFF"
         raise InputDataError(msg) from exc
+    if src.crs is None:
+        src.close()
+        msg = (f"{flag} {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs EPSG:4326) "
+               "and try again")
+        raise InputDataError(msg)
+    return src
 
 
-def _window(src: rasterio.DatasetReader, path: Path, area_wgs84: BaseGeometry
-            ) -> rasterio.windows.Window:
+def area_window(src: rasterio.DatasetReader, path: Path, area_wgs84: BaseGeometry,
+                flag: str = "--population", pad: int = 0) -> rasterio.windows.Window:
+    """The raster window over the study area's bounds (``pad`` cells more on each side).
+
+    Raises
+    ------
+    InputDataError
+        The raster does not overlap the study area.
+    """
     w, s, e, n = transform_bounds("EPSG:4326", src.crs, *area_wgs84.bounds, densify_pts=21)
     left, bottom, right, top = src.bounds
     if w >= right or e <= left or s >= top or n <= bottom:
-        msg = (f"--population {path} (bounds {left:.6g},{bottom:.6g},{right:.6g},{top:.6g} in "
+        msg = (f"{flag} {path} (bounds {left:.6g},{bottom:.6g},{right:.6g},{top:.6g} in "
                f"{src.crs.to_string()}) does not overlap the study area "
                f"{', '.join(f'{v:.4f}' for v in area_wgs84.bounds)}; give a raster of this area")
         raise InputDataError(msg)
     win = rasterio.windows.from_bounds(w, s, e, n, transform=src.transform)
     win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    win = rasterio.windows.Window(win.col_off - pad, win.row_off - pad, win.width + 2 * pad,
+                                  win.height + 2 * pad)
     full = rasterio.windows.Window(0, 0, src.width, src.height)
     return win.intersection(full)
 
@@ -87,16 +103,12 @@ def read_population(paths: Sequence[Path], bands: Sequence[int], area_wgs84: Bas
     """
     grids = []
     for path in paths:
-        with _open(path) as src:
-            if src.crs is None:
-                msg = (f"--population {path} has no CRS; assign one (e.g. gdal_edit.py -a_srs "
-                       "EPSG:4326) and try again")
-                raise InputDataError(msg)
+        with open_raster(path, "--population") as src:
             for band in bands or (1,):
                 if not 1 <= band <= src.count:
                     msg = f"--population-band {band} does not exist in {path} ({src.count} bands)"
                     raise InputDataError(msg)
-                win = _window(src, path, area_wgs84)
+                win = area_window(src, path, area_wgs84)
                 counts, outside = _band(src, band, win)
                 t = src.window_transform(win)
                 grids.append(PopulationGrid(counts, (t.a, t.b, t.c, t.d, t.e, t.f),

@@ -39,9 +39,9 @@ def _oracle_inside(grid: PopulationGrid, area_wgs84: shapely.Geometry) -> float:
     area = shapely.transform(shapely.segmentize(area_wgs84, 0.001), to_r.transform,
                              interleaved=False)
     total = 0.0
-    for r in range(grid.counts.shape[0]):
-        for col in range(grid.counts.shape[1]):
-            v = grid.counts[r, col]
+    for r in range(grid.values.shape[0]):
+        for col in range(grid.values.shape[1]):
+            v = grid.values[r, col]
             if not np.isfinite(v) or v <= 0:
                 continue
             box = shapely.box(c + col * a, f + (r + 1) * e, c + (col + 1) * a, f + r * e)
@@ -174,7 +174,7 @@ def test_reader_window_and_clipped_people(tmp_path: Path) -> None:
     write_population_raster(path, counts, (0.001, 0, LON0, 0, -0.001, LAT0 + 0.04), "EPSG:4326")
     area = shapely.box(LON0 + 0.010, LAT0 + 0.010, LON0 + 0.020, LAT0 + 0.020)
     grids = read_population([path], (1,), area)
-    assert grids[0].counts.size < counts.size
+    assert grids[0].values.size < counts.size
     cells = population_cells(grids, area, UTM)
     assert cells.pop.sum() == pytest.approx(100.0, rel=1e-6)
     assert cells.clipped_pop == pytest.approx(counts.sum() - 100.0, rel=1e-6)

@@ -22,6 +22,9 @@ def _add_params_args(p: argparse.ArgumentParser) -> None:
                    "age_75_84, age_85_plus, frail, gb50180, general")
     g.add_argument("--speed-m-s", type=float, help="walking speed in m/s (overrides --preset)")
     g.add_argument("--steps-factor", type=float, help="walking-time multiplier on steps (default 2)")
+    g.add_argument("--dem", nargs="?", const="synthetic", metavar="FILE.tif",
+                   help="terrain model (GeoTIFF, any CRS): slope- and direction-aware walking "
+                   "times to the facility; without FILE a synthetic hill (demo)")
     g.add_argument("--max-snap-m", type=float, help="farthest snap distance in metres (default 300)")
     g.add_argument("--target-share", type=float, help="covered share a unit needs (default 0.8)")
     g.add_argument("--lang", choices=("zh", "en"), help="label language (default: the profile's, zh)")

@@ -28,7 +28,7 @@ from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
-from planner.schema import WGS84, PlanInputs, PopulationInput
+from planner.schema import WGS84, DemInput, PlanInputs, PopulationInput
 
 if TYPE_CHECKING:
     from maps.runtime import Lang
@@ -53,7 +53,39 @@ def build_params(args: argparse.Namespace, profile: RuleProfile) -> PlanParams:
     if args.target_share is not None:
         coverage = dataclasses.replace(coverage, target_share=args.target_share)
     snap = params.snap if args.max_snap_m is None else SnapParams(max_snap_m=args.max_snap_m)
+    walk = dataclasses.replace(walk, dem=getattr(args, "dem", None) or params.walk.dem)
     return dataclasses.replace(params, walk=walk, coverage=coverage, snap=snap)
+
+
+def load_dem(dem: str, area: shapely.Geometry) -> tuple[DemInput | None, dict[str, bytes]]:
+    """The terrain model of ``--dem``/``[walk] dem`` (issue 17); "synthetic": a generated hill.
+
+    Returns the DEM and, for the synthetic hill, its GeoTIFF bytes to copy into the run folder.
+    """
+    from planner.io.dem import read_dem, write_dem
+
+    if not dem:
+        return None, {}
+    if dem != "synthetic":
+        window, digest = read_dem(Path(dem), area)
+        return DemInput(window, dem, digest), {}
+    import tempfile
+
+    from planner.synthetic.terrain import synthetic_hill_dem
+
+    hill = synthetic_hill_dem(area)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dem_synthetic.tif"
+        write_dem(path, hill.values, hill.transform, hill.crs)
+        window, digest = read_dem(path, area)
+        return DemInput(window, path.name, digest), {path.name: path.read_bytes()}
+
+
+def _bytes_writer(data: bytes) -> Callable[[Path], None]:
+    def write(target: Path) -> None:
+        target.write_bytes(data)
+
+    return write
 
 
 def _parse_bbox(text: str | None) -> shapely.Geometry | None:
@@ -117,7 +149,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
                                            else str(getattr(args, k)))
                                        for k in ("osm", "place", "bbox", "facilities", "coords",
                                                  "units", "units_coords", "rules", "older_share",
-                                                 "population_grid_m")}
+                                                 "population_grid_m", "dem")}
         recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
         recorded["population_band"] = list(getattr(args, "population_band", None) or [])
         extra["analyze_args"] = recorded
@@ -146,6 +178,9 @@ def _report(result: PlanResult, out: Path) -> None:
         lines.append(f"  {ftype}: {share:.1%} of older adults within their circle")
     lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units)")
     lines.extend(f"  warning: {w['message']}" for w in result.warnings.entries)
+    if s.get("terrain"):
+        lines.append(f"  terrain: {s['terrain']['file']} (walking times TO the facility, "
+                     f"slope-aware; {s['terrain']['nodata_segments']} segments over nodata)")
     if s.get("population"):
         p = s["population"]
         lines.append(f"  demand: population raster ({p['method']}, {p['cells']} cells, "
@@ -168,6 +203,9 @@ def run_demo(args: argparse.Namespace) -> int:
     files: dict[str, Callable[[Path], None]] = {}
     if getattr(args, "synthetic_population", False):
         inputs, files = _demo_population(inputs)
+    dem, dem_files = load_dem(params.walk.dem, inputs.study_area)
+    inputs = dataclasses.replace(inputs, dem=dem)
+    files.update({name: _bytes_writer(data) for name, data in dem_files.items()})
     result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
     _write(result, args.out, args, profile, started, more_files=files)
@@ -193,11 +231,7 @@ def _demo_population(inputs: PlanInputs) -> tuple[PlanInputs, dict[str, Callable
     pop = PopulationInput(tuple(grids), None, 250, {path.name: digest}, (1,))
     sources = {**inputs.sources, path.name: digest}
     out = dataclasses.replace(inputs, units=None, population=pop, sources=sources)
-
-    def write(target: Path) -> None:
-        target.write_bytes(data)
-
-    return out, {path.name: write}
+    return out, {path.name: _bytes_writer(data)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,11 +274,25 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
                           "rows_with_problems": len(read.problems)}
     label = args.place or (args.osm.name if args.osm else "study area")
     population = _read_population(args, extract.study_area, sources)
+    dem = load_dem(getattr(args, "dem", None) or profile.walk.dem, extract.study_area)[0]
+    if dem is not None:
+        sources[dem.path] = dem.sha256
     inputs = PlanInputs(extract.network, facilities, units, extract.residential,
-                        extract.study_area, label=label, sources=sources, population=population)
+                        extract.study_area, label=label, sources=sources, population=population,
+                        dem=dem)
     frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=["file", "row", "problem", "value"])
     return _Loaded(inputs, hierarchy, frame, files)
+
+
+def _check_population_args(args: argparse.Namespace) -> None:
+    """--older-share needs --population and lies in (0, 1] (checked before any loading)."""
+    share = getattr(args, "older_share", None)
+    if share is not None and not getattr(args, "population", None):
+        raise InputDataError("--older-share needs --population FILE.tif; give the raster")
+    if share is not None and not 0 < share <= 1:
+        msg = f"--older-share {share!r} must be in (0, 1]; e.g. 0.1798 for 17.98% aged 60+"
+        raise InputDataError(msg)
 
 
 def _read_population(args: argparse.Namespace, area: shapely.Geometry,
@@ -253,8 +301,6 @@ def _read_population(args: argparse.Namespace, area: shapely.Geometry,
     from planner.io.population import read_population
 
     if not getattr(args, "population", None):
-        if getattr(args, "older_share", None) is not None:
-            raise InputDataError("--older-share needs --population FILE.tif; give the raster")
         return None
     bands = tuple(args.population_band or (1,))
     grids = read_population(args.population, bands, area)
@@ -272,6 +318,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         if path is not None and not path.is_file():
             msg = f"{flag} {path} not found; give an existing file"
             raise InputDataError(msg)
+    _check_population_args(args)
     cache_dir = None if args.no_cache else args.cache_dir
     osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
     bar = StepBar()

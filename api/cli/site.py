@@ -86,7 +86,7 @@ def check_sources(sources: dict[str, str]) -> None:
 
 def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: PlanParams,
                     profile: RuleProfile) -> tuple[PlanInputs, dict[str, Any], Any]:
-    from api.cli.run import _parse_bbox, load_network
+    from api.cli.run import _parse_bbox, load_dem, load_network
     from planner.io.catalogue import read_catalogue
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units
@@ -123,7 +123,9 @@ def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: P
                   if units is not None else None)
     inputs = PlanInputs(extract.network, facilities, unit_frame, extract.residential,
                         extract.study_area, label=osm.name, sources=sources,
-                        population=_population(recorded or {}, extract.study_area))
+                        population=_population(recorded or {}, extract.study_area),
+                        dem=load_dem(str((recorded or {}).get("dem") or ""),
+                                     extract.study_area)[0])
     used = {"osm": str(osm), "facilities": str(fac) if fac else None,
             "units": str(units) if units else None, "bbox": bbox, "coords": coords,
             "units_coords": units_coords}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -64,7 +65,7 @@ _TOP = {
                 "lang": ((str,), False), "population_basis": ((str,), False),
                 "sources": (_TABLE, True), "note": ((str,), False)},
     "walk": {"speed_m_s": (_NUM, True), "steps_factor": (_NUM, False), "name": ((str,), False),
-             "source": ((str,), True)},
+             "source": ((str,), True), "dem": ((str,), False)},
     "coverage": {"thresholds_min": (_LIST, False), "settlement_threshold_min": (_TABLE, True),
                  "type_threshold_min": (_TABLE, False), "required_types": (_LIST, True),
                  "target_share": (_NUM, True), "source": ((str,), True)},
@@ -160,6 +161,13 @@ class RuleProfile:
         return total
 
 
+def _beside(origin: str, path: str) -> str:
+    """``path`` relative to the profile file's folder (absolute paths and "" unchanged)."""
+    if not path or PurePath(path).is_absolute() or not origin:
+        return path
+    return str(PurePath(origin).parent / path)
+
+
 def _fail(where: str, origin: str, what: str) -> InputDataError:
     return InputDataError(f"{origin}: {where} {what}")
 
@@ -229,7 +237,7 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
         One line naming the file (``origin``), the key path (e.g. ``rules[3].params.typs``) and the
         fix: unknown or missing key, wrong type, unknown facility type, level, kind or source.
     """
-    top = {k: ((dict, list), False) for k in _TOP}
+    top = dict.fromkeys(_TOP, ((dict, list), False))
     _check_keys(raw, {**top, "profile": ((dict,), True), "walk": ((dict,), True),
                       "coverage": ((dict,), True), "rules": ((list,), True)}, "", origin)
     for section, schema in _TOP.items():
@@ -266,7 +274,8 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
     try:
         walk_profile = WalkProfile(speed_m_s=float(walk["speed_m_s"]),
                                    steps_factor=float(walk.get("steps_factor", 2.0)),
-                                   name=str(walk.get("name", "older_adult")))
+                                   name=str(walk.get("name", "older_adult")),
+                                   dem=_beside(origin, str(walk.get("dem", ""))))
     except InputDataError as exc:
         raise InputDataError(f"{origin}: walk.{exc}") from exc
     try:

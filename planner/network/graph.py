@@ -145,17 +145,12 @@ def build_symmetric_csr(
     n: int, u: NDArray[np.int64], v: NDArray[np.int64], weight: NDArray[np.float64]
 ) -> sp.csr_matrix:
     """Symmetric n x n CSR matrix with ``weight`` on (u, v) and (v, u); zeros raised to MIN_EDGE_S."""
-    w = np.maximum(weight, MIN_EDGE_S)
-    rows = np.concatenate([u, v])
-    cols = np.concatenate([v, u])
-    mat = sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
-    mat.sum_duplicates()
-    return mat
+    return build_directed_csr(n, u, v, weight, weight)
 
 
 def build_directed_csr(n: int, u: NDArray[np.int64], v: NDArray[np.int64],
                        w_uv: NDArray[np.float64], w_vu: NDArray[np.float64]) -> sp.csr_matrix:
-    """n x n CSR matrix with ``w_uv`` on (u, v) and ``w_vu`` on (v, u); zeros raised to MIN_EDGE_S."""
+    """n x n CSR matrix, ``w_uv`` on (u, v) and ``w_vu`` on (v, u); zeros raised to MIN_EDGE_S."""
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
     data = np.maximum(np.concatenate([w_uv, w_vu]), MIN_EDGE_S)

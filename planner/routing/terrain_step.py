@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyproj
 
 from planner.network.graph import WalkNetwork
 from planner.network.terrain import SAMPLE_SPACING_M, apply_terrain
@@ -32,7 +33,7 @@ def apply_dem(network: WalkNetwork, dem: DemInput, walk: WalkProfile, log: Warni
     t = dem.window.transform
     info = {"file": dem.path, "sha256": dem.sha256,
             "resolution": [float(np.hypot(t[0], t[3])), float(np.hypot(t[1], t[4]))],
-            "crs": dem.window.crs, "sample_spacing_m": SAMPLE_SPACING_M,
+            "crs": pyproj.CRS.from_user_input(dem.window.crs).to_string(), "sample_spacing_m": SAMPLE_SPACING_M,
             "samples": report.samples, "nodata_segments": report.nodata_segments,
             "mean_abs_grade": round(report.mean_abs_grade, 4),
             "speed_function": SPEED_FUNCTION,

@@ -12,7 +12,6 @@ import pytest
 
 from api.cli.main import main
 from planner.io.population import write_population_raster
-from tests.api.cli.test_site import run_cli
 
 BBOX = "104.060,30.650,104.085,30.672"
 
@@ -54,12 +53,12 @@ def test_analyze_population_errors_are_one_line(chengdu_osm: Path, tmp_path: Pat
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     far = tmp_path / "far.tif"
     _utm_raster(far, 103.0, 29.0, (5, 5))
-    proc = run_cli("analyze", "--osm", str(chengdu_osm), "--bbox", BBOX, "--no-cache",
-                   "--population", str(far), "--out", str(tmp_path / "bad"))
-    lines = proc.stderr.strip().splitlines()
-    assert proc.returncode == 1 and len(lines) == 1, proc.stderr
-    assert "does not overlap the study area" in lines[0] and str(far) in lines[0]
-    assert main(["analyze", "--osm", str(chengdu_osm), "--bbox", BBOX, "--no-cache",
-                 "--older-share", "0.2", "--out", str(tmp_path / "bad")]) == 1
-    assert "--older-share needs --population" in capsys.readouterr().err
-    assert not (tmp_path / "bad").exists()
+    for extra, words in ((["--population", str(far)], "does not overlap the study area"),
+                         (["--older-share", "0.2"], "--older-share needs --population"),
+                         (["--population", str(far), "--older-share", "2"], "must be in (0, 1]")):
+        code = main(["analyze", "--osm", str(chengdu_osm), "--bbox", BBOX, "--no-cache",
+                     *extra, "--out", str(tmp_path / "bad")])
+        lines = capsys.readouterr().err.strip().splitlines()
+        assert code == 1 and len(lines) == 1 and lines[0].startswith("careplan: error:"), lines
+        assert words in lines[0]
+        assert not (tmp_path / "bad").exists()

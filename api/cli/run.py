@@ -14,6 +14,13 @@ import pandas as pd
 import shapely
 
 from api.cli.progress import StepBar
+from api.cli.rasters import (
+    bytes_writer,
+    check_population_args,
+    demo_population,
+    load_dem,
+    read_population_args,
+)
 from planner.catchments.polygons import CatchmentParams
 from planner.compliance.evaluate import evaluate_compliance
 from planner.compliance.rules import RuleProfile
@@ -28,7 +35,7 @@ from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
-from planner.schema import WGS84, DemInput, PlanInputs, PopulationInput
+from planner.schema import WGS84, PlanInputs
 
 if TYPE_CHECKING:
     from maps.runtime import Lang
@@ -55,37 +62,6 @@ def build_params(args: argparse.Namespace, profile: RuleProfile) -> PlanParams:
     snap = params.snap if args.max_snap_m is None else SnapParams(max_snap_m=args.max_snap_m)
     walk = dataclasses.replace(walk, dem=getattr(args, "dem", None) or params.walk.dem)
     return dataclasses.replace(params, walk=walk, coverage=coverage, snap=snap)
-
-
-def load_dem(dem: str, area: shapely.Geometry) -> tuple[DemInput | None, dict[str, bytes]]:
-    """The terrain model of ``--dem``/``[walk] dem`` (issue 17); "synthetic": a generated hill.
-
-    Returns the DEM and, for the synthetic hill, its GeoTIFF bytes to copy into the run folder.
-    """
-    from planner.io.dem import read_dem, write_dem
-
-    if not dem:
-        return None, {}
-    if dem != "synthetic":
-        window, digest = read_dem(Path(dem), area)
-        return DemInput(window, dem, digest), {}
-    import tempfile
-
-    from planner.synthetic.terrain import synthetic_hill_dem
-
-    hill = synthetic_hill_dem(area)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "dem_synthetic.tif"
-        write_dem(path, hill.values, hill.transform, hill.crs)
-        window, digest = read_dem(path, area)
-        return DemInput(window, path.name, digest), {path.name: path.read_bytes()}
-
-
-def _bytes_writer(data: bytes) -> Callable[[Path], None]:
-    def write(target: Path) -> None:
-        target.write_bytes(data)
-
-    return write
 
 
 def _parse_bbox(text: str | None) -> shapely.Geometry | None:
@@ -202,36 +178,16 @@ def run_demo(args: argparse.Namespace) -> int:
     inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
     files: dict[str, Callable[[Path], None]] = {}
     if getattr(args, "synthetic_population", False):
-        inputs, files = _demo_population(inputs)
+        inputs, files = demo_population(inputs)
     dem, dem_files = load_dem(params.walk.dem, inputs.study_area)
     inputs = dataclasses.replace(inputs, dem=dem)
-    files.update({name: _bytes_writer(data) for name, data in dem_files.items()})
+    files.update({name: bytes_writer(data) for name, data in dem_files.items()})
     result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
     _write(result, args.out, args, profile, started, more_files=files)
     bar.close()
     _report(result, args.out)
     return 0
-
-
-def _demo_population(inputs: PlanInputs) -> tuple[PlanInputs, dict[str, Callable[[Path], None]]]:
-    """The demo district with demand from a generated raster read back like a user's file."""
-    import tempfile
-
-    from planner.io.population import read_population, write_population_raster
-    from planner.synthetic.population import synthetic_population_grid
-
-    assert inputs.units is not None and inputs.study_area is not None
-    counts, transform, crs = synthetic_population_grid(inputs.units)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "population_synthetic.tif"
-        write_population_raster(path, counts, transform, crs)
-        grids = read_population([path], (1,), inputs.study_area)
-        data, digest = path.read_bytes(), hash_file(path)
-    pop = PopulationInput(tuple(grids), None, 250, {path.name: digest}, (1,))
-    sources = {**inputs.sources, path.name: digest}
-    out = dataclasses.replace(inputs, units=None, population=pop, sources=sources)
-    return out, {path.name: _bytes_writer(data)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -273,7 +229,7 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
                           "coords": args.units_coords, "rows_used": len(units),
                           "rows_with_problems": len(read.problems)}
     label = args.place or (args.osm.name if args.osm else "study area")
-    population = _read_population(args, extract.study_area, sources)
+    population = read_population_args(args, extract.study_area, sources)
     dem = load_dem(getattr(args, "dem", None) or profile.walk.dem, extract.study_area)[0]
     if dem is not None:
         sources[dem.path] = dem.sha256
@@ -285,30 +241,6 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
     return _Loaded(inputs, hierarchy, frame, files)
 
 
-def _check_population_args(args: argparse.Namespace) -> None:
-    """--older-share needs --population and lies in (0, 1] (checked before any loading)."""
-    share = getattr(args, "older_share", None)
-    if share is not None and not getattr(args, "population", None):
-        raise InputDataError("--older-share needs --population FILE.tif; give the raster")
-    if share is not None and not 0 < share <= 1:
-        msg = f"--older-share {share!r} must be in (0, 1]; e.g. 0.1798 for 17.98% aged 60+"
-        raise InputDataError(msg)
-
-
-def _read_population(args: argparse.Namespace, area: shapely.Geometry,
-                     sources: dict[str, str]) -> PopulationInput | None:
-    """--population rasters (issue 19), their checksums added to ``sources``."""
-    from planner.io.population import read_population
-
-    if not getattr(args, "population", None):
-        return None
-    bands = tuple(args.population_band or (1,))
-    grids = read_population(args.population, bands, area)
-    files = {str(p): hash_file(p) for p in args.population}
-    sources.update(files)
-    return PopulationInput(tuple(grids), args.older_share, args.population_grid_m, files, bands)
-
-
 def run_analyze(args: argparse.Namespace) -> int:
     """`careplan analyze`: a real study area from an OSM file or a place name."""
     started = time.perf_counter()
@@ -318,7 +250,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         if path is not None and not path.is_file():
             msg = f"{flag} {path} not found; give an existing file"
             raise InputDataError(msg)
-    _check_population_args(args)
+    check_population_args(args)
     cache_dir = None if args.no_cache else args.cache_dir
     osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
     bar = StepBar()

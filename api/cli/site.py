@@ -86,7 +86,8 @@ def check_sources(sources: dict[str, str]) -> None:
 
 def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: PlanParams,
                     profile: RuleProfile) -> tuple[PlanInputs, dict[str, Any], Any]:
-    from api.cli.run import _parse_bbox, load_dem, load_network
+    from api.cli.rasters import load_dem
+    from api.cli.run import _parse_bbox, load_network
     from planner.io.catalogue import read_catalogue
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units

@@ -121,8 +121,8 @@ def _inside_fraction(grid: PopulationGrid, area: BaseGeometry, rows: NDArray[np.
     return out
 
 
-def _grid_cells(grid: PopulationGrid, area_wgs84: BaseGeometry, network_crs: str
-                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+def _grid_cells(grid: PopulationGrid, area_wgs84: BaseGeometry, network_crs: str,
+                with_corners: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
                            NDArray[np.float64], float, int, int]:
     counts = grid.values
     nodata = np.isnan(counts)
@@ -141,8 +141,8 @@ def _grid_cells(grid: PopulationGrid, area_wgs84: BaseGeometry, network_crs: str
     to_net = pyproj.Transformer.from_crs(grid.crs, network_crs, always_xy=True)
     r, c = rows.astype(float), cols.astype(float)
     cx, cy = to_net.transform(*_apply(grid.transform, c + 0.5, r + 0.5))
-    corners = np.empty((rows.size, 4, 2))
-    for k, (dc, dr) in enumerate(((0, 0), (1, 0), (1, 1), (0, 1))):
+    corners = np.empty((rows.size if with_corners else 0, 4, 2))
+    for k, (dc, dr) in enumerate(((0, 0), (1, 0), (1, 1), (0, 1)) if with_corners else ()):
         corners[:, k, 0], corners[:, k, 1] = to_net.transform(
             *_apply(grid.transform, c + dc, r + dr))
     rr, cc = np.nonzero(nodata | negative)
@@ -155,7 +155,8 @@ def _grid_cells(grid: PopulationGrid, area_wgs84: BaseGeometry, network_crs: str
 
 
 def population_cells(grids: list[PopulationGrid], area_wgs84: BaseGeometry, network_crs: str,
-                     older_share: float | None = None) -> PopulationCells:
+                     older_share: float | None = None, *, with_corners: bool = True
+                     ) -> PopulationCells:
     """Populated cells of all grids inside the study area, in the network CRS.
 
     Parameters
@@ -169,6 +170,8 @@ def population_cells(grids: list[PopulationGrid], area_wgs84: BaseGeometry, netw
     older_share
         Multiply every count by this share (a total-population raster); ``None`` when the rasters
         already count older adults.
+    with_corners
+        Also transform the cell corners (needed for cell polygons, e.g. cutting by units).
 
     Raises
     ------
@@ -178,7 +181,7 @@ def population_cells(grids: list[PopulationGrid], area_wgs84: BaseGeometry, netw
     if older_share is not None and not 0 < older_share <= 1:
         msg = f"--older-share {older_share!r} must be in (0, 1]; e.g. 0.1798 for 17.98% aged 60+"
         raise InputDataError(msg)
-    parts = [_grid_cells(g, area_wgs84, network_crs) for g in sum_grids(grids)]
+    parts = [_grid_cells(g, area_wgs84, network_crs, with_corners) for g in sum_grids(grids)]
     share = 1.0 if older_share is None else float(older_share)
     t = grids[0].transform
     return PopulationCells(

@@ -53,39 +53,49 @@ class PopulationDemand:
 
 def grid_units(x_m: np.ndarray, y_m: np.ndarray, pop: np.ndarray, size_m: int, crs: str
                ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Square grid cells of ``size_m`` holding the points, and each point's cell id.
+    """Square grid cells of ``size_m`` holding the points, and each point's cell (row position).
 
     Cells are aligned at multiples of ``size_m`` in the network CRS; only cells with points are
-    returned, with ``older_pop`` = the sum of their points' people.
+    returned (sorted by id), with ``older_pop`` = the sum of their points' people.
     """
     if size_m not in GRID_SIZES_M:
         msg = f"population grid {size_m} m is not offered; use one of {GRID_SIZES_M}"
         raise ValueError(msg)
     ix, iy = np.floor(x_m / size_m).astype(np.int64), np.floor(y_m / size_m).astype(np.int64)
+    span = int(iy.max(initial=0) - iy.min(initial=0)) + 1
+    key = (ix - ix.min(initial=0)) * span + (iy - iy.min(initial=0))
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     label = "250m" if size_m == 250 else "1km"
-    ids = np.char.add(np.char.add(f"g{label}_", ix.astype(str)), np.char.add("_", iy.astype(str)))
-    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    sums = np.bincount(inverse, weights=pop, minlength=uniq.size)
+    ids = np.array([f"g{label}_{a}_{b}" for a, b in zip(ix[first], iy[first], strict=True)],
+                   dtype=object)
+    sums = np.bincount(inverse, weights=pop, minlength=ids.size)
     gx, gy = ix[first] * float(size_m), iy[first] * float(size_m)
+    order = np.argsort(ids.astype(str), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
     units = gpd.GeoDataFrame(
-        {UNIT_ID: uniq, UNIT_NAME: np.char.add(f"{label} 网格 ", uniq), OLDER_POP: sums,
-         SETTLEMENT: "urban"},
-        geometry=shapely.box(gx, gy, gx + size_m, gy + size_m), crs=crs)
-    return units, ids
+        {UNIT_ID: ids[order], UNIT_NAME: [f"{label} 网格 {i}" for i in ids[order]],
+         OLDER_POP: sums[order], SETTLEMENT: "urban"},
+        geometry=shapely.box(gx, gy, gx + size_m, gy + size_m)[order], crs=crs)
+    return units, rank[inverse]
 
 
 def _points_frame(unit_ids: np.ndarray, pop: np.ndarray, placement: np.ndarray,
-                  geoms: np.ndarray, crs: str) -> gpd.GeoDataFrame:
-    order = np.argsort(unit_ids, kind="stable")
+                  geoms: np.ndarray, crs: str, sort_key: np.ndarray | None = None
+                  ) -> gpd.GeoDataFrame:
+    """Demand points ordered by unit (``sort_key``: an integer unit order, else ``unit_ids``)."""
+    order = np.argsort(unit_ids if sort_key is None else sort_key, kind="stable")
     frame = pd.DataFrame({"demand_id": np.arange(order.size), UNIT_ID: unit_ids[order],
                           OLDER_POP: pop[order], "placement": placement[order]})
     return gpd.GeoDataFrame(frame, geometry=geoms[order], crs=crs)
 
 
 def _cell_demand(cells: PopulationCells, size_m: int, crs: str) -> DemandResult:
-    units, ids = grid_units(cells.x_m, cells.y_m, cells.pop, size_m, crs)
+    units, pos = grid_units(cells.x_m, cells.y_m, cells.pop, size_m, crs)
+    ids = units[UNIT_ID].to_numpy()[pos]
     placement = np.full(ids.size, "cell", dtype=object)
-    points = _points_frame(ids, cells.pop, placement, shapely.points(cells.x_m, cells.y_m), crs)
+    points = _points_frame(ids, cells.pop, placement, shapely.points(cells.x_m, cells.y_m), crs,
+                           sort_key=pos)
     return DemandResult(points=points, units=units, assumed_density=False)
 
 
@@ -186,7 +196,8 @@ def demand_from_inputs(inputs: PlanInputs, units: gpd.GeoDataFrame | None, param
     if area is None:
         net = inputs.network
         area = shapely.box(net.lon.min(), net.lat.min(), net.lon.max(), net.lat.max())
-    cells = population_cells(list(pop.grids), area, crs, pop.older_share)
+    cells = population_cells(list(pop.grids), area, crs, pop.older_share,
+                             with_corners=units is not None)
     built = build_population_demand(cells, units, inputs.residential, params, crs, pop.grid_m)
     info = {**built.info, "files": dict(pop.files), "bands": list(pop.bands),
             "older_share": pop.older_share, "older_share_assumed": pop.older_share is not None}

@@ -141,7 +141,7 @@ def test_grid_units_sum_their_points() -> None:
     units, ids = grid_units(x, np.full(4, 5.0), np.array([1.0, 2.0, 3.0, 4.0]), 250, UTM)
     assert dict(zip(units["unit_id"], units["older_pop"], strict=True)) == {
         "g250m_0_0": 3.0, "g250m_1_0": 3.0, "g250m_3_0": 4.0}
-    assert ids[1] == "g250m_0_0"
+    assert units["unit_id"].to_numpy()[ids[1]] == "g250m_0_0"
     units_km, _ = grid_units(x, np.full(4, 5.0), np.ones(4), 1000, UTM)
     assert units_km["older_pop"].tolist() == [4.0]
 

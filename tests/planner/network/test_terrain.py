@@ -144,3 +144,21 @@ def test_hill_under_the_demo_slows_coverage() -> None:
     assert day["terrain_extra_min"].abs().max() > 0.5  # the hill changes some units' minutes
     assert {"median_time_flat_min", "covered_share_flat"} <= set(day.columns)
     assert hill.summary["terrain"]["mean_abs_grade"] > 0.01
+
+
+def test_whatif_on_terrain_equals_full_rerun() -> None:
+    """Incremental add/remove over directed terrain times = a full run with the changed list."""
+    from planner.whatif import FacilityChange, Scenario, apply_scenario, state_from_result
+    from tests.planner.test_coverage_pipeline import plan, small_inputs
+    from tests.planner.test_whatif import BASE, _assert_equal, _lonlat
+
+    dem = DemInput(_dem(lambda x, y: 0.06 * y + _hill(x, y)), "hill", "x")
+
+    def run(fac: list[tuple[float, float, str]]):  # type: ignore[no-untyped-def]
+        return plan(dataclasses.replace(small_inputs(fac), dem=dem))
+
+    base = run(BASE)
+    lon, lat = _lonlat(1030, 420)
+    sc = Scenario("mix", remove=("f3",), add=(FacilityChange("n1", lon, lat, "day_care"),))
+    got = apply_scenario(state_from_result(base), sc)
+    _assert_equal(got, run([*[p for i, p in enumerate(BASE) if i != 3], (1030, 420, "day_care")]))

@@ -117,6 +117,11 @@ def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
     for entry in result.warnings.entries:  # indicators without data (planner.compliance)
         if entry["code"] == "indicators":
             m.add_child(Banner(entry["message"], warn=True))
+    if result.summary.get("terrain"):
+        m.add_child(Banner(TEXT[lang]["terrain"]))
+    share = (result.summary.get("population") or {}).get("older_share")
+    if share is not None:
+        m.add_child(Banner(TEXT[lang]["assumed_share"].format(share=share), warn=True))
 
 
 def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "offline",

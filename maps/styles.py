@@ -75,6 +75,8 @@ TEXT: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
         "minutes": "{t:g} 分钟", "target": "达标",
         "synthetic": "合成演示数据：非真实数据，仅供演示",
         "assumed_density": "未提供社区人口：老年人口为按密度假设的估计值",
+        "terrain": "坡度修正：步行圈按地形（DEM）计算，为老年人走到设施所需时间",
+        "assumed_share": "老年人口比例为假设值：总人口栅格 × {share}",
         "ok": "已接入", "not_snapped": "距道路过远，未接入", "disconnected": "位于孤立路网",
         "tianditu_key": "天地图需要密钥：请设置 CAREPLAN_TIANDITU_KEY 或在网址后加 ?tk=您的密钥；"
                         "当前显示离线底图",
@@ -95,6 +97,8 @@ TEXT: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
         "walk_note": "walking speed {speed:g} m/s", "minutes": "{t:g} min", "target": "target",
         "synthetic": "SYNTHETIC DEMO DATA: not real, for demonstration only",
         "assumed_density": "No unit populations given: older adults are ASSUMED from a density",
+        "terrain": "Terrain-adjusted: circles follow the DEM, timed walking TO the facility",
+        "assumed_share": "Older-adult share ASSUMED: population raster x {share}",
         "ok": "on the network", "not_snapped": "too far from a street (not snapped)",
         "disconnected": "on a disconnected street part",
         "tianditu_key": "Tianditu tiles need a key: set CAREPLAN_TIANDITU_KEY or add ?tk=YOUR_KEY "

@@ -95,11 +95,15 @@ class WalkProfile:
         Multiplier on the walking time of ``highway=steps`` edges (default 2.0).
     name
         Preset or profile name, reported in every output.
+    dem
+        Terrain model (GeoTIFF path) for slope-aware walking, ``""`` for flat ground (the
+        profile's ``[walk] dem``; ``--dem`` overrides it).
     """
 
     speed_m_s: float = 0.8
     steps_factor: float = 2.0
     name: str = "older_adult"
+    dem: str = ""
 
     def __post_init__(self) -> None:
         check_bounded("speed_m_s", self.speed_m_s, "speed_m_s",

@@ -17,16 +17,17 @@ from planner.catchments.polygons import (
     build_dissolved_catchments,
     build_facility_catchments,
 )
-from planner.coverage.demand import build_demand_points
 from planner.coverage.gaps import find_gaps
 from planner.coverage.measure import coverage_from_arrays, threshold_coverage_from_arrays
-from planner.coverage.tables import index_demand
+from planner.coverage.population_demand import demand_from_inputs, residential_units
 from planner.coverage.supply import compute_supply_demand
+from planner.coverage.tables import index_demand
 from planner.facilities import count_by_type
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.network.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
 from planner.params import FACILITY_TYPES, PlanParams
 from planner.routing.forkpool import fork_map
+from planner.routing.terrain_step import add_flat_minutes, apply_dem
 from planner.routing.travel import (
     NearestTimes,
     compute_nearest_times,
@@ -68,6 +69,8 @@ class PlanResult:
         Per facility and threshold: ``facility_id, type, threshold_min, reached_length_m``, polygon.
     dissolved
         Per type and threshold: ``type, threshold_min``, polygon (raster-built).
+    residential_coverage
+        With a population raster and no units: the coverage table per OSM residential polygon.
     """
 
     params: PlanParams
@@ -87,6 +90,7 @@ class PlanResult:
     facility_snap: SnapResult | None = None
     demand_snap: SnapResult | None = None
     access: pd.DataFrame = field(default_factory=pd.DataFrame)
+    residential_coverage: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) -> SnapResult:
@@ -120,12 +124,14 @@ def _type_times_at(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: Sn
 
 def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
                 pop: np.ndarray | None = None) -> None:
-    for status, text in ((NOT_SNAPPED, f"more than {max_snap_m:.0f} m from any walkable street"),
+    for status, text in ((NOT_SNAPPED, f"too far from any street (more than {max_snap_m:.0f} m "
+                                       "from any walkable street)"),
                          (DISCONNECTED, "on a part of the network cut off from the main part")):
         hit = snap.status == status
         if hit.any():
             extra = f" ({pop[hit].sum():.0f} older adults)" if pop is not None else ""
-            log.add(f"{what}_{status}", int(hit.sum()), f"{hit.sum()} {what} {text}{extra}")
+            label = what.replace("_", " ")
+            log.add(f"{what}_{status}", int(hit.sum()), f"{hit.sum()} {label} {text}{extra}")
 
 
 def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
@@ -171,9 +177,12 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     units_in = validate_units(inputs.units) if inputs.units is not None else None
     step("network")
     network = network or build_walk_network(inputs.network, params.walk)
+    flat_net, terrain = network, None
+    if inputs.dem is not None:
+        network, terrain = apply_dem(network, inputs.dem, params.walk, log)
     timings["network_s"] = time.perf_counter() - clock
     step("snapping")
-    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
+    demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs, log)
     demand = demand_res.points
     timings["demand_s"] = time.perf_counter() - clock - sum(timings.values())
     index = EdgeIndex(network)
@@ -183,7 +192,8 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
     dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
     demand["status"] = dsnap.status
-    _warn_snaps(log, "demand_points", dsnap, params.snap.max_snap_m, demand["older_pop"].to_numpy())
+    _warn_snaps(log, "demand_points" if pop_info is None else "populated_cells", dsnap,
+                params.snap.max_snap_m, demand["older_pop"].to_numpy())
     if demand_res.assumed_density:
         log.add("assumed_density", len(demand_res.units),
                 f"NO UNITS FILE: older adults ASSUMED at {params.demand.default_older_per_km2:.0f} "
@@ -200,6 +210,18 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     step("coverage")
     units = demand_res.units
     coverage, thr_cov = _coverage_tables(demand, fac, point_times, units, params)
+    if terrain is not None:  # per unit: median minutes on flat ground beside the terrain ones
+        flat_times = {t: _type_times_at(flat_net, fac, fsnap, dsnap, t, horizon_s)[1:]
+                      for t in FACILITY_TYPES}
+        flat_cov = _coverage_tables(demand, fac, flat_times, units, params)[0]
+        coverage = add_flat_minutes(coverage, flat_cov)
+    res_cov = pd.DataFrame()
+    if pop_info is not None and units_in is None:  # grid cells are the units; also per polygon
+        res_units, res_demand = residential_units(demand, inputs.residential, network.crs)
+        if len(res_units):
+            rows = pd.Index(demand["demand_id"]).get_indexer(res_demand["demand_id"])
+            res_times = {t: (t_s[rows], pos[rows]) for t, (t_s, pos) in point_times.items()}
+            res_cov = _coverage_tables(res_demand, fac, res_times, res_units, params)[0]
     counts = count_by_type(fac[FACILITY_TYPE].tolist())
     gaps = find_gaps(coverage, required_types=params.coverage.required_types,
                      target_share=params.coverage.target_share, facility_counts=counts)
@@ -214,8 +236,17 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     timings["catchments_s"] = time.perf_counter() - clock - sum(timings.values())
     summary = _summary(inputs, params, network, fac, units, coverage, gaps, counts, timings,
                        demand_res.assumed_density)
+    if pop_info is not None:
+        far = dsnap.status == NOT_SNAPPED
+        summary["population"] = {**pop_info, "too_far_from_street_cells": int(far.sum()),
+                                 "too_far_from_street_pop": float(demand["older_pop"][far].sum())}
+    summary["walk_direction"] = "to_facility" if terrain is not None else "symmetric"
+    if terrain is not None:
+        summary["terrain"] = terrain
+    summary["demand_method"] = (pop_info or {}).get("method") or (
+        "assumed_density" if demand_res.assumed_density else "units")
     return PlanResult(params, network, fac, units, demand, demand_times, coverage, thr_cov, gaps,
-                      catch, dissolved, log, summary, nearest, fsnap, dsnap, access)
+                      catch, dissolved, log, summary, nearest, fsnap, dsnap, access, res_cov)
 
 
 def _demand_times(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,

@@ -73,6 +73,83 @@ class RawNetwork:
         return int(self.edge_u.shape[0])
 
 
+Transform = tuple[float, float, float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class RasterWindow:
+    """One raster band window (people per cell, or elevation) on an affine grid.
+
+    Attributes
+    ----------
+    values
+        People per cell (population) or metres (DEM), shape (rows, cols); NaN where the raster
+        has no data.
+    transform
+        Affine ``(a, b, c, d, e, f)``: ``x = a*col + b*row + c``, ``y = d*col + e*row + f`` at a
+        cell's upper-left corner (rasterio/GDAL order).
+    crs
+        The raster's CRS (WKT or an authority string).
+    name
+        File name and band, for messages and the manifest.
+    outside_pop
+        People of the raster outside the window that was read (0 when the whole raster was read).
+    """
+
+    values: NDArray[np.float64]
+    transform: Transform
+    crs: str
+    name: str
+    outside_pop: float = 0.0
+
+
+#: A population raster window (people per cell).
+PopulationGrid = RasterWindow
+
+
+@dataclass(frozen=True, slots=True)
+class PopulationInput:
+    """Population rasters as demand (``careplan analyze --population``).
+
+    Attributes
+    ----------
+    grids
+        The study-area windows of every band read.
+    older_share
+        Share of older adults when the rasters count everybody (an assumption stated in every
+        output), ``None`` when they count older adults already.
+    grid_m
+        Size of the generated aggregation grid without units (250 or 1000 m).
+    files
+        File name -> sha256, for the manifest.
+    bands
+        The band numbers read from every file.
+    """
+
+    grids: tuple[PopulationGrid, ...]
+    older_share: float | None = None
+    grid_m: int = 250
+    files: Mapping[str, str] = field(default_factory=dict)
+    bands: tuple[int, ...] = (1,)
+
+
+@dataclass(frozen=True, slots=True)
+class DemInput:
+    """A terrain model for slope-aware walking (``--dem``).
+
+    Attributes
+    ----------
+    window
+        Elevation in metres over the study area (NaN nodata).
+    path, sha256
+        The file and its checksum, for summary.json.
+    """
+
+    window: RasterWindow
+    path: str
+    sha256: str
+
+
 @dataclass(frozen=True, slots=True)
 class PlanInputs:
     """Everything the I/O layer loaded for one run (all geometry in WGS-84).
@@ -97,6 +174,10 @@ class PlanInputs:
         True for the generated demo district: every output says so.
     sources
         Input name -> sha256 checksum (or a description), for the run manifest.
+    population
+        Population rasters giving the demand (with units: the pattern inside each unit).
+    dem
+        Terrain model: walking times then depend on slope and direction.
     """
 
     network: RawNetwork
@@ -107,6 +188,8 @@ class PlanInputs:
     label: str = "study area"
     is_synthetic: bool = False
     sources: Mapping[str, str] = field(default_factory=dict)
+    population: PopulationInput | None = None
+    dem: DemInput | None = None
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:

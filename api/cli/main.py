@@ -23,6 +23,9 @@ def _add_params_args(p: argparse.ArgumentParser) -> None:
                    "age_75_84, age_85_plus, frail, gb50180, general")
     g.add_argument("--speed-m-s", type=float, help="walking speed in m/s (overrides --preset)")
     g.add_argument("--steps-factor", type=float, help="walking-time multiplier on steps (default 2)")
+    g.add_argument("--dem", nargs="?", const="synthetic", metavar="FILE.tif",
+                   help="terrain model (GeoTIFF, any CRS): slope- and direction-aware walking "
+                   "times to the facility; without FILE a synthetic hill (demo)")
     g.add_argument("--max-snap-m", type=float, help="farthest snap distance in metres (default 300)")
     g.add_argument("--target-share", type=float, help="covered share a unit needs (default 0.8)")
     g.add_argument("--lang", choices=("zh", "en"), help="label language (default: the profile's, zh)")
@@ -45,6 +48,18 @@ def _version() -> str:
         return "unknown"
 
 
+def _add_population_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("population grid (issue 19)")
+    g.add_argument("--population", type=Path, action="append", metavar="FILE.tif",
+                   help="population raster, any CRS (repeat to sum, e.g. WorldPop 60+ age/sex files)")
+    g.add_argument("--population-band", type=int, action="append", metavar="N",
+                   help="band number read from every --population file (repeatable; default 1)")
+    g.add_argument("--older-share", type=float, help="the raster counts everybody: older-adult "
+                   "share, e.g. 0.1798 (stated in every output as an assumption)")
+    g.add_argument("--population-grid-m", type=int, choices=(250, 1000), default=250,
+                   help="aggregation grid without --units, metres (default 250)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="careplan", description=(
@@ -58,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--nodes", type=int, default=6000, help="approximate network size")
     demo.add_argument("--older-adults", type=Path, help="older-adult register (CSV/XLSX): "
                       "adds coverage_needs.csv and needs_gaps.csv (suppressed counts)")
+    demo.add_argument("--synthetic-population", action="store_true", help="demand from a "
+                      "generated population raster (written as population_synthetic.tif)")
     _add_params_args(demo)
     an = sub.add_parser("analyze", help="analyse a real study area")
     src = an.add_mutually_exclusive_group(required=True)
@@ -75,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     an.add_argument("--older-adults", type=Path, help="older-adult register (老年人动态管理数据库, "
                     "CSV/XLSX): adds coverage_needs.csv and needs_gaps.csv (suppressed counts)")
     an.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_population_args(an)
     _add_params_args(an)
     sv = sub.add_parser("serve", help="start the REST service and care map")
     sv.add_argument("--host", default="127.0.0.1")

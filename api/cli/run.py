@@ -15,6 +15,13 @@ import pandas as pd
 import shapely
 
 from api.cli.progress import StepBar
+from api.cli.rasters import (
+    bytes_writer,
+    check_population_args,
+    demo_population,
+    load_dem,
+    read_population_args,
+)
 from planner.catchments.polygons import CatchmentParams
 from planner.compliance.evaluate import evaluate_compliance
 from planner.compliance.levels import provision_levels
@@ -58,6 +65,7 @@ def build_params(args: argparse.Namespace, profile: RuleProfile) -> PlanParams:
     if args.target_share is not None:
         coverage = dataclasses.replace(coverage, target_share=args.target_share)
     snap = params.snap if args.max_snap_m is None else SnapParams(max_snap_m=args.max_snap_m)
+    walk = dataclasses.replace(walk, dem=getattr(args, "dem", None) or params.walk.dem)
     return dataclasses.replace(params, walk=walk, coverage=coverage, snap=snap)
 
 
@@ -93,7 +101,8 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
 
 def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
            started: float, loaded: _Loaded | None = None,
-           background: gpd.GeoDataFrame | None = None) -> None:
+           background: gpd.GeoDataFrame | None = None,
+           more_files: dict[str, Callable[[Path], None]] | None = None) -> None:
     from maps.assets import save_page
     from maps.compose import build_care_map
 
@@ -121,7 +130,9 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
 
     files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
-             "indicators.csv": table(compliance.indicators)}
+             "indicators.csv": table(compliance.indicators), **(more_files or {})}
+    if len(result.residential_coverage):
+        files["coverage_residential.csv"] = table(result.residential_coverage)
     extra: dict[str, object] = {}
     if getattr(args, "older_adults", None) is not None:  # issue 14: public, suppressed counts
         from api.cli.needs import needs_files
@@ -132,10 +143,14 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         files["input_problems.csv"] = table(loaded.problems)
         extra["input_files"] = loaded.files
         # what `careplan site/whatif` need to rebuild this run exactly (cache dir not needed)
-        extra["analyze_args"] = {k: (None if getattr(args, k, None) is None
-                                     else str(getattr(args, k)))
-                                 for k in ("osm", "place", "bbox", "facilities", "coords", "units",
-                                           "units_coords", "rules", "residential")}
+        recorded: dict[str, object] = {k: (None if getattr(args, k, None) is None
+                                           else str(getattr(args, k)))
+                                       for k in ("osm", "place", "bbox", "facilities", "coords",
+                                                 "units", "units_coords", "rules", "residential",
+                                                 "older_share", "population_grid_m", "dem")}
+        recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
+        recorded["population_band"] = list(getattr(args, "population_band", None) or [])
+        extra["analyze_args"] = recorded
     if hierarchy is None and "parent_id" in result.units.columns:
         hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
     if hierarchy is not None:
@@ -165,6 +180,13 @@ def _report(result: PlanResult, out: Path) -> None:
         lines.append(f"  {ftype}: {share:.1%} of older adults within their circle")
     lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units)")
     lines.extend(f"  warning: {w['message']}" for w in result.warnings.entries)
+    if s.get("terrain"):
+        lines.append(f"  terrain: {s['terrain']['file']} (walking times TO the facility, "
+                     f"slope-aware; {s['terrain']['nodata_segments']} segments over nodata)")
+    if s.get("population"):
+        p = s["population"]
+        lines.append(f"  demand: population raster ({p['method']}, {p['cells']} cells, "
+                     f"{p['raster_older_pop']:.0f} older adults in the study area)")
     if s.get("synthetic"):
         lines.append("  NOTE: synthetic demo district, not real data")
     lines.append(f"  outputs: {out}")
@@ -180,9 +202,15 @@ def run_demo(args: argparse.Namespace) -> int:
     params = build_params(args, profile)
     bar = StepBar()
     inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
+    files: dict[str, Callable[[Path], None]] = {}
+    if getattr(args, "synthetic_population", False):
+        inputs, files = demo_population(inputs)
+    dem, dem_files = load_dem(params.walk.dem, inputs.study_area)
+    inputs = dataclasses.replace(inputs, dem=dem)
+    files.update({name: bytes_writer(data) for name, data in dem_files.items()})
     result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
-    _write(result, args.out, args, profile, started)
+    _write(result, args.out, args, profile, started, more_files=files)
     bar.close()
     _report(result, args.out)
     return 0
@@ -230,8 +258,13 @@ def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
                           "coords": args.units_coords, "rows_used": len(units),
                           "rows_with_problems": len(read.problems)}
     label = args.place or (args.osm.name if args.osm else "study area")
+    population = read_population_args(args, extract.study_area, sources)
+    dem = load_dem(getattr(args, "dem", None) or profile.walk.dem, extract.study_area)[0]
+    if dem is not None:
+        sources[dem.path] = dem.sha256
     inputs = PlanInputs(extract.network, facilities, units, extract.residential,
-                        extract.study_area, label=label, sources=sources)
+                        extract.study_area, label=label, sources=sources, population=population,
+                        dem=dem)
     frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
         columns=["file", "row", "problem", "value"])
     residential = None
@@ -266,6 +299,7 @@ def run_analyze(args: argparse.Namespace) -> int:
         if path is not None and not path.is_file():
             msg = f"{flag} {path} not found; give an existing file"
             raise InputDataError(msg)
+    check_population_args(args)
     cache_dir = None if args.no_cache else args.cache_dir
     osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
     bar = StepBar()

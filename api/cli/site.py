@@ -35,7 +35,7 @@ from planner.io.scenarios import (
 )
 from planner.params import PlanParams, SnapParams
 from planner.pipeline import PlanResult, run_plan
-from planner.schema import PlanInputs
+from planner.schema import PlanInputs, PopulationInput
 
 if TYPE_CHECKING:
     from planner.compliance.rules import RuleProfile
@@ -89,6 +89,7 @@ def check_sources(sources: dict[str, str]) -> None:
 
 def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: PlanParams,
                     profile: RuleProfile) -> tuple[PlanInputs, dict[str, Any], Any]:
+    from api.cli.rasters import load_dem
     from api.cli.run import _parse_bbox, load_network
     from planner.io.catalogue import read_catalogue
     from planner.io.registers import read_facility_register
@@ -125,11 +126,28 @@ def _analyze_inputs(args: argparse.Namespace, summary: dict[str, Any], params: P
                              zone_settlement=profile.zone_settlement).units
                   if units is not None else None)
     inputs = PlanInputs(extract.network, facilities, unit_frame, extract.residential,
-                        extract.study_area, label=osm.name, sources=sources)
+                        extract.study_area, label=osm.name, sources=sources,
+                        population=_population(recorded or {}, extract.study_area),
+                        dem=load_dem(str((recorded or {}).get("dem") or ""),
+                                     extract.study_area)[0])
     used = {"osm": str(osm), "facilities": str(fac) if fac else None,
             "units": str(units) if units else None, "bbox": bbox, "coords": coords,
             "units_coords": units_coords}
     return inputs, used, network
+
+
+def _population(recorded: dict[str, Any], area: Any) -> PopulationInput | None:
+    """The run's --population rasters again (issue 19), or None."""
+    from planner.io.population import read_population
+
+    paths = [Path(p) for p in recorded.get("population") or []]
+    if not paths:
+        return None
+    bands = tuple(int(b) for b in recorded.get("population_band") or [1])
+    share = recorded.get("older_share")
+    return PopulationInput(tuple(read_population(paths, bands, area)),
+                           None if share is None else float(share),
+                           int(recorded.get("population_grid_m") or 250), {}, bands)
 
 
 def rebuild_inputs(args: argparse.Namespace) -> tuple[PlanResult, PlanInputs, dict[str, Any]]:

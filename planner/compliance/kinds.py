@@ -60,7 +60,7 @@ _TOP = {
                 "sources": (_TABLE, True), "note": ((str,), False),
                 "villages_follow_zones": ((bool,), False)},
     "walk": {"speed_m_s": (_NUM, True), "steps_factor": (_NUM, False), "name": ((str,), False),
-             "source": ((str,), True)},
+             "source": ((str,), True), "dem": ((str,), False)},
     "coverage": {"thresholds_min": (_LIST, False), "settlement_threshold_min": (_TABLE, True),
                  "type_threshold_min": (_TABLE, False), "required_types": (_LIST, True),
                  "target_share": (_NUM, True), "source": ((str,), True),

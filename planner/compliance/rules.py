@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from types import MappingProxyType
 from typing import Any, cast
 
@@ -123,6 +124,13 @@ class RuleProfile:
                 return r
         msg = f"profile {self.name} has no rule {rule_id!r}; see `careplan rules show {self.name}`"
         raise InputDataError(msg)
+
+
+def _beside(origin: str, path: str) -> str:
+    """``path`` relative to the profile file's folder (absolute paths and "" unchanged)."""
+    if not path or PurePath(path).is_absolute() or not origin:
+        return path
+    return str(PurePath(origin).parent / path)
 
 
 def _fail(where: str, origin: str, what: str) -> InputDataError:
@@ -259,7 +267,8 @@ def build_profile(raw: Mapping[str, object], *, origin: str = "<profile>") -> Ru
     try:
         walk_profile = WalkProfile(speed_m_s=float(walk["speed_m_s"]),
                                    steps_factor=float(walk.get("steps_factor", 2.0)),
-                                   name=str(walk.get("name", "older_adult")))
+                                   name=str(walk.get("name", "older_adult")),
+                                   dem=_beside(origin, str(walk.get("dem", ""))))
     except InputDataError as exc:
         raise InputDataError(f"{origin}: walk.{exc}") from exc
     try:

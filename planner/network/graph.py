@@ -57,7 +57,8 @@ class WalkNetwork:
     edge_length_m
         Segment lengths in metres.
     edge_walk_s
-        Walking time in seconds at the profile's speed, steps penalised.
+        Walking time in seconds at the profile's speed, steps penalised; with terrain the shorter
+        of the two directions (a lower bound, used where a direction is not known).
     edge_is_steps
         True for ``highway=steps``.
     edge_in_main
@@ -65,13 +66,18 @@ class WalkNetwork:
     node_component
         Connected-part label per node; ``main_component`` is the label of the largest.
     graph
-        Symmetric CSR matrix (n x n) of ``edge_walk_s`` over the main part only.
+        CSR matrix (n x n) over the main part only: symmetric ``edge_walk_s``, or with terrain
+        the *reversed* arcs (``graph[a, b]`` = time to walk from b to a), so a search from the
+        facilities gives every node's time to walk *to* its nearest facility.
     crs
         Projected CRS of ``x_m, y_m`` (UTM zone of the study area).
     speed_m_s
         Walking speed used for access legs and partial edges.
     components
         Connectivity report.
+    edge_uv_s, edge_vu_s
+        With terrain: walking time from ``edge_u`` to ``edge_v`` and back (``None``: flat, both
+        are ``edge_walk_s``); see :mod:`planner.network.terrain`.
     """
 
     node_id: NDArray[np.int64]
@@ -89,6 +95,27 @@ class WalkNetwork:
     crs: str
     speed_m_s: float
     components: ComponentReport
+    edge_uv_s: NDArray[np.float64] | None = None
+    edge_vu_s: NDArray[np.float64] | None = None
+
+    @property
+    def directed(self) -> bool:
+        """True when walking times depend on the direction (terrain)."""
+        return self.edge_uv_s is not None
+
+    def time_along_s(self, edges: NDArray[np.int64], frac_from: NDArray[np.float64],
+                     frac_to: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Time to walk along ``edges`` from fraction ``frac_from`` to ``frac_to`` (0 = u, 1 = v).
+
+        Flat networks: ``|frac_to - frac_from| * edge_walk_s``; with terrain the direction's time.
+        """
+        d = np.asarray(frac_to, dtype=float) - np.asarray(frac_from, dtype=float)
+        if self.edge_uv_s is None or self.edge_vu_s is None:
+            flat: NDArray[np.float64] = np.abs(d) * self.edge_walk_s[edges]
+            return flat
+        out: NDArray[np.float64] = np.where(d >= 0, d * self.edge_uv_s[edges],
+                                            -d * self.edge_vu_s[edges])
+        return out
 
     @property
     def n_nodes(self) -> int:
@@ -118,10 +145,16 @@ def build_symmetric_csr(
     n: int, u: NDArray[np.int64], v: NDArray[np.int64], weight: NDArray[np.float64]
 ) -> sp.csr_matrix:
     """Symmetric n x n CSR matrix with ``weight`` on (u, v) and (v, u); zeros raised to MIN_EDGE_S."""
-    w = np.maximum(weight, MIN_EDGE_S)
+    return build_directed_csr(n, u, v, weight, weight)
+
+
+def build_directed_csr(n: int, u: NDArray[np.int64], v: NDArray[np.int64],
+                       w_uv: NDArray[np.float64], w_vu: NDArray[np.float64]) -> sp.csr_matrix:
+    """n x n CSR matrix, ``w_uv`` on (u, v) and ``w_vu`` on (v, u); zeros raised to MIN_EDGE_S."""
     rows = np.concatenate([u, v])
     cols = np.concatenate([v, u])
-    mat = sp.csr_matrix((np.concatenate([w, w]), (rows, cols)), shape=(n, n))
+    data = np.maximum(np.concatenate([w_uv, w_vu]), MIN_EDGE_S)
+    mat = sp.csr_matrix((data, (rows, cols)), shape=(n, n))
     mat.sum_duplicates()
     return mat
 

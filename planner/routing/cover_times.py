@@ -22,10 +22,10 @@ def _endpoint_times(network: WalkNetwork, reach: sp.csc_matrix, points: SnapResu
                     ok: NDArray[np.int64]) -> pd.DataFrame:
     """(site, point, time_s) via either segment end of each routable point."""
     e = points.edge[ok]
-    w = network.edge_walk_s[e]
-    parts = []
-    for nodes, along in ((network.edge_u[e], points.frac[ok] * w),
-                         (network.edge_v[e], (1.0 - points.frac[ok]) * w)):
+    g = points.frac[ok]
+    parts = []  # along: from the point to the end node (towards the site, see travel)
+    for nodes, along in ((network.edge_u[e], network.time_along_s(e, g, np.zeros_like(g))),
+                         (network.edge_v[e], network.time_along_s(e, g, np.ones_like(g)))):
         sub = reach[:, nodes].tocoo()
         parts.append(pd.DataFrame({"site": sub.row, "point": ok[sub.col],
                                    "time_s": sub.data + along[sub.col]}))
@@ -39,7 +39,7 @@ def _direct_times(network: WalkNetwork, points: SnapResult, sites: SnapResult) -
     pairs = pd.DataFrame({"point": p_idx, "edge": points.edge[p_idx]}).merge(
         pd.DataFrame({"site": s_idx, "edge": sites.edge[s_idx]}), on="edge")
     p, s, e = (pairs[c].to_numpy() for c in ("point", "site", "edge"))
-    time_s = np.abs(points.frac[p] - sites.frac[s]) * network.edge_walk_s[e]
+    time_s = network.time_along_s(e, points.frac[p], sites.frac[s])
     time_s = time_s + sites.access_m[s] / network.speed_m_s
     return pd.DataFrame({"site": s, "point": p, "time_s": time_s})
 

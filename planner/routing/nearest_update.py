@@ -71,10 +71,9 @@ def _seed_arcs_into(
     fac, node, time_s = [], [], []
     for j in np.flatnonzero(keep & snap.routable):
         e = snap.edge[j]
-        w = network.edge_walk_s[e]
         access = snap.access_m[j] / network.speed_m_s
-        for end, along in ((network.edge_u[e], snap.frac[j] * w),
-                           (network.edge_v[e], (1 - snap.frac[j]) * w)):
+        ends = network.time_along_s(np.array([e, e]), np.array([0.0, 1.0]), snap.frac[[j, j]])
+        for end, along in ((network.edge_u[e], ends[0]), (network.edge_v[e], ends[1])):
             if local[end] >= 0:
                 fac.append(int(j))
                 node.append(int(local[end]))

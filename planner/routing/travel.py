@@ -6,6 +6,10 @@ Each source becomes a virtual node with exactly those two outgoing arcs, appende
 arrays, so one scipy multi-source Dijkstra gives every node's nearest source and its time. A
 destination point at fraction g with access b takes min(t[u] + g*w, t[v] + (1-g)*w) + b, or the
 direct along-segment time |f-g|*w + a + b when source and destination share the segment.
+
+With terrain (``network.directed``) the graph holds reversed arcs and every partial segment is
+timed in the direction walked *towards* the source (:meth:`WalkNetwork.time_along_s`): the times
+are those of an older adult walking to the facility.
 """
 
 from __future__ import annotations
@@ -47,14 +51,14 @@ def _seed_arcs(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Target nodes and times of the two arcs leaving each routable source (interleaved u, v)."""
     edge = sources.edge[routable]
-    w = network.edge_walk_s[edge]
+    f = sources.frac[routable]
     access_s = sources.access_m[routable] / network.speed_m_s
     targets = np.empty(2 * edge.shape[0], dtype=np.int64)
     targets[0::2] = network.edge_u[edge]
     targets[1::2] = network.edge_v[edge]
-    times = np.empty(2 * edge.shape[0])
-    times[0::2] = access_s + sources.frac[routable] * w
-    times[1::2] = access_s + (1.0 - sources.frac[routable]) * w
+    times = np.empty(2 * edge.shape[0])  # from each end node to the source
+    times[0::2] = access_s + network.time_along_s(edge, np.zeros_like(f), f)
+    times[1::2] = access_s + network.time_along_s(edge, np.ones_like(f), f)
     return targets, np.maximum(times, MIN_EDGE_S)
 
 
@@ -119,7 +123,7 @@ def _same_edge_times(
     p, s, e = pairs["point"].to_numpy(), pairs["source"].to_numpy(), pairs["edge"].to_numpy()
     speed = network.speed_m_s
     time_s = (
-        np.abs(points.frac[p] - sources.frac[s]) * network.edge_walk_s[e]
+        network.time_along_s(e, points.frac[p], sources.frac[s])
         + points.access_m[p] / speed
         + sources.access_m[s] / speed
     )
@@ -140,10 +144,10 @@ def compute_point_times(
     if ok.size == 0:
         return time_s, source
     e = points.edge[ok]
-    w = network.edge_walk_s[e]
+    g = points.frac[ok]
     u, v = network.edge_u[e], network.edge_v[e]
-    via_u = nearest.node_time_s[u] + points.frac[ok] * w
-    via_v = nearest.node_time_s[v] + (1.0 - points.frac[ok]) * w
+    via_u = nearest.node_time_s[u] + network.time_along_s(e, g, np.zeros_like(g))
+    via_v = nearest.node_time_s[v] + network.time_along_s(e, g, np.ones_like(g))
     use_u = via_u <= via_v
     time_s[ok] = np.where(use_u, via_u, via_v) + points.access_m[ok] / network.speed_m_s
     source[ok] = np.where(use_u, nearest.node_source[u], nearest.node_source[v])

@@ -167,3 +167,14 @@ def test_rules_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "valid profile 'nanan' with 13 rules" in capsys.readouterr().out
     assert rules_main(["rules", "show", "atlantis"]) == 1
     assert "rule profile 'atlantis' not found" in capsys.readouterr().out
+
+
+def test_walk_dem_is_resolved_beside_the_profile() -> None:
+    """``[walk] dem`` (issue 17): relative to the profile file; absolute kept; absent is flat."""
+    raw = _mutate(_raw("nanan"), ("walk", "dem"), "dem/nanan.tif")
+    assert build_profile(raw, origin="/data/rules/nanan.toml").walk.dem == "/data/rules/dem/nanan.tif"
+    raw = _mutate(_raw("nanan"), ("walk", "dem"), "/srv/dem.tif")
+    assert build_profile(raw, origin="/data/rules/nanan.toml").walk.dem == "/srv/dem.tif"
+    assert read_profile("nanan").walk.dem == ""
+    with pytest.raises(InputDataError, match=r"walk\.dem"):
+        build_profile(_mutate(_raw("nanan"), ("walk", "dem"), 5), origin="x.toml")

@@ -16,7 +16,8 @@ import pytest
 
 from planner.errors import DataQualityWarning
 from tests.api.service.test_map_browser import _demo_coverage, service  # noqa: F401
-from tests.maps.test_browser import CHROMIUM, CHROMIUM_ARGS, _skip_reason
+from tests.offline_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.offline_browser import skip_reason as _skip_reason
 
 pytestmark = pytest.mark.browser
 SIZES = ((375, 812), (1280, 800))

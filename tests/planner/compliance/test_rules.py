@@ -167,3 +167,17 @@ def test_rules_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "valid profile 'nanan' with 13 rules" in capsys.readouterr().out
     assert rules_main(["rules", "show", "atlantis"]) == 1
     assert "rule profile 'atlantis' not found" in capsys.readouterr().out
+
+
+def test_rules_show_lists_assumptions_apart() -> None:
+    """An author-added rule (assumption = true) is printed under "assumptions", not "rules"."""
+    from api.cli.rules import format_profile
+
+    raw = _raw("nanan")
+    extra = dict(raw["rules"][0], id="na.my_daycare", assumption=True,  # type: ignore[index]
+                 params={"types": ["day_care"], "levels": ["community"]}, kind="presence",
+                 target=1.0)
+    raw["rules"] = [*raw["rules"], extra]  # type: ignore[misc]
+    text = format_profile(build_profile(raw, origin="mine.toml"), "en")
+    rules_part, assumptions_part = text.split("assumptions (the profile author's additions")
+    assert "[na.my_daycare]" not in rules_part and "[na.my_daycare]" in assumptions_part

@@ -178,3 +178,17 @@ def test_walk_dem_is_resolved_beside_the_profile() -> None:
     assert read_profile("nanan").walk.dem == ""
     with pytest.raises(InputDataError, match=r"walk\.dem"):
         build_profile(_mutate(_raw("nanan"), ("walk", "dem"), 5), origin="x.toml")
+
+
+def test_rules_show_lists_assumptions_apart() -> None:
+    """An author-added rule (assumption = true) is printed under "assumptions", not "rules"."""
+    from api.cli.rules import format_profile
+
+    raw = _raw("nanan")
+    extra = dict(raw["rules"][0], id="na.my_daycare", assumption=True,  # type: ignore[index]
+                 params={"types": ["day_care"], "levels": ["community"]}, kind="presence",
+                 target=1.0)
+    raw["rules"] = [*raw["rules"], extra]  # type: ignore[misc]
+    text = format_profile(build_profile(raw, origin="mine.toml"), "en")
+    rules_part, assumptions_part = text.split("assumptions (the profile author's additions")
+    assert "[na.my_daycare]" not in rules_part and "[na.my_daycare]" in assumptions_part

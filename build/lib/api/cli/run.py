@@ -1,0 +1,245 @@
+"""Handlers of `careplan demo`, `careplan analyze` and `careplan serve` (load, run, write)."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, cast
+
+import pandas as pd
+import shapely
+
+from api.cli.progress import StepBar
+from planner.catchments.polygons import CatchmentParams
+from planner.compliance.evaluate import evaluate_compliance
+from planner.compliance.rules import RuleProfile
+from planner.coverage.hierarchy import build_hierarchy, roll_up
+from planner.errors import InputDataError
+from planner.io.cache import cache_key, load_cached, save_cached
+from planner.io.catalogue import read_catalogue
+from planner.io.folder import hash_file
+from planner.io.osm import OsmExtract, download_place, read_osm_file
+from planner.io.rules import read_profile
+from planner.io.writers import write_run
+from planner.network.graph import WalkNetwork, build_walk_network
+from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
+from planner.pipeline import PlanResult, run_plan
+from planner.schema import WGS84, PlanInputs
+
+if TYPE_CHECKING:
+    from maps.runtime import Lang
+
+
+def load_profile(args: argparse.Namespace) -> RuleProfile:
+    """The rule profile named by ``--rules`` (default ``national``)."""
+    return read_profile(getattr(args, "rules", None) or "national")
+
+
+def build_params(args: argparse.Namespace, profile: RuleProfile) -> PlanParams:
+    """PlanParams from the rule profile and the command-line overrides."""
+    params = profile.plan_params()
+    walk = params.walk
+    if args.preset:
+        walk = WalkProfile.from_preset(args.preset, steps_factor=walk.steps_factor)
+    if args.speed_m_s is not None:
+        walk = dataclasses.replace(walk, speed_m_s=args.speed_m_s, name="custom")
+    if args.steps_factor is not None:
+        walk = dataclasses.replace(walk, steps_factor=args.steps_factor)
+    coverage: CoverageParams = params.coverage
+    if args.target_share is not None:
+        coverage = dataclasses.replace(coverage, target_share=args.target_share)
+    snap = params.snap if args.max_snap_m is None else SnapParams(max_snap_m=args.max_snap_m)
+    return dataclasses.replace(params, walk=walk, coverage=coverage, snap=snap)
+
+
+def _parse_bbox(text: str | None) -> shapely.Geometry | None:
+    if not text:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        msg = f"--bbox {text!r} is not W,S,E,N in degrees; e.g. --bbox 104.04,30.65,104.13,30.73"
+        raise InputDataError(msg) from exc
+    if not (w < e and s < n and -180 <= w <= 180 and -90 <= s <= 90):
+        msg = f"--bbox {text!r} is empty or out of range; give W,S,E,N with W<E and S<N"
+        raise InputDataError(msg)
+    return shapely.box(w, s, e, n)
+
+
+def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
+                 cache_dir: Path | None) -> tuple[OsmExtract, WalkNetwork, str]:
+    """Parse (or load from cache) an OSM file and its prepared network; return the file hash too."""
+    digest = hash_file(path) if path.is_file() else ""
+    key = cache_key(digest, params.walk, area)
+    if cache_dir is not None and digest:
+        cached = load_cached(cache_dir, key)
+        if cached is not None:
+            return cached[0], cached[1], digest
+    extract = read_osm_file(path, read_catalogue(), study_area=area)
+    network = build_walk_network(extract.network, params.walk)
+    if cache_dir is not None:
+        save_cached(cache_dir, key, extract, network)
+    return extract, network, digest
+
+
+def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
+           started: float, loaded: _Loaded | None = None) -> None:
+    from maps.assets import save_page
+    from maps.compose import build_care_map
+
+    lang = args.lang or profile.lang
+    hierarchy = loaded.hierarchy if loaded is not None else None
+    compliance = evaluate_compliance(
+        profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
+        coverage=result.coverage, hierarchy=hierarchy, lang=lang)
+
+    def care_map(target: Path) -> None:
+        # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
+        save_page(build_care_map(result, lang=cast("Lang", lang)), target)
+
+    def table(frame: pd.DataFrame) -> Callable[[Path], None]:
+        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
+
+    files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
+             "indicators.csv": table(compliance.indicators)}
+    extra: dict[str, object] = {}
+    if loaded is not None:
+        files["input_problems.csv"] = table(loaded.problems)
+        extra["input_files"] = loaded.files
+        # what `careplan site/whatif` need to rebuild this run exactly (cache dir not needed)
+        extra["analyze_args"] = {k: (None if getattr(args, k, None) is None
+                                     else str(getattr(args, k)))
+                                 for k in ("osm", "place", "bbox", "facilities", "coords", "units",
+                                           "units_coords", "rules")}
+    if hierarchy is None and "parent_id" in result.units.columns:
+        hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
+    if hierarchy is not None:
+        files["coverage_rollup.csv"] = table(roll_up(result.coverage, hierarchy))
+    write_run(result, out, extra={**extra, "run_time_s": round(time.perf_counter() - started, 2),
+                                  "lang": lang, "rules_profile": profile.name,
+                                  "rules_origin": profile.origin,
+                                  "rules_sha256": _profile_digest(profile)},
+              extra_files=files)
+
+
+def _profile_digest(profile: RuleProfile) -> str:
+    """sha256 of the profile file (its version for the manifest), or '' for a built-in mapping."""
+    path = Path(profile.origin)
+    return hash_file(path) if profile.origin and path.is_file() else ""
+
+
+def _report(result: PlanResult, out: Path) -> None:
+    s = result.summary
+    lines = [f"careplan: {s['label']}: {s['units']} units, {s['older_pop']:.0f} older adults"]
+    for ftype in s["required_types"]:
+        share = s["coverage"].get(ftype, {}).get("covered_share", 0.0)
+        lines.append(f"  {ftype}: {share:.1%} of older adults within their circle")
+    lines.append(f"  gaps: {s['gaps']} (in {s['gap_units']} units)")
+    lines.extend(f"  warning: {w['message']}" for w in result.warnings.entries)
+    if s.get("synthetic"):
+        lines.append("  NOTE: synthetic demo district, not real data")
+    lines.append(f"  outputs: {out}")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """`careplan demo`: the whole analysis on the synthetic district."""
+    from planner.synthetic.district import build_demo_district
+
+    started = time.perf_counter()
+    profile = load_profile(args)
+    params = build_params(args, profile)
+    bar = StepBar()
+    inputs = build_demo_district(seed=args.seed, target_nodes=args.nodes)
+    result = run_plan(inputs, params, catchment_params=CatchmentParams(workers=2), progress=bar)
+    bar("write")
+    _write(result, args.out, args, profile, started)
+    bar.close()
+    _report(result, args.out)
+    return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class _Loaded:
+    """What `careplan analyze` loaded besides the OSM file."""
+
+    inputs: PlanInputs
+    hierarchy: pd.DataFrame | None
+    problems: pd.DataFrame
+    files: dict[str, dict[str, object]]
+
+
+def _read_inputs(args: argparse.Namespace, extract: OsmExtract, digest: str,
+                 profile: RuleProfile) -> _Loaded:
+    from planner.io.registers import read_facility_register
+    from planner.io.units import read_units
+
+    sources = {str(args.osm or args.place): digest}
+    facilities = extract.pois.drop(columns=["osm_tags"], errors="ignore")
+    units = hierarchy = None
+    problems: list[pd.DataFrame] = []
+    files: dict[str, dict[str, object]] = {}
+    if args.facilities:
+        reg = read_facility_register(args.facilities, catalogue=read_catalogue(),
+                                     coords=args.coords, study_area=extract.study_area)
+        facilities = reg.facilities
+        sources[str(args.facilities)] = hash_file(args.facilities)
+        problems.append(reg.problems.assign(file=str(args.facilities)))
+        files["facilities"] = {"path": str(args.facilities), "encoding": reg.encoding,
+                               "coords": reg.coords, "rows_used": len(facilities),
+                               "rows_with_problems": len(reg.problems)}
+    if args.units:
+        read = read_units(args.units, coords=args.units_coords,
+                          zone_settlement=profile.zone_settlement)
+        units, hierarchy = read.units, read.hierarchy
+        sources[str(args.units)] = hash_file(args.units)
+        problems.append(read.problems.assign(file=str(args.units)))
+        files["units"] = {"path": str(args.units), "encoding": read.encoding,
+                          "coords": args.units_coords, "rows_used": len(units),
+                          "rows_with_problems": len(read.problems)}
+    label = args.place or (args.osm.name if args.osm else "study area")
+    inputs = PlanInputs(extract.network, facilities, units, extract.residential,
+                        extract.study_area, label=label, sources=sources)
+    frame = pd.concat(problems, ignore_index=True) if problems else pd.DataFrame(
+        columns=["file", "row", "problem", "value"])
+    return _Loaded(inputs, hierarchy, frame, files)
+
+
+def run_analyze(args: argparse.Namespace) -> int:
+    """`careplan analyze`: a real study area from an OSM file or a place name."""
+    started = time.perf_counter()
+    profile = load_profile(args)
+    params = build_params(args, profile)
+    for flag, path in (("--facilities", args.facilities), ("--units", args.units)):
+        if path is not None and not path.is_file():
+            msg = f"{flag} {path} not found; give an existing file"
+            raise InputDataError(msg)
+    cache_dir = None if args.no_cache else args.cache_dir
+    osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
+    bar = StepBar()
+    bar("load")
+    extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
+    loaded = _read_inputs(args, extract, digest, profile)
+    result = run_plan(loaded.inputs, params, network=network,
+                      catchment_params=CatchmentParams(workers=2), progress=bar)
+    bar("write")
+    _write(result, args.out, args, profile, started, loaded)
+    for what, info in loaded.files.items():
+        sys.stdout.write(f"  {what}: {info['path']} ({info['encoding'] or 'binary'}, "
+                         f"{info['coords']}): {info['rows_used']} rows used, "
+                         f"{info['rows_with_problems']} rows with problems (input_problems.csv)\n")
+    bar.close()
+    _report(result, args.out)
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`careplan serve`: the REST service."""
+    from api.cli.serve import serve
+
+    serve(args.host, args.port)
+    return 0

@@ -1,0 +1,96 @@
+"""Offline vector background: the study area's own streets, drawn under any tile layer.
+
+A light grey street drawing from the analysed walking network (itself from the OSM extract),
+in a pane below Leaflet's tile pane: with no tile server (an intranet, a USB stick) it is the
+base map; when tiles load they cover it; when a tile layer fails, the background stays visible
+and a banner says so (the page is never blank).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import geopandas as gpd
+import numpy as np
+import shapely
+from branca.element import MacroElement
+from jinja2 import Template
+
+from maps.basemap import OSM_ATTRIBUTION
+from maps.geojson import shift_to_gcj02
+from maps.runtime import Lang, escape_json, js_json
+from maps.styles import TEXT
+from planner.network.graph import WalkNetwork
+
+#: Degrees are rounded to this many decimals (about 1 m), which keeps the page small.
+DECIMALS: Final = 5
+#: Leaflet pane of the background (tile pane is 200, overlays 400).
+PANE: Final = "careplanBackground"
+
+
+def street_lines(network: WalkNetwork, *, to_gcj02: bool = False) -> gpd.GeoDataFrame:
+    """Every walkable street segment of ``network`` as lon/lat lines (one feature).
+
+    Parameters
+    ----------
+    network
+        The analysed walking network (projected metres).
+    to_gcj02
+        Shift to GCJ-02 degrees (Amap tiles).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One ``MultiLineString`` in EPSG:4326 degrees (GCJ-02 values when shifted), coordinates
+        rounded to :data:`DECIMALS`; empty when the network has no edges.
+    """
+    u, v = network.edge_u, network.edge_v
+    coords = np.stack([np.column_stack([network.x_m[u], network.y_m[u]]),
+                       np.column_stack([network.x_m[v], network.y_m[v]])], axis=1)
+    lines = shapely.linestrings(coords) if len(u) else np.array([], dtype=object)
+    frame = gpd.GeoDataFrame(geometry=list(lines), crs=network.crs).to_crs("EPSG:4326")
+    if to_gcj02 and len(frame):
+        frame = shift_to_gcj02(frame)
+    merged = shapely.set_precision(shapely.multilinestrings(frame.geometry.to_numpy()),
+                                   10.0 ** -DECIMALS) if len(frame) else None
+    return gpd.GeoDataFrame(geometry=[merged] if merged is not None else [], crs="EPSG:4326")
+
+
+class OfflineBackground(MacroElement):
+    """The street background (own pane under the tiles) and the "tiles failed" banner."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>.leaflet-container { background: #f5f3ef; }</style>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+/* careplan-background */
+(function () {
+  var map = {{ this._parent.get_name() }};
+  map.createPane({{ this.pane }});
+  map.getPane({{ this.pane }}).style.zIndex = 150;
+  map.getPane({{ this.pane }}).style.pointerEvents = 'none';
+  L.geoJSON({{ this.data }}, {{ this.options }}).addTo(map);
+  var warned = false;
+  map.eachLayer(function (layer) {
+    if (!(layer instanceof L.TileLayer)) return;
+    layer.on('tileerror', function () {
+      if (warned) return;
+      warned = true;
+      if (window.careplan) careplan.banner(map, {{ this.message }}, 'careplan-warn');
+    });
+  });
+})();
+{% endmacro %}
+""")
+
+    def __init__(self, network: WalkNetwork, lang: Lang, *, to_gcj02: bool = False) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._name = "OfflineBackground"
+        lines = street_lines(network, to_gcj02=to_gcj02)
+        self.data = escape_json(str(lines.to_json(drop_id=True))) if len(lines) else "null"
+        self.n_features = len(lines)
+        self.pane = js_json(PANE)
+        self.options = js_json({"pane": PANE, "interactive": False, "attribution": OSM_ATTRIBUTION,
+                                "style": {"color": "#b9b4aa", "weight": 1.2, "opacity": 0.9}})
+        self.message = js_json(TEXT[lang]["tiles_failed"])

@@ -1,0 +1,175 @@
+"""build_care_map(plan) assembles basemap + layers + legend + LayerControl into one folium.Map."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Final
+
+import folium
+import geopandas as gpd
+import shapely
+
+from maps import layers
+from maps.background import OfflineBackground
+from maps.basemap import BASEMAPS, GCJ02_BASEMAPS, Basemap, base_map
+from maps.geojson import layer_frame, shift_to_gcj02, sites_frame
+from maps.legend import Banner, Legend, legend_html
+from maps.runtime import Lang, LayerSpec, Runtime
+from maps.styles import REASONS_ZH, TEXT
+from planner.coverage.gaps import REASONS
+from planner.errors import InputDataError
+from planner.params import FACILITY_TYPES
+from planner.pipeline import PlanResult
+
+#: Layer names ``layer_urls`` may point at a GeoJSON endpoint.
+REMOTE_LAYERS: Final[tuple[str, ...]] = (
+    "facilities", "units", "catchments", "dissolved", "gaps", "sites",
+)
+#: Polygon simplification for inlined layers, metres (well below the 10 m catchment raster).
+SIMPLIFY_M: Final = 2.0
+
+
+@lru_cache(maxsize=2)
+def type_labels(lang: Lang) -> dict[str, str]:
+    """Display label of every facility type from the catalogue (the key when unreadable)."""
+    from planner.io.catalogue import read_catalogue  # noqa: PLC0415 (reads a file: only on use)
+
+    try:
+        catalogue = read_catalogue()
+    except InputDataError:
+        return {t: t for t in FACILITY_TYPES}
+    return {t: catalogue.label(t, lang) for t in FACILITY_TYPES}
+
+
+def _check(lang: str, basemap: str, layer_urls: Mapping[str, str]) -> None:
+    if lang not in TEXT:
+        msg = f"lang={lang!r} is not supported; use 'zh' or 'en'"
+        raise InputDataError(msg)
+    if basemap not in BASEMAPS:
+        msg = f"basemap={basemap!r} is not supported; use one of {', '.join(BASEMAPS)}"
+        raise InputDataError(msg)
+    unknown = sorted(set(layer_urls) - set(REMOTE_LAYERS))
+    if unknown:
+        msg = f"layer_urls has unknown layer(s) {unknown}; use {', '.join(REMOTE_LAYERS)}"
+        raise InputDataError(msg)
+
+
+def _bounds(result: PlanResult, gcj02: bool) -> tuple[float, float, float, float]:
+    """Study-area bounds (lon/lat) from the units, else the facilities."""
+    frame = result.units if len(result.units) else result.facilities
+    box = gpd.GeoDataFrame(geometry=[shapely.box(*frame.total_bounds)], crs=frame.crs)
+    box = box.to_crs("EPSG:4326")
+    box = shift_to_gcj02(box) if gcj02 else box
+    minx, miny, maxx, maxy = (float(v) for v in box.total_bounds)
+    return minx, miny, maxx, maxy
+
+
+def _default_threshold(result: PlanResult) -> float:
+    """Return the threshold shown on opening (the urban coverage threshold if it is one)."""
+    thresholds = result.params.coverage.thresholds_min
+    urban = result.params.coverage.settlement_threshold_min.get("urban")
+    return float(urban) if urban in thresholds else float(thresholds[len(thresholds) // 2])
+
+
+def _specs(result: PlanResult, lang: Lang, *, per_facility: bool, with_sites: bool
+           ) -> list[LayerSpec]:
+    """Every overlay in drawing order (choropleth at the bottom, markers on top)."""
+    labels = type_labels(lang)
+    reasons = dict(REASONS_ZH if lang == "zh" else REASONS)
+    required = result.params.coverage.required_types
+    target = result.params.coverage.target_share
+    specs = [layers.coverage_spec(t, labels.get(t, t), target, lang, show=i == 0)
+             for i, t in enumerate(required)]
+    shown = _default_threshold(result)
+    for t in result.params.coverage.thresholds_min:
+        specs.append(layers.catchment_spec(t, lang, labels, per_facility=False, show=t == shown))
+    if per_facility:
+        specs += [layers.catchment_spec(t, lang, labels, per_facility=True, show=False)
+                  for t in result.params.coverage.thresholds_min]
+    specs += [layers.gap_spec(t, labels.get(t, t), lang, labels, reasons, show=i == 0)
+              for i, t in enumerate(required)]
+    if with_sites:
+        specs.append(layers.site_spec(lang))
+    present = set(result.facilities["type"].astype(str))
+    specs += [layers.facility_spec(t, labels.get(t, t), lang, labels)
+              for t in FACILITY_TYPES if t in present]
+    return specs
+
+
+def _legend(result: PlanResult, lang: Lang, with_sites: bool) -> Legend:
+    labels = type_labels(lang)
+    present = set(result.facilities["type"].astype(str))
+    first = result.params.coverage.required_types[0] if result.params.coverage.required_types \
+        else "day_care"
+    return Legend(legend_html(
+        lang=lang, types=[t for t in FACILITY_TYPES if t in present], labels=labels,
+        thresholds_min=result.params.coverage.thresholds_min,
+        coverage_label=labels.get(first, first), target_share=result.params.coverage.target_share,
+        walk_speed_m_s=result.params.walk.speed_m_s, with_sites=with_sites))
+
+
+def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
+    if result.summary.get("synthetic"):
+        m.add_child(Banner(TEXT[lang]["synthetic"]))
+    if result.summary.get("assumed_density"):
+        m.add_child(Banner(TEXT[lang]["assumed_density"], warn=True))
+
+
+def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "offline",
+                   layer_urls: Mapping[str, str] | None = None,
+                   sites: gpd.GeoDataFrame | None = None) -> folium.Map:
+    """Build the interactive care map of a plan.
+
+    Parameters
+    ----------
+    result
+        A finished analysis.
+    lang
+        ``zh`` or ``en`` labels, popups and legend.
+    basemap
+        ``offline`` (default: no tiles, the study area's own streets as a light background),
+        ``osm``, ``amap`` (Gaode, GCJ-02: every overlay is shifted WGS-84 -> GCJ-02 to line up)
+        or ``tianditu`` (key from ``CAREPLAN_TIANDITU_KEY`` or ``?tk=KEY``). The street
+        background is drawn under any tile layer, so a failing tile server never blanks the map.
+    layer_urls
+        Layer name (one of :data:`REMOTE_LAYERS`) -> GeoJSON endpoint; such a layer is not
+        inlined but fetched by the browser for the current viewport on every ``moveend``.
+        Placeholders: ``{bbox}`` (``minlon,minlat,maxlon,maxlat`` in the map's degrees: GCJ-02
+        for ``amap``), ``{zoom}``, ``{coords}`` (``wgs84`` or ``gcj02``).
+    sites
+        Proposed sites (``site_id, rank, covered_gain``, points in any CRS; lon/lat if unset).
+
+    Returns
+    -------
+    folium.Map
+        Base map, overlays (coverage per required type, catchments per threshold, gaps,
+        proposed sites, facilities per type), layer control, legend and banners.
+
+    Raises
+    ------
+    InputDataError
+        Unknown ``lang``, ``basemap`` or ``layer_urls`` key.
+    """
+    urls = dict(layer_urls or {})
+    _check(lang, basemap, urls)
+    gcj02 = basemap in GCJ02_BASEMAPS
+    coords = "gcj02" if gcj02 else "wgs84"
+    m = base_map(_bounds(result, gcj02), lang=lang, basemap=basemap)
+    m.add_child(Runtime())
+    m.add_child(OfflineBackground(result.network, lang, to_gcj02=gcj02))
+    with_sites = sites is not None or "sites" in urls
+    per_facility = len(result.catchments) > 0 or "catchments" in urls
+    frames: dict[str, gpd.GeoDataFrame] = {}
+    for spec in _specs(result, lang, per_facility=per_facility, with_sites=with_sites):
+        url = urls.get(spec.source)
+        if url is None and spec.source not in frames:
+            frames[spec.source] = (sites_frame(sites, to_gcj02=gcj02) if spec.source == "sites"
+                                   and sites is not None else
+                                   layer_frame(result, spec.source, to_gcj02=gcj02,
+                                               simplify_m=SIMPLIFY_M))
+        layers.build_group(spec, frames.get(spec.source), url=url, coords=coords).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.add_child(_legend(result, lang, with_sites))
+    _add_banners(m, result, lang)
+    return m

@@ -1,0 +1,1 @@
+"""The only part of planner that touches disk or the network."""

@@ -1,0 +1,58 @@
+"""All-or-nothing output folders and file checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from planner.errors import InputDataError
+
+
+def hash_file(path: Path) -> str:
+    """sha256 hex digest of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path], None]], *,
+                            marker: str, what: str) -> Path:
+    """Call each ``name -> writer(path)`` into a temp folder, then move it to ``out_dir``.
+
+    A failure leaves ``out_dir`` as it was (absent, or the previous output). An existing
+    ``out_dir`` is replaced only when it holds ``marker`` (a previous output of the same kind).
+
+    Raises
+    ------
+    InputDataError
+        ``out_dir`` is a file, or a non-empty folder without ``marker``.
+    """
+    out_dir = Path(out_dir).resolve()
+    if out_dir.is_file():
+        msg = f"--out {out_dir} is a file; give a folder path"
+        raise InputDataError(msg)
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
+        msg = f"--out {out_dir} is a non-empty folder that is not a careplan {what}; choose a new one"
+        raise InputDataError(msg)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    tmp.chmod(0o755)
+    try:
+        for name, writer in writers.items():
+            writer(tmp / name)
+        if out_dir.exists():
+            old = out_dir.with_name(f".{out_dir.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            out_dir.rename(old)
+            tmp.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(out_dir)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out_dir

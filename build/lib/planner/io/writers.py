@@ -1,0 +1,121 @@
+"""Write a PlanResult to a run folder: GeoPackage, CSV tables and summary.json, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.io.folder import write_folder_atomically
+from planner.network.snap import build_edge_lines
+from planner.pipeline import PlanResult
+from planner.schema import WGS84
+
+logger = logging.getLogger(__name__)
+GPKG_NAME = "careplan.gpkg"
+SYNTHETIC_NOTE = "SYNTHETIC DEMO DATA (planner.synthetic.district): not a real place"
+
+
+def build_unit_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Units with one covered-share and covered-pop column per facility type (presentation pivot)."""
+    wide = result.coverage.pivot_table(index="unit_id", columns="facility_type",
+                                       values=["covered_share", "covered_pop"], aggfunc="first")
+    wide.columns = [f"{t}_{v.replace('covered_', '')}" for v, t in wide.columns]
+    units = result.units.merge(wide, left_on="unit_id", right_index=True, how="left")
+    units["gap_types"] = units["unit_id"].map(
+        result.gaps.groupby("unit_id")["facility_type"].agg(lambda s: ",".join(sorted(s)))
+    ).fillna("")
+    return units.to_crs(WGS84)
+
+
+def build_gap_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Gap rows joined to their unit geometry (WGS-84)."""
+    geom = result.units.set_index("unit_id").geometry
+    gaps = gpd.GeoDataFrame(result.gaps.copy(), geometry=result.gaps["unit_id"].map(geom).to_numpy(),
+                            crs=result.units.crs)
+    return gaps.to_crs(WGS84)
+
+
+def build_edge_layer(result: PlanResult) -> gpd.GeoDataFrame:
+    """Network segments with length, walk time and main-part flag (WGS-84)."""
+    net = result.network
+    frame = pd.DataFrame({"u": net.node_id[net.edge_u], "v": net.node_id[net.edge_v],
+                          "length_m": net.edge_length_m, "walk_s": net.edge_walk_s,
+                          "is_steps": net.edge_is_steps, "in_main": net.edge_in_main})
+    return gpd.GeoDataFrame(frame, geometry=build_edge_lines(net), crs=net.crs).to_crs(WGS84)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def build_summary(result: PlanResult, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """summary.json content: headline figures, parameters, checksums, warnings, version."""
+    from planner import __version__
+
+    summary = dict(result.summary)
+    summary["software"] = {"name": "careplan", "version": __version__}
+    summary["warnings"] = list(result.warnings.entries)
+    if summary.get("synthetic"):
+        summary["note"] = SYNTHETIC_NOTE
+    summary.update(extra or {})
+    return summary
+
+
+def _write_layers(result: PlanResult, gpkg: Path) -> None:
+    layers = {
+        "facilities": result.facilities.to_crs(WGS84),
+        "units": build_unit_layer(result),
+        "catchments": result.catchments.to_crs(WGS84),
+        "catchments_dissolved": result.dissolved.to_crs(WGS84),
+        "gaps": build_gap_layer(result),
+        "network_edges": build_edge_layer(result),
+    }
+    for name, frame in layers.items():
+        frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+
+
+def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
+    return lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
+              extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
+    """Write every output into ``out_dir`` atomically: a failed write leaves no partial folder.
+
+    Outputs: ``careplan.gpkg`` (facilities, units, catchments, catchments_dissolved, gaps,
+    network_edges), ``coverage.csv``, ``coverage_thresholds.csv``, ``gaps.csv``, ``access.csv``
+    (E2SFCA supply-demand ratio per unit and type with capacity), ``summary.json``,
+    plus ``extra_files`` (name -> writer called with the target path, e.g. the care map).
+
+    Raises
+    ------
+    InputDataError
+        ``out_dir`` exists and is a file, or is a non-empty folder that is not a careplan run.
+    """
+    summary = build_summary(result, extra)
+
+    def write_summary(path: Path) -> None:
+        path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
+                        encoding="utf-8")
+
+    writers: dict[str, Callable[[Path], None]] = {
+        "careplan.gpkg": lambda path: _write_layers(result, path),
+        "coverage.csv": _csv(result.coverage),
+        "coverage_thresholds.csv": _csv(result.threshold_coverage),
+        "gaps.csv": _csv(result.gaps),
+        "access.csv": _csv(result.access),
+        **(extra_files or {}),
+        "summary.json": write_summary,
+    }
+    out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run")
+    logger.info("wrote run outputs to %s", out_dir)
+    return out_dir

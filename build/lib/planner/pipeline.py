@@ -1,0 +1,288 @@
+"""run_plan(inputs, params) -> PlanResult: composes the analysis steps in order, no I/O."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from planner.catchments.polygons import (
+    CatchmentParams,
+    build_dissolved_catchments,
+    build_facility_catchments,
+)
+from planner.coverage.demand import build_demand_points
+from planner.coverage.gaps import find_gaps
+from planner.coverage.measure import compute_threshold_coverage, compute_unit_coverage
+from planner.coverage.supply import compute_supply_demand
+from planner.facilities import count_by_type
+from planner.network.graph import WalkNetwork, build_walk_network
+from planner.network.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
+from planner.params import FACILITY_TYPES, PlanParams
+from planner.routing.forkpool import fork_map
+from planner.routing.travel import (
+    NearestTimes,
+    compute_nearest_times,
+    compute_point_times,
+    compute_source_reach,
+)
+from planner.schema import (
+    FACILITY_ID,
+    FACILITY_TYPE,
+    PlanInputs,
+    validate_facilities,
+    validate_units,
+)
+from planner.warnings_log import WarningLog
+
+logger = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanResult:
+    """Everything one analysis run computed (geometry in the network's projected CRS).
+
+    Attributes
+    ----------
+    facilities
+        Input facilities + ``snap_edge``, ``snap_access_m``, ``snap_status``.
+    units
+        Units with ``older_pop`` and ``settlement``.
+    demand
+        Demand points + per type ``time_s`` in ``demand_times`` (long frame).
+    coverage
+        Per unit and type at the unit's threshold (see ``planner.coverage.measure.COVERAGE_COLUMNS``).
+    threshold_coverage
+        Per unit, type and catchment threshold.
+    gaps
+        Ranked gaps (see ``planner.coverage.gaps.GAP_COLUMNS``).
+    catchments
+        Per facility and threshold: ``facility_id, type, threshold_min, reached_length_m``, polygon.
+    dissolved
+        Per type and threshold: ``type, threshold_min``, polygon (raster-built).
+    """
+
+    params: PlanParams
+    network: WalkNetwork
+    facilities: gpd.GeoDataFrame
+    units: gpd.GeoDataFrame
+    demand: gpd.GeoDataFrame
+    demand_times: pd.DataFrame
+    coverage: pd.DataFrame
+    threshold_coverage: pd.DataFrame
+    gaps: pd.DataFrame
+    catchments: gpd.GeoDataFrame
+    dissolved: gpd.GeoDataFrame
+    warnings: WarningLog
+    summary: dict[str, Any]
+    nearest: dict[str, NearestTimes] = field(default_factory=dict)
+    facility_snap: SnapResult | None = None
+    demand_snap: SnapResult | None = None
+    access: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) -> SnapResult:
+    return index.snap(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), max_snap_m)
+
+
+def _type_times(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
+                dsnap: SnapResult, ftype: str) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
+    """Nearest times per node and per demand point for one facility type."""
+    mask = (facilities[FACILITY_TYPE] == ftype).to_numpy()
+    sub = fsnap.take(mask)
+    nearest = compute_nearest_times(network, sub)
+    t_s, src = compute_point_times(network, nearest, dsnap, sub)
+    positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``
+    fid = np.full(src.shape, None, dtype=object)
+    fid[src >= 0] = facilities[FACILITY_ID].to_numpy()[positions[src[src >= 0]]]
+    node_src = np.full_like(nearest.node_source, -1)
+    reached = nearest.node_source >= 0
+    node_src[reached] = positions[nearest.node_source[reached]]
+    return NearestTimes(nearest.node_time_s, node_src), t_s, fid
+
+
+def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
+                pop: np.ndarray | None = None) -> None:
+    for status, text in ((NOT_SNAPPED, f"more than {max_snap_m:.0f} m from any walkable street"),
+                         (DISCONNECTED, "on a part of the network cut off from the main part")):
+        hit = snap.status == status
+        if hit.any():
+            extra = f" ({pop[hit].sum():.0f} older adults)" if pop is not None else ""
+            log.add(f"{what}_{status}", int(hit.sum()), f"{hit.sum()} {what} {text}{extra}")
+
+
+def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | None = None,
+             catchment_params: CatchmentParams | None = None, max_catchment_facilities: int = 2000,
+             build_dissolved: bool = True, compute_access: bool = True,
+             progress: Progress | None = None) -> PlanResult:
+    """Run the whole analysis on loaded inputs.
+
+    Parameters
+    ----------
+    inputs
+        Network, facilities, units and residential areas (WGS-84).
+    params
+        Walk profile, thresholds, snapping and demand parameters.
+    network
+        A prepared network (e.g. from the cache); built from ``inputs.network`` when ``None``.
+    catchment_params
+        Polygon buffer and raster cell.
+    max_catchment_facilities
+        Per-facility polygons are built when there are at most this many facilities (they can
+        always be built on demand).
+    build_dissolved
+        Build the dissolved polygons per type and threshold (default True).
+    compute_access
+        Compute the E2SFCA supply-demand ratio per unit for types with capacity (default True).
+    progress
+        Called with a step name as each step starts.
+
+    Raises
+    ------
+    InputDataError
+        Invalid facilities or units.
+    """
+    step = progress or (lambda name: None)
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+    cparams = catchment_params or CatchmentParams()
+    log = WarningLog()
+    facilities = validate_facilities(inputs.facilities)
+    units_in = validate_units(inputs.units) if inputs.units is not None else None
+    step("network")
+    network = network or build_walk_network(inputs.network, params.walk)
+    timings["network_s"] = time.perf_counter() - clock
+    step("snapping")
+    index = EdgeIndex(network)
+    fac = facilities.to_crs(network.crs).reset_index(drop=True)
+    fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
+    fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
+    _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
+    demand_res = build_demand_points(units_in, inputs.residential, params.demand, network.crs)
+    demand = demand_res.points
+    dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
+    demand["status"] = dsnap.status
+    _warn_snaps(log, "demand_points", dsnap, params.snap.max_snap_m, demand["older_pop"].to_numpy())
+    if demand_res.assumed_density:
+        log.add("assumed_density", len(demand_res.units),
+                f"NO UNITS FILE: older adults ASSUMED at {params.demand.default_older_per_km2:.0f} "
+                "per km2 of residential land; give --units for real figures")
+    timings["snap_s"] = time.perf_counter() - clock - sum(timings.values())
+    step("travel")
+    nearest: dict[str, NearestTimes] = {}
+    times = []
+    for ftype in FACILITY_TYPES:
+        near, t_s, fid = _type_times(network, fac, fsnap, dsnap, ftype)
+        nearest[ftype] = near
+        times.append(pd.DataFrame({"demand_id": demand["demand_id"].to_numpy(),
+                                   "facility_type": ftype, "time_s": t_s, "facility_id": fid}))
+    demand_times = pd.concat(times, ignore_index=True)
+    timings["travel_s"] = time.perf_counter() - clock - sum(timings.values())
+    step("coverage")
+    units = demand_res.units
+    coverage, thr_cov = _coverage_tables(demand, demand_times, units, params)
+    counts = count_by_type(fac[FACILITY_TYPE].tolist())
+    gaps = find_gaps(coverage, required_types=params.coverage.required_types,
+                     target_share=params.coverage.target_share, facility_counts=counts)
+    access = (compute_supply_demand(network, fac, fsnap, demand, dsnap, params.access)
+              if compute_access else pd.DataFrame())
+    timings["coverage_s"] = time.perf_counter() - clock - sum(timings.values())
+    step("catchments")
+    dissolved = (_dissolved(network, fac, fsnap, nearest, params, cparams) if build_dissolved
+                 else gpd.GeoDataFrame({"type": [], "threshold_min": []}, geometry=[],
+                                       crs=network.crs))
+    catch = _facility_catchments(network, fac, fsnap, params, cparams, max_catchment_facilities, log)
+    timings["catchments_s"] = time.perf_counter() - clock - sum(timings.values())
+    summary = _summary(inputs, params, network, fac, units, coverage, gaps, counts, timings,
+                       demand_res.assumed_density)
+    return PlanResult(params, network, fac, units, demand, demand_times, coverage, thr_cov, gaps,
+                      catch, dissolved, log, summary, nearest, fsnap, dsnap, access)
+
+
+def _coverage_tables(demand: gpd.GeoDataFrame, demand_times: pd.DataFrame,
+                     units: gpd.GeoDataFrame, params: PlanParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cov, thr = [], []
+    base = pd.DataFrame(demand.drop(columns="geometry"))
+    for ftype, t in demand_times.groupby("facility_type", sort=False):
+        d = base.merge(t[["demand_id", "time_s", "facility_id"]], on="demand_id")
+        cov.append(compute_unit_coverage(d, units, str(ftype), params.coverage))
+        thr.append(compute_threshold_coverage(d, units, str(ftype), params.coverage.thresholds_min))
+    return pd.concat(cov, ignore_index=True), pd.concat(thr, ignore_index=True)
+
+
+def _dissolved_one(state: Mapping[str, Any], job: tuple[str, np.ndarray]) -> list[Any]:
+    """Dissolved polygons of one type (run in this process or a forked worker)."""
+    ftype, which = job
+    return build_dissolved_catchments(state["network"], state["nearest"][ftype].node_time_s,
+                                      state["fsnap"], which, state["thresholds_s"],
+                                      state["cparams"])
+
+
+def _dissolved(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
+               nearest: dict[str, NearestTimes], params: PlanParams,
+               cparams: CatchmentParams) -> gpd.GeoDataFrame:
+    thresholds_s = tuple(t * 60 for t in params.coverage.thresholds_min)
+    jobs = [(ftype, np.flatnonzero((fac[FACILITY_TYPE] == ftype).to_numpy()))
+            for ftype in nearest]
+    jobs = [(ftype, which) for ftype, which in jobs if which.size]
+    state = {"network": network, "nearest": nearest, "fsnap": fsnap,
+             "thresholds_s": thresholds_s, "cparams": cparams}
+    polys = fork_map(_dissolved_one, jobs, cparams.workers, state)
+    rows = [{"type": ftype, "threshold_min": t / 60} for ftype, _ in jobs for t in thresholds_s]
+    geoms = [g for group in polys for g in group]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=["type", "threshold_min"]),
+                            geometry=geoms, crs=network.crs)
+
+
+def _facility_catchments(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
+                         params: PlanParams, cparams: CatchmentParams, limit: int,
+                         log: WarningLog) -> gpd.GeoDataFrame:
+    cols = ["facility_id", "type", "threshold_min", "reached_length_m"]
+    if len(fac) > limit:
+        log.add("catchments_on_demand", len(fac), f"{len(fac)} facilities > {limit}: per-facility "
+                "polygons are built on demand; dissolved polygons per type are in the output")
+        return gpd.GeoDataFrame(pd.DataFrame(columns=cols), geometry=[], crs=network.crs)
+    thresholds_s = tuple(t * 60 for t in params.coverage.thresholds_min)
+    reach = compute_source_reach(network, fsnap, limit_s=max(thresholds_s))
+    built = build_facility_catchments(network, reach, fsnap, thresholds_s, cparams)
+    rows = [{"facility_id": fac[FACILITY_ID].iat[j], "type": fac[FACILITY_TYPE].iat[j],
+             "threshold_min": t_s / 60, "reached_length_m": length} for j, t_s, _, length in built]
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=cols), geometry=[b[2] for b in built],
+                            crs=network.crs)
+
+
+def _summary(inputs: PlanInputs, params: PlanParams, network: WalkNetwork, fac: gpd.GeoDataFrame,
+             units: gpd.GeoDataFrame, coverage: pd.DataFrame, gaps: pd.DataFrame,
+             counts: dict[str, int], timings: dict[str, float], assumed: bool) -> dict[str, Any]:
+    total = float(units["older_pop"].sum())
+    by_type = {}
+    for ftype, c in coverage.groupby("facility_type"):
+        by_type[str(ftype)] = {"covered_pop": float(c["covered_pop"].sum()),
+                               "covered_share": float(c["covered_pop"].sum() / total) if total else 0.0}
+    comp = network.components
+    return {
+        "label": inputs.label, "synthetic": inputs.is_synthetic, "assumed_density": assumed,
+        "profile": params.profile_name, "walk_speed_m_s": params.walk.speed_m_s,
+        "walk_preset": params.walk.name, "steps_factor": params.walk.steps_factor,
+        "thresholds_min": list(params.coverage.thresholds_min),
+        "settlement_threshold_min": dict(params.coverage.settlement_threshold_min),
+        "required_types": list(params.coverage.required_types),
+        "target_share": params.coverage.target_share, "max_snap_m": params.snap.max_snap_m,
+        "network": {"nodes": network.n_nodes, "segments": network.n_edges, "crs": network.crs,
+                    "components": comp.n_components, "main_nodes": comp.main_nodes,
+                    "main_length_km": comp.main_length_m / 1000,
+                    "disconnected_nodes": comp.other_nodes,
+                    "disconnected_length_km": comp.other_length_m / 1000},
+        "units": len(units), "older_pop": total, "facilities": counts,
+        "coverage": by_type, "gaps": len(gaps),
+        "gap_units": int(gaps["unit_id"].nunique()) if len(gaps) else 0,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "sources": dict(inputs.sources),
+    }

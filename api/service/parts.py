@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +14,8 @@ from pydantic import BaseModel, ValidationError
 from api.service.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
 from api.service.errors import ProblemError
 from api.service.execution import PlanCache, run_coverage, run_siting, run_whatif
-from api.service.jobs import JobRunner, Work, new_id
 from api.service.guard import check_input
+from api.service.jobs import JobRunner, Work, new_id
 from api.service.processes import (
     CoverageInputs,
     InputCheck,

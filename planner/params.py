@@ -18,9 +18,10 @@ Sources of the defaults
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 from planner.errors import InputDataError
 

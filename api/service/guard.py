@@ -51,7 +51,8 @@ def check_bz2(path: Path, label: str, limit_bytes: int, stopped: Stopped) -> int
                 raise InputLimitError(
                     f"{label} expands to more than {cap / 2**20:.0f} MB of OSM XML (limit "
                     f"{limit_bytes / 2**20:.0f} MB, CAREPLAN_MAX_OSM_XML_MB, and at most "
-                    f"{MAX_EXPANSION} times its compressed size); cut the extract to the study area")
+                    f"{MAX_EXPANSION} times its compressed size); cut the extract to the "
+                    "study area")
     return seen
 
 

@@ -24,7 +24,7 @@ Work = Callable[[Progress], Outcome]
 DISMISSED = "dismissed"
 
 
-class JobDismissed(Exception):
+class JobDismissedError(Exception):
     """Raised inside a job's thread at its next step once the job was dismissed."""
 
 
@@ -107,7 +107,7 @@ class JobRunner:
 
         def report(percent: int, step: str) -> None:
             if stopped():
-                raise JobDismissed(job_id)
+                raise JobDismissedError(job_id)
             if percent != last[0]:
                 last[0] = percent
                 self.db.update(jobs, job_id, progress=int(percent), message=step)
@@ -122,9 +122,9 @@ class JobRunner:
                            message="started")
             outcome = work(self._progress(job_id, stopped))
             if stopped():
-                raise JobDismissed(job_id)
+                raise JobDismissedError(job_id)
             self._complete(job_id, outcome, stopped)
-        except JobDismissed:
+        except JobDismissedError:
             logger.info("job %s dismissed; partial files removed", job_id)
         except ProblemError as exc:
             self._fail(job_id, exc.detail)
@@ -147,7 +147,7 @@ class JobRunner:
                                        outcome.run_writer, plan=outcome.plan)
         if stopped():
             self.store.remove_results([path])
-            raise JobDismissed(job_id)
+            raise JobDismissedError(job_id)
         self.db.finish_job(job_id, {
             "id": result_id, "project_id": job["project_id"], "process_id": job["process_id"],
             "cache_key": job["cache_key"], "path": path, "inputs": job["inputs"],

@@ -1,4 +1,4 @@
-"""ASGI middleware: body size (413, declared or chunked), time to first response byte (504), security
+"""ASGI middleware: body size (413, declared or chunked), time to first byte (504), security
 headers on every response, and a last-resort boundary turning any escaped error into a problem."""
 
 from __future__ import annotations

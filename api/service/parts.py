@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from fastapi.exceptions import RequestValidationError
@@ -20,8 +20,8 @@ from api.service.execution import (
     run_siting,
     run_whatif,
 )
-from api.service.jobs import JobRunner, Work, new_id
 from api.service.guard import check_input
+from api.service.jobs import JobRunner, Work, new_id
 from api.service.processes import (
     BatchInputs,
     CoverageInputs,

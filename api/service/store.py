@@ -46,7 +46,7 @@ def _reduce_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[An
     return _mapping_proxy, (dict(proxy),)
 
 
-copyreg.pickle(MappingProxyType, _reduce_proxy)  # type: ignore[arg-type]
+copyreg.pickle(MappingProxyType, _reduce_proxy)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.service.routers.exports import EXPORTS
 from api.service.execution import COLLECTIONS
+from api.service.routers.exports import EXPORTS
 from tests.api.conftest import KEY, SHARED_OSM, wait_job
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -60,8 +60,8 @@ async def get_catchment(
     project: ProjectDep, services: ServicesDep,
     facility_id: Annotated[str, Path(max_length=200)],
     threshold_min: Annotated[list[float] | None, Query(
-        max_length=MAX_THRESHOLDS, description="walking minutes (repeatable, 1-120, planner.params.BOUNDS); default "
-        "the project's catchment thresholds")] = None,
+        max_length=MAX_THRESHOLDS, description="walking minutes (repeatable, 1-120 as in "
+        "planner.params.BOUNDS); default the project's catchment thresholds")] = None,
 ) -> JSONResponse:
     """A facility's catchment polygon per threshold: the street it reaches within the time,
     buffered 50 m (WGS-84), with the reached street length. Built when asked."""

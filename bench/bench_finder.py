@@ -56,11 +56,12 @@ def floor_ms(finder: Any, pts: list[tuple[float, float]], repeat: int) -> list[f
     from scipy.spatial import cKDTree
 
     net = finder.index.network
-    tree = cKDTree(np.column_stack([net.x_m, net.y_m]))
+    main = np.flatnonzero(net.node_component == net.main_component)
+    tree = cKDTree(np.column_stack([net.x_m[main], net.y_m[main]]))
     out = []
     for lon, lat in pts:
         x, y = finder.to_net.transform(lon, lat)
-        node = int(tree.query([x, y])[1])
+        node = int(main[tree.query([x, y])[1]])
         best = np.inf
         for _ in range(repeat):
             t0 = time.perf_counter()

@@ -8,21 +8,30 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from api.cli.site import rebuild_inputs
 from planner.errors import InputDataError
 from planner.io.older_adults import read_older_adults
+from planner.io.places import read_everyday_catalogue, read_places
 from planner.needs.aggregate import needs_gaps, public_coverage
 from planner.needs.people import NEEDS, needs_coverage, outreach_list, person_times
 from planner.needs.publish import publish_count
 from planner.pipeline import PlanResult
 
 
-def needs_files(result: PlanResult, register: Path) -> tuple[dict[str, Callable[[Path], None]],
-                                                             dict[str, object]]:
+def _places(osm: Path | None) -> gpd.GeoDataFrame | None:
+    """Named places of the OSM file, for matching register addresses (None without a file)."""
+    if osm is None or not Path(osm).is_file():
+        return None
+    return read_places(Path(osm), read_everyday_catalogue())
+
+
+def needs_files(result: PlanResult, register: Path, osm: Path | None = None
+                ) -> tuple[dict[str, Callable[[Path], None]], dict[str, object]]:
     """coverage_needs.csv and needs_gaps.csv writers (published counts) and a summary entry."""
-    read = read_older_adults(register, units=result.units)
+    read = read_older_adults(register, units=result.units, places=_places(osm))
     times = person_times(result, read.people)
     coverage = needs_coverage(result, read.people, times)
 
@@ -63,8 +72,10 @@ def run_demo_register(args: argparse.Namespace) -> int:
 
 def run_outreach(args: argparse.Namespace) -> int:
     """PROTECTED export: people whose needed service is out of reach (探访 list)."""
-    result, _, _ = rebuild_inputs(args)
-    read = read_older_adults(args.older_adults, units=result.units)
+    result, _, used = rebuild_inputs(args)
+    osm = (used.get("inputs") or {}).get("osm")
+    read = read_older_adults(args.older_adults, units=result.units,
+                             places=_places(Path(osm) if osm else None))
     table = outreach_list(result, read.people, person_times(result, read.people))
     if args.community:
         table = table[(table["unit_id"] == args.community) | (table["unit_name"] == args.community)]

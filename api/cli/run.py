@@ -109,7 +109,8 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
     if getattr(args, "older_adults", None) is not None:  # issue 14: public, suppressed counts
         from api.cli.needs import needs_files
 
-        needs, extra["older_adults"] = needs_files(result, args.older_adults)
+        needs, extra["older_adults"] = needs_files(result, args.older_adults,
+                                                   getattr(args, "osm", None))
         files.update(needs)
     if loaded is not None:
         files["input_problems.csv"] = table(loaded.problems)

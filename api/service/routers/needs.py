@@ -86,6 +86,7 @@ async def post_register(project: ProjectDep, services: ServicesDep, _admin: Admi
                                          "path": saved.relative, "sha256": saved.sha256,
                                          "size_bytes": saved.size_bytes,
                                          "created_at": now_iso()})
+    record(services.db, _admin, "older-adults.upload", project["id"], f"register {rid}", 0)
     return {"id": rid, "sha256": saved.sha256, "size_bytes": saved.size_bytes}
 
 

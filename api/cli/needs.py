@@ -1,39 +1,18 @@
-"""`careplan needs`: the synthetic demo register and the protected outreach export; the
-``--older-adults`` tables of `careplan demo/analyze` (public, suppressed counts only)."""
+"""`careplan needs`: the synthetic demo register and the protected outreach export."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from api.cli.needs_tables import places_of
 from api.cli.site import rebuild_inputs
 from planner.errors import InputDataError
 from planner.io.older_adults import read_older_adults
-from planner.needs.aggregate import needs_gaps, public_coverage
-from planner.needs.people import NEEDS, needs_coverage, outreach_list, person_times
-from planner.needs.publish import publish_count
-from planner.pipeline import PlanResult
-
-
-def needs_files(result: PlanResult, register: Path) -> tuple[dict[str, Callable[[Path], None]],
-                                                             dict[str, object]]:
-    """coverage_needs.csv and needs_gaps.csv writers (published counts) and a summary entry."""
-    read = read_older_adults(register, units=result.units)
-    times = person_times(result, read.people)
-    coverage = needs_coverage(result, read.people, times)
-
-    def table(frame: pd.DataFrame) -> Callable[[Path], None]:
-        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
-
-    files = {"coverage_needs.csv": table(public_coverage(coverage)),
-             "needs_gaps.csv": table(needs_gaps(coverage))}
-    info = {"people": publish_count(len(read.people)), "rows_with_problems": len(read.problems),
-            "note": "counts published as '<5' or rounded to 5; personal records are not written"}
-    return files, info
+from planner.needs.people import NEEDS, outreach_list, person_times
 
 
 def _write_table(frame: pd.DataFrame, out: Path) -> None:
@@ -63,8 +42,10 @@ def run_demo_register(args: argparse.Namespace) -> int:
 
 def run_outreach(args: argparse.Namespace) -> int:
     """PROTECTED export: people whose needed service is out of reach (探访 list)."""
-    result, _, _ = rebuild_inputs(args)
-    read = read_older_adults(args.older_adults, units=result.units)
+    result, _, used = rebuild_inputs(args)
+    osm = (used.get("inputs") or {}).get("osm")
+    read = read_older_adults(args.older_adults, units=result.units,
+                             places=places_of(Path(osm) if osm else None))
     table = outreach_list(result, read.people, person_times(result, read.people))
     if args.community:
         table = table[(table["unit_id"] == args.community) | (table["unit_name"] == args.community)]

@@ -135,9 +135,10 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         files["coverage_residential.csv"] = table(result.residential_coverage)
     extra: dict[str, object] = {}
     if getattr(args, "older_adults", None) is not None:  # issue 14: public, suppressed counts
-        from api.cli.needs import needs_files
+        from api.cli.needs_tables import needs_files
 
-        needs, extra["older_adults"] = needs_files(result, args.older_adults)
+        needs, extra["older_adults"] = needs_files(result, args.older_adults,
+                                                   getattr(args, "osm", None))
         files.update(needs)
     if loaded is not None:
         files["input_problems.csv"] = table(loaded.problems)

@@ -103,7 +103,26 @@ def read_older_adults(path: Path | str, *, units: gpd.GeoDataFrame,
     place_xy = ({} if places is None else
                 {str(n): (p.x, p.y) for n, p in zip(places["name"], places.geometry.to_crs(WGS84),
                                                      strict=True)})
-    rows, problems = [], []
+    rows, problems = _people_rows(frame, place_xy, unit_xy, this_year)
+    if not rows:
+        msg = f"no usable person in {Path(path).name} ({len(problems)} problem(s))"
+        raise InputDataError(msg)
+    people = pd.DataFrame(rows)
+    geo = gpd.GeoDataFrame(people.drop(columns=["lon", "lat"]),
+                           geometry=points(people["lon"], people["lat"]), crs=WGS84)
+    geo = _assign_units(geo, wgs_units)
+    logger.info("older-adult register: %d people read, %d rows with problems", len(geo),
+                len(problems))
+    return OlderAdultsRead(geo[[c for c in PEOPLE_COLUMNS if c in geo.columns] + ["geometry"]],
+                           pd.DataFrame(problems, columns=["row", "problem"]))
+
+
+def _people_rows(frame: pd.DataFrame, place_xy: dict[str, tuple[float, float]],
+                 unit_xy: dict[str, tuple[float, float]], this_year: int
+                 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """One record per usable row; problems name the row and the reason, never its values."""
+    rows: list[dict[str, object]] = []
+    problems: list[dict[str, object]] = []
     for _, rec in frame.iterrows():
         row = int(rec[SOURCE_ROW])
         pid = cell_text(rec.get("person_id"))
@@ -123,17 +142,7 @@ def read_older_adults(path: Path | str, *, units: gpd.GeoDataFrame,
         out["disability"] = cell_text(rec.get("disability")) not in _NOT_DISABLED
         out["oldest_old"] = bool(out["oldest_old"]) or bool(age >= 80)
         rows.append(out)
-    if not rows:
-        msg = f"no usable person in {Path(path).name} ({len(problems)} problem(s))"
-        raise InputDataError(msg)
-    people = pd.DataFrame(rows)
-    geo = gpd.GeoDataFrame(people.drop(columns=["lon", "lat"]),
-                           geometry=points(people["lon"], people["lat"]), crs=WGS84)
-    geo = _assign_units(geo, wgs_units)
-    logger.info("older-adult register: %d people read, %d rows with problems", len(geo),
-                len(problems))
-    return OlderAdultsRead(geo[[c for c in PEOPLE_COLUMNS if c in geo.columns] + ["geometry"]],
-                           pd.DataFrame(problems, columns=["row", "problem"]))
+    return rows, problems
 
 
 def _assign_units(people: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

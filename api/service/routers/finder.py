@@ -56,13 +56,27 @@ def _known_types() -> frozenset[str]:
     return frozenset(FACILITY_TYPES) | {t.key for t in read_everyday_catalogue().types}
 
 
+_pages: OrderedDict[tuple[str, str, str], str] = OrderedDict()
+
+
 def _page(services: Services, project: dict[str, Any], mode: Literal["care", "meals"],
           lang: Literal["zh", "en"]) -> str:
+    """The page HTML, built once per finder, mode and language."""
     from maps.finder import build_finder_page
 
     finder, plan = finder_of(services, project)
-    return build_finder_page(finder, plan, mode=mode, transport="server",
+    result = services.latest_result(project["id"], "coverage")
+    key = (str(result["id"]) if result else project["id"], mode, lang)
+    with _lock:
+        if key in _pages:
+            return _pages[key]
+    html = build_finder_page(finder, plan, mode=mode, transport="server",
                              api_base=f"/projects/{project['id']}", lang=lang)
+    with _lock:
+        _pages[key] = html
+        while len(_pages) > 3 * _CACHE_SIZE:
+            _pages.popitem(last=False)
+    return html
 
 
 @router.get("/finder", response_class=HTMLResponse, dependencies=READ,

@@ -15,13 +15,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from api.service.audit import audit_rows, older_registers, record
-from api.service.db import now_iso
+from api.service.db import now_iso, uploads
 from api.service.deps import READ, AdminDep, PersonalDep, ProjectDep, ServicesDep
 from api.service.errors import ProblemError
 from api.service.jobs import new_id
 from api.service.parts import Services
 from api.service.schemas import problems
 from planner.io.older_adults import read_older_adults
+from planner.io.places import read_everyday_catalogue, read_places
 from planner.needs.aggregate import (
     community_counts,
     grid_counts,
@@ -55,7 +56,12 @@ def _needs(services: Services, project: dict[str, Any]) -> dict[str, Any]:
     with _lock:
         if key in _cache:
             return _cache[key]
-    read = read_older_adults(services.store.absolute(reg["path"]), units=plan.units)
+    osm = next((u for u in services.db.list(uploads, project_id=project["id"])
+                if u["kind"] == "osm"), None)
+    places = (read_places(services.store.absolute(osm["path"]), read_everyday_catalogue())
+              if osm else None)
+    read = read_older_adults(services.store.absolute(reg["path"]), units=plan.units,
+                             places=places)
     times = person_times(plan, read.people)
     built = {"plan": plan, "people": read.people, "times": times,
              "coverage": needs_coverage(plan, read.people, times),
@@ -80,6 +86,7 @@ async def post_register(project: ProjectDep, services: ServicesDep, _admin: Admi
                                          "path": saved.relative, "sha256": saved.sha256,
                                          "size_bytes": saved.size_bytes,
                                          "created_at": now_iso()})
+    record(services.db, _admin, "older-adults.upload", project["id"], f"register {rid}", 0)
     return {"id": rid, "sha256": saved.sha256, "size_bytes": saved.size_bytes}
 
 

@@ -74,7 +74,8 @@ def test_reads_are_audited_and_only_admin_lists_them(setup: tuple[TestClient, st
     last = rows[0]
     assert last["who"] == "org:社工站" and last["project_id"] == pid
     assert "need=need_day_care" in last["detail"] and last["records"] >= 0
-    assert {"org:探访中心", "org:社工站"} <= {r["who"] for r in rows}
+    assert {"org:探访中心", "org:社工站", "admin"} <= {r["who"] for r in rows}
+    assert "older-adults.upload" in {r["action"] for r in rows}
 
 
 def _counts(body: dict[str, Any]) -> list[dict[str, str]]:

@@ -18,7 +18,8 @@ import pandas as pd
 #: Columns of the normalised indicator table (``computed`` is a float or NaN, ``value_text`` the
 #: original text when the value is not a number).
 INDICATOR_COLUMNS = ("id", "indicator", "baseline", "target", "target_year", "binding",
-                     "computed", "value_text", "met", "unit_of_measure", "source", "note")
+                     "computed", "value_text", "met", "unit_of_measure", "source", "note",
+                     "baseline_text", "target_text")
 _BINDING = {"binding": "binding", "约束性": "binding", "true": "binding", "mandatory": "binding",
             "expected": "expected", "预期性": "expected", "false": "expected",
             "indicative": "expected", "anticipatory": "expected"}
@@ -79,12 +80,16 @@ def normalize_indicators(raw: pd.DataFrame, lang: str) -> pd.DataFrame:
     label = col("label_en", "indicator_en") if lang == "en" else zh
     label = label.where(label.map(_text) != "", zh)
     value = col("value", "computed")
+
+    def text_of(series: pd.Series) -> list[str]:
+        return [_text(v) if math.isnan(_number(v)) else "" for v in series]
     out = pd.DataFrame({
         "id": col("id", "rule_id").map(_text), "indicator": label.map(_text),
         "baseline": col("baseline").map(_number), "target": col("target").map(_number),
         "target_year": col("target_year").map(_text).str.replace(r"\.0$", "", regex=True),
         "binding": col("binding").map(binding_key), "computed": value.map(_number),
-        "value_text": [_text(v) if math.isnan(_number(v)) else "" for v in value],
+        "value_text": text_of(value), "baseline_text": text_of(col("baseline")),
+        "target_text": text_of(col("target")),
         "met": col("met").map(met_value), "unit_of_measure": col("unit_of_measure").map(_text),
         "source": col("source").map(_text), "note": col("note", "definition").map(_text)})
     return out[list(INDICATOR_COLUMNS)].reset_index(drop=True)
@@ -120,8 +125,11 @@ def fmt_num(value: Any) -> str:
 
 
 def fmt_indicator_value(row: pd.Series, key: str) -> str:
-    """``baseline``/``target``/``computed`` of one normalised row as printed text."""
+    """``baseline``/``target``/``computed`` of one normalised row as printed text.
+
+    A value that is not a number (``"≥55%"``, ``"not evaluable: needs beds"``) prints as given.
+    """
     value = row[key]
     if math.isnan(value):
-        return row["value_text"] if key == "computed" else ""
+        return str(row.get("value_text" if key == "computed" else f"{key}_text") or "")
     return fmt_pct(value) if is_share(row) else fmt_num(value)

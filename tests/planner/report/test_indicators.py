@@ -23,7 +23,7 @@ NEW = pd.DataFrame({
     "id": ["nat.nearby_80pct", "nat.beds_per_1000", "nat.circle"],
     "label_zh": OLD["indicator"], "label_en": OLD["indicator_en"],
     "definition": ["", "", ""], "unit_of_measure": ["share", "beds per 1,000", "share"],
-    "baseline": ["", "", ""], "target": [0.8, None, None], "target_year": ["2025"] * 3,
+    "baseline": ["", "", ""], "target": [0.8, "≥ 55", None], "target_year": ["2025"] * 3,
     "binding": ["约束性", "expected", ""],
     "value": ["0.7619", "not evaluable: needs beds", "partial 0.1842"],
     "met": ["False", "", ""]})
@@ -47,6 +47,7 @@ def test_printed_indicator_table() -> None:
                                       "76.2%", "未达标"]
     assert paper["computed"].iat[1] == "not evaluable: needs beds"
     assert paper["binding"].iat[1] == "预期性" and paper["met"].iat[1] == "—"
+    assert paper["target"].iat[1] == "≥ 55"  # a target that is not a number prints as given
 
 
 @given(st.floats(min_value=0, max_value=1e9, allow_nan=False))

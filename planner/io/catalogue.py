@@ -3,14 +3,33 @@
 from __future__ import annotations
 
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from planner.errors import InputDataError
 from planner.facilities import Catalogue, build_catalogue
 
-#: The repository's data/ folder (rules, catalogue); the package is installed in editable mode.
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+#: The package carrying ``data/`` in a built wheel (``setup.py`` maps the folder to it).
+DATA_PACKAGE = "careplan_data"
+
+
+def find_data_dir() -> Path:
+    """careplan's data folder: rule profiles, facility catalogue, column maps.
+
+    In a source checkout (editable install or ``PYTHONPATH``) it is the repository's ``data/``,
+    edited in place; in an installed wheel it is the ``careplan_data`` package, found with
+    :mod:`importlib.resources`.
+    """
+    checkout = Path(__file__).resolve().parents[2] / "data"
+    if (checkout / "facility_types.toml").is_file():
+        return checkout
+    # careplan_data has no __init__.py (a namespace package): resolve through a file in it
+    return Path(str(resources.files(DATA_PACKAGE).joinpath("facility_types.toml"))).parent
+
+
+#: The data folder (see :func:`find_data_dir`).
+DATA_DIR = find_data_dir()
 
 
 def read_toml_file(path: Path, what: str, *, missing_fix: str) -> dict[str, Any]:

@@ -1,0 +1,19 @@
+"""Build shim: everything else is in pyproject.toml.
+
+The repository keeps rule profiles, the facility catalogue and column maps at ``data/`` (edited in
+place); a wheel ships that folder as the package ``careplan_data``, which
+``planner.io.catalogue.find_data_dir`` finds with ``importlib.resources`` when no checkout is
+beside the code. ``maps/static`` (vendored map assets) and ``maps/templates`` are package data.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    packages=[*find_packages(include=["planner*", "api*", "maps*"]), "careplan_data"],
+    package_dir={"careplan_data": "data"},
+    package_data={
+        "careplan_data": ["*.toml", "*.md", "rules/*.toml"],
+        "planner": ["py.typed"],
+        "maps": ["templates/*", "static/*/*", "static/*/*/*"],
+    },
+)

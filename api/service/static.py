@@ -8,6 +8,7 @@ of the service loads anything from the internet.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -18,7 +19,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.service.processes import find_hook
@@ -27,6 +28,16 @@ from api.service.processes import find_hook
 STATIC_URL: Final = "/static"
 #: Swagger UI and ReDoc bundles (the ``fastapi-offline`` package ships them).
 DOCS_FOLDER: Final = "docs"
+#: ReDoc's side menu shows the Redocly logo from this address; the served bundle points it at
+#: the local favicon instead (the offline browser test fails if a new bundle changes it).
+REDOC_LOGO_URL: Final = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
+@lru_cache(maxsize=1)
+def redoc_bundle(local_logo: str) -> bytes:
+    """``redoc.standalone.js`` with its one remote image (the Redocly logo) made local."""
+    text = (docs_folder() / "redoc.standalone.js").read_bytes()
+    return text.replace(REDOC_LOGO_URL.encode(), local_logo.encode())
 
 
 def docs_folder() -> Path:
@@ -63,8 +74,13 @@ def install_static(app: FastAPI) -> None:
     def swagger_redirect() -> HTMLResponse:
         return get_swagger_ui_oauth2_redirect_html()
 
+    @app.get(f"{STATIC_URL}/redoc/redoc.standalone.js", include_in_schema=False)
+    def redoc_js() -> Response:
+        return Response(redoc_bundle(f"{base}/favicon.png"), media_type="text/javascript",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/redoc", include_in_schema=False)
     def redoc() -> HTMLResponse:
         return get_redoc_html(openapi_url=openapi_url, title=f"{app.title} – API reference",
-                              redoc_js_url=f"{base}/redoc.standalone.js",
+                              redoc_js_url=f"{STATIC_URL}/redoc/redoc.standalone.js",
                               redoc_favicon_url=f"{base}/favicon.png", with_google_fonts=False)

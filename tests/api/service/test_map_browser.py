@@ -14,13 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.maps.test_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    _leaflet_dir,
-    _route_offline,
-    _skip_reason,
-)
+from tests.offline_browser import CHROMIUM, CHROMIUM_ARGS, skip_reason, visit
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +101,20 @@ def _open_map(url: str, shot: Path) -> dict[str, object]:
     finished: list[tuple[str, int]] = []
     failed: list[str] = []
     errors: list[str] = []
+    blocked: list[str] = []
+    local = url.split("/projects/")[0]
+
+    def route(r: object) -> None:  # only the service itself is reachable
+        target: str = r.request.url  # type: ignore[attr-defined]
+        if target.startswith((local, "data:", "blob:")):
+            r.continue_()  # type: ignore[attr-defined]
+        else:
+            blocked.append(target)
+            r.abort()  # type: ignore[attr-defined]
+
+    def console(msg: object) -> None:
+        if msg.type == "error":  # type: ignore[attr-defined]
+            errors.append(msg.text)  # type: ignore[attr-defined]
 
     def is_items(request: object) -> bool:
         return "/collections/" in request.url and "/items" in request.url  # type: ignore[attr-defined]
@@ -134,7 +142,8 @@ def _open_map(url: str, shot: Path) -> dict[str, object]:
             page.on("request", on_request)
             page.on("requestfinished", on_finished)
             page.on("requestfailed", on_failed)
-            _route_offline(page, _leaflet_dir())  # type: ignore[arg-type]
+            page.on("console", console)
+            page.route("**/*", route)
             page.goto(url, wait_until="load", timeout=60000)
             page.wait_for_function("() => window.L !== undefined", timeout=15000)
             page.wait_for_selector(".leaflet-overlay-pane svg path", timeout=30000)
@@ -158,19 +167,22 @@ def _open_map(url: str, shot: Path) -> dict[str, object]:
               legend: (document.querySelector('.careplan-legend') || {}).textContent || '',
               paths: document.querySelectorAll('.leaflet-overlay-pane svg path').length,
               markers: document.querySelectorAll('.leaflet-marker-pane .careplan-icon').length,
+              polygons: Array.from(document.querySelectorAll('.leaflet-overlay-pane svg path'))
+                  .filter(p => /z\\s*$/i.test(p.getAttribute('d') || '')).length,
             })""")
             page.screenshot(path=str(shot))
         finally:
             browser.close()
-    info.update(errors=errors, items=finished, items_failed=failed)
+    info.update(errors=errors, items=finished, items_failed=failed, blocked=blocked)
     return info
 
 
-@pytest.mark.skipif(_skip_reason() is not None, reason=str(_skip_reason()))
+@pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
 def test_service_map_renders_in_chromium(service: str, tmp_path: Path) -> None:
     project = _demo_coverage(service)
     shot = tmp_path / "service_map.png"
     info = _open_map(f"{service}/projects/{project}/map", shot)
+    assert info["blocked"] == [], "the map page reached outside the machine"
     assert info["errors"] == []
     assert info["items_failed"] == []
     assert all(status == 200 for _, status in info["items"]), info["items"]  # type: ignore[attr-defined]
@@ -179,5 +191,21 @@ def test_service_map_renders_in_chromium(service: str, tmp_path: Path) -> None:
     assert "图例" in str(info["legend"])
     assert int(info["paths"]) > 0  # type: ignore[call-overload]
     assert int(info["markers"]) > 0  # type: ignore[call-overload]
+    assert int(info["polygons"]) > 0  # type: ignore[call-overload]
     assert shot.stat().st_size > 10_000
     shutil.copyfile(shot, SCREENSHOT_COPY)
+
+
+@pytest.mark.skipif(skip_reason() is not None, reason=str(skip_reason()))
+def test_docs_and_redoc_render_offline(service: str) -> None:
+    """Swagger UI and ReDoc come from the service itself (/static/docs), not from a CDN."""
+    docs = visit(f"{service}/docs", local=service, ready="window.SwaggerUIBundle !== undefined",
+                 wait_for=".swagger-ui .opblock",
+                 probe="() => ({ops: document.querySelectorAll('.opblock').length})")
+    docs.assert_clean()
+    assert int(docs.info["ops"]) > 10  # type: ignore[call-overload]
+    redoc = visit(f"{service}/redoc", local=service, ready="window.Redoc !== undefined",
+                  wait_for="[data-section-id]",
+                  probe="() => ({sections: document.querySelectorAll('[data-section-id]').length})")
+    redoc.assert_clean()
+    assert int(redoc.info["sections"]) > 10  # type: ignore[call-overload]

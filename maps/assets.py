@@ -117,7 +117,8 @@ def _wanted(figure: Figure) -> list[str]:
     names: list[str] = []
     has_icon = any(isinstance(e, folium.Icon) for e in _elements(figure))
     for element in _elements(figure):
-        for name, url in [*getattr(element, "default_js", []), *getattr(element, "default_css", [])]:
+        links = [*getattr(element, "default_js", []), *getattr(element, "default_css", [])]
+        for name, url in links:
             if name not in ASSETS:
                 msg = (f"no offline copy of {name!r} ({url}); add it to maps.assets.ASSETS "
                        "with a packaged file")
@@ -162,7 +163,8 @@ def _default_icon(folders: dict[str, Path], static_url: str | None) -> str:
     urls = {k: _data_uri(images / f) for k, f in (("iconUrl", "marker-icon.png"),
             ("iconRetinaUrl", "marker-icon-2x.png"), ("shadowUrl", "marker-shadow.png"))}
     opts = ", ".join(f"{k}: '{v}'" for k, v in urls.items())
-    return f"<script>L.Icon.Default.imagePath = ''; L.Icon.Default.mergeOptions({{{opts}}});</script>"
+    return ("<script>L.Icon.Default.imagePath = ''; "
+            f"L.Icon.Default.mergeOptions({{{opts}}});</script>")
 
 
 def page_html(page: folium.Map | Figure, *, static_url: str | None = None) -> str:
@@ -199,8 +201,9 @@ def page_html(page: folium.Map | Figure, *, static_url: str | None = None) -> st
                 if isinstance(v, JavascriptLink | CssLink)]:
         del figure.header._children[key]  # links of an earlier plain render
     try:
-        for el in saved:
-            el.default_js, el.default_css = [], []
+        for el in saved:  # folium's own links are replaced by the tags above
+            setattr(el, "default_js", [])  # noqa: B010 (not declared on branca's Element)
+            setattr(el, "default_css", [])  # noqa: B010
         figure.header.add_child(Element("\n".join(tags)), name="careplan_assets", index=0)
         html = str(figure.render())
     finally:

@@ -49,7 +49,8 @@ def _open(url: str, shot: Path, *, hatched: int = 0, local: str) -> dict[str, ob
     """
     ready = "window.L !== undefined && window.careplan !== undefined"
     if hatched:
-        ready += f" && document.querySelectorAll('path[fill=\"url(#careplan-hatch)\"]').length >= {hatched}"
+        ready += (" && document.querySelectorAll('path[fill=\"url(#careplan-hatch)\"]')"
+                  f".length >= {hatched}")
     seen = visit(url, local=local, ready=ready, wait_for=".leaflet-overlay-pane svg path",
                  shot=shot)
     seen.assert_clean()

@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import re
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -190,6 +193,25 @@ def _write_map(result: PlanResult, sites: Any, target: Path) -> bool:
     return True
 
 
+@contextmanager
+def solver_log(path: Path) -> Iterator[None]:
+    """Write the HiGHS log (``planner.siting.solver`` logger) to ``path`` while the block runs."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("planner.siting.solver")
+    previous = log.level, log.propagate
+    log.setLevel(logging.INFO)
+    log.propagate = False  # the file only, not the console
+    log.addHandler(handler)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous[0])
+        log.propagate = previous[1]
+        handler.close()
+
+
 def run_site(args: argparse.Namespace) -> int:
     """`careplan site`: propose new sites of one type (MCLP with --k, set cover with --cover)."""
     from planner.io.candidates import read_candidates
@@ -202,8 +224,9 @@ def run_site(args: argparse.Namespace) -> int:
     _check_type(result, args.type)
     cands = (read_candidates(Path(args.candidates)) if args.candidates
              else street_candidates(result, inputs, args.type))
-    p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
-                      candidates=cands, method=args.method, time_limit_s=args.time_limit_s)
+    with solver_log(out / "solver.log"):
+        p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
+                          candidates=cands, method=args.method, time_limit_s=args.time_limit_s)
     cost = p.candidates.set_index("candidate_id")["cost"]
     p.sites["cost"] = p.sites["candidate_id"].map(cost).to_numpy(dtype=float)
     table = p.sites.drop(columns="geometry").astype(object)

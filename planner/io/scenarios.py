@@ -1,13 +1,21 @@
 """What-if scenario files (TOML/JSON) and the siting / what-if output folders.
 
-A scenario file::
+A scenario file (TOML; the same keys in JSON; ``docs/examples/new_sites.toml``)::
 
     name = "A: two new canteens"
+    remove = ["f3", "f9"]          # top-level keys come before the first [[table]]
+
     [[add]]
-    facility_id = "new1"; type = "meal_point"; lon = 104.07; lat = 30.66; capacity = 80
+    facility_id = "new1"
+    type = "meal_point"
+    lon = 104.07
+    lat = 30.66
+    capacity = 80
+
     [[move]]
-    facility_id = "f12"; lon = 104.08; lat = 30.67
-    remove = ["f3", "f9"]
+    facility_id = "f12"
+    lon = 104.08
+    lat = 30.67
 """
 
 from __future__ import annotations

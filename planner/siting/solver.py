@@ -1,9 +1,19 @@
-"""Linear and mixed-integer models solved by HiGHS (highspy); the only solver import."""
+"""Linear and mixed-integer models solved by HiGHS (highspy); the only solver import.
+
+HiGHS's log goes to the ``planner.siting.solver`` logger (``careplan site`` writes it to
+``solver.log`` in the output folder), never to stdout: the banner HiGHS prints on its first
+construction in a process is captured through a pipe and logged too.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
@@ -11,6 +21,44 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from planner.errors import SitingError
+
+logger = logging.getLogger(__name__)
+_FIRST_LOCK = threading.Lock()
+_constructed = False
+
+
+def _new_highs() -> highspy.Highs:
+    """A Highs instance that logs to :data:`logger`; its stdout banner is captured, not printed."""
+    global _constructed  # noqa: PLW0603 (HiGHS prints its banner once per process)
+    with _FIRST_LOCK:
+        if _constructed:
+            solver = highspy.Highs()  # type: ignore[no-untyped-call]
+        else:
+            read_fd, write_fd = os.pipe()
+            saved = os.dup(1)
+            sys.stdout.flush()
+            os.dup2(write_fd, 1)
+            try:
+                solver = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                sys.stdout.flush()
+                os.dup2(saved, 1)
+                os.close(saved)
+                os.close(write_fd)
+            banner = os.read(read_fd, 1 << 16).decode(errors="replace")
+            os.close(read_fd)
+            logger.info("%s", banner.rstrip())
+            _constructed = True
+    solver.setOptionValue("output_flag", True)
+    solver.setOptionValue("log_to_console", False)
+    solver.setCallback(_log_line, None)
+    solver.startCallback(highspy.cb.HighsCallbackType.kCallbackLogging)
+    return solver
+
+
+def _log_line(kind: Any, message: str, *_: Any) -> None:
+    logger.info("%s", message.rstrip("\n"))
+
 
 #: HiGHS model statuses as reported in ``SitingResult.status``; any other one is an error.
 _STATUS = {
@@ -88,9 +136,7 @@ def solve_linear(model: LinearModel, *, relax: bool, time_limit_s: float) -> Sol
         If HiGHS finds the model infeasible or has no solution within ``time_limit_s``.
     """
     integer = np.zeros_like(model.integer) if relax else model.integer
-    # highspy.Highs.__init__ has no annotations in the installed package.
-    solver = highspy.Highs()  # type: ignore[no-untyped-call]
-    solver.setOptionValue("output_flag", False)
+    solver = _new_highs()
     solver.setOptionValue("time_limit", float(time_limit_s))
     solver.setOptionValue("mip_rel_gap", 1e-6)
     solver.passModel(_highs_lp(model, integer))

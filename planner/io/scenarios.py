@@ -29,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from planner.errors import InputDataError
+from planner.io.rounding import round_populations
 from planner.schema import WGS84
 from planner.whatif import FacilityChange, Scenario
 
@@ -86,8 +87,8 @@ def write_json(data: dict[str, Any], path: Path) -> None:
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """CSV with a BOM so Excel opens Chinese text correctly."""
-    frame.to_csv(path, index=False, encoding="utf-8-sig")
+    """CSV with a BOM so Excel opens Chinese text correctly; ``*_pop`` columns rounded."""
+    round_populations(frame).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_geojson(frame: gpd.GeoDataFrame, path: Path) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from planner.io.folder import write_folder_atomically
+from planner.io.rounding import EXTRA_DECIMALS, input_decimals, round_populations
 from planner.network.snap import build_edge_lines
 from planner.pipeline import PlanResult
 from planner.schema import WGS84
@@ -83,8 +84,9 @@ def _write_layers(result: PlanResult, gpkg: Path) -> None:
         frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
 
 
-def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
-    return lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")
+def _csv(frame: pd.DataFrame, decimals: int = EXTRA_DECIMALS) -> Callable[[Path], None]:
+    rounded = round_populations(frame, decimals)
+    return lambda path: rounded.to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
@@ -107,12 +109,14 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
                         encoding="utf-8")
 
+    given = result.units["older_pop"] if "older_pop" in result.units else pd.Series([], float)
+    dec = input_decimals(given) + EXTRA_DECIMALS  # populations at the inputs' precision
     writers: dict[str, Callable[[Path], None]] = {
         "careplan.gpkg": lambda path: _write_layers(result, path),
-        "coverage.csv": _csv(result.coverage),
-        "coverage_thresholds.csv": _csv(result.threshold_coverage),
-        "gaps.csv": _csv(result.gaps),
-        "access.csv": _csv(result.access),
+        "coverage.csv": _csv(result.coverage, dec),
+        "coverage_thresholds.csv": _csv(result.threshold_coverage, dec),
+        "gaps.csv": _csv(result.gaps, dec),
+        "access.csv": _csv(result.access, dec),
         **(extra_files or {}),
         "summary.json": write_summary,
     }

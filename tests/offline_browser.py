@@ -60,7 +60,7 @@ class Visit:
 
 def visit(url: str, *, local: str | None = None, ready: str, probe: str = MAP_PROBE,
           wait_for: str | None = None, shot: Path | None = None, settle_ms: int = 300,
-          timeout_ms: int = 30000) -> Visit:
+          timeout_ms: int = 30000, allow: tuple[str, ...] = ()) -> Visit:
     """Load ``url`` with only ``file://``, ``data:`` and ``local`` (a URL prefix) reachable.
 
     Parameters
@@ -77,6 +77,8 @@ def visit(url: str, *, local: str | None = None, ready: str, probe: str = MAP_PR
         A CSS selector waited for before probing.
     shot
         Where to save a screenshot.
+    allow
+        Further URL prefixes let through (only the ``live`` tests use it).
     """
     from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
@@ -84,7 +86,8 @@ def visit(url: str, *, local: str | None = None, ready: str, probe: str = MAP_PR
 
     def route(r: object) -> None:
         target: str = r.request.url  # type: ignore[attr-defined]
-        if target.startswith(("file://", "data:", "blob:")) or (local and target.startswith(local)):
+        if target.startswith(("file://", "data:", "blob:", *allow)) or (
+                local and target.startswith(local)):
             r.continue_()  # type: ignore[attr-defined]
         else:
             result.blocked.append(target)

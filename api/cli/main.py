@@ -26,6 +26,9 @@ def _add_params_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-snap-m", type=float, help="farthest snap distance in metres (default 300)")
     g.add_argument("--target-share", type=float, help="covered share a unit needs (default 0.8)")
     g.add_argument("--lang", choices=("zh", "en"), help="label language (default: the profile's, zh)")
+    g.add_argument("--basemap", choices=("offline", "osm", "tianditu", "amap"), default="offline",
+                   help="care-map tiles above the offline street background (default offline: "
+                        "none; tianditu needs CAREPLAN_TIANDITU_KEY)")
     g.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help="prepared-network cache")
     g.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 

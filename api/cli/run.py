@@ -99,7 +99,8 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
 
     def care_map(target: Path) -> None:
         # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
-        save_page(build_care_map(result, lang=cast("Lang", lang)), target)
+        save_page(build_care_map(result, lang=cast("Lang", lang),
+                                 basemap=getattr(args, "basemap", "offline")), target)
 
     def table(frame: pd.DataFrame) -> Callable[[Path], None]:
         return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")

@@ -182,14 +182,14 @@ def _check_type(result: PlanResult, facility_type: str) -> None:
                              f"use one of {', '.join(known)}")
 
 
-def _write_map(result: PlanResult, sites: Any, target: Path) -> bool:
+def _write_map(result: PlanResult, sites: Any, target: Path, basemap: str = "offline") -> bool:
     try:
         from maps.assets import save_page
         from maps.compose import build_care_map
     except ImportError:
         return False
     frame = sites.rename(columns={"candidate_id": "site_id", "gain_pop": "covered_gain"})
-    save_page(build_care_map(result, sites=frame), target)
+    save_page(build_care_map(result, sites=frame, basemap=basemap), target)  # type: ignore[arg-type]
     return True
 
 
@@ -239,7 +239,7 @@ def run_site(args: argparse.Namespace) -> int:
     write_table(p.per_unit, out / "before_after.csv")
     write_table(p.per_street, out / "before_after_streets.csv")
     write_json(used, out / "run_inputs.json")
-    has_map = _write_map(result, p.sites, out / "siting_map.html")
+    has_map = _write_map(result, p.sites, out / "siting_map.html", args.basemap)
     sys.stdout.write(f"careplan site: {p.model} ({p.method}, {p.status}, gap {p.gap:.2%}): "
                      f"{len(p.sites)} sites, +{p.covered_gain_pop:.0f} older adults"
                      f"{'' if has_map else ' (no map: maps package missing)'}; outputs: {out}\n")
@@ -302,6 +302,8 @@ def add_siting_commands(sub: argparse._SubParsersAction) -> None:  # type: ignor
     site.add_argument("--cover", action="store_true", help="fewest sites to bring units to target")
     site.add_argument("--candidates", type=Path, help="candidate sites (CSV lon/lat, GeoJSON, GPKG)")
     site.add_argument("--method", choices=("auto", "exact", "greedy"), default="auto")
+    site.add_argument("--basemap", choices=("offline", "osm", "tianditu", "amap"),
+                      default="offline", help="siting-map tiles (default offline: none)")
     site.add_argument("--time-limit-s", type=float, default=60.0, help="solver time limit (s)")
     site.set_defaults(handler=run_site)
     wi = sub.add_parser("whatif", help="add/move/remove facilities and see the coverage change")

@@ -1,6 +1,7 @@
-"""Offline vector background: the study area's own streets, drawn under any tile layer.
+"""Offline vector background: the study area's own streets, water and land use, under any tiles.
 
-A light grey street drawing from the analysed walking network (itself from the OSM extract),
+Light water, green-space and built-up polygons (``planner.io.osm_background``, when the run
+read an OSM file) and a light grey street drawing from the analysed walking network,
 in a pane below Leaflet's tile pane: with no tile server (an intranet, a USB stick) it is the
 base map; when tiles load they cover it; when a tile layer fails, the background stays visible
 and a banner says so (the page is never blank).
@@ -26,6 +27,8 @@ from planner.network.graph import WalkNetwork
 DECIMALS: Final = 5
 #: Leaflet pane of the background (tile pane is 200, overlays 400).
 PANE: Final = "careplanBackground"
+#: Fill colour per background kind (light, so the analysis layers stand out).
+AREA_COLOURS: Final = {"water": "#bcd7ee", "green": "#d5e8c4", "built": "#e9e4dc"}
 
 
 def street_lines(network: WalkNetwork, *, to_gcj02: bool = False) -> gpd.GeoDataFrame:
@@ -70,6 +73,9 @@ class OfflineBackground(MacroElement):
   map.createPane({{ this.pane }});
   map.getPane({{ this.pane }}).style.zIndex = 150;
   map.getPane({{ this.pane }}).style.pointerEvents = 'none';
+  L.geoJSON({{ this.areas }}, {pane: {{ this.pane }}, interactive: false,
+    style: function (f) { var c = {{ this.colours }}[f.properties.kind] || '#eeeeee';
+      return {stroke: false, fillColor: c, fillOpacity: 1}; }}).addTo(map);
   L.geoJSON({{ this.data }}, {{ this.options }}).addTo(map);
   var warned = false;
   map.eachLayer(function (layer) {
@@ -84,12 +90,19 @@ class OfflineBackground(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, network: WalkNetwork, lang: Lang, *, to_gcj02: bool = False) -> None:
+    def __init__(self, network: WalkNetwork, lang: Lang, *, to_gcj02: bool = False,
+                 areas: gpd.GeoDataFrame | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "OfflineBackground"
         lines = street_lines(network, to_gcj02=to_gcj02)
         self.data = escape_json(str(lines.to_json(drop_id=True))) if len(lines) else "null"
         self.n_features = len(lines)
+        self.areas = "null"
+        if areas is not None and len(areas):
+            shown = areas[["kind", areas.geometry.name]].to_crs("EPSG:4326")
+            shown = shift_to_gcj02(shown) if to_gcj02 else shown
+            self.areas = escape_json(str(shown.to_json(drop_id=True)))
+        self.colours = js_json(AREA_COLOURS)
         self.pane = js_json(PANE)
         self.options = js_json({"pane": PANE, "interactive": False, "attribution": OSM_ATTRIBUTION,
                                 "style": {"color": "#b9b4aa", "weight": 1.2, "opacity": 0.9}})

@@ -118,7 +118,8 @@ def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
 
 def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "offline",
                    layer_urls: Mapping[str, str] | None = None,
-                   sites: gpd.GeoDataFrame | None = None) -> folium.Map:
+                   sites: gpd.GeoDataFrame | None = None,
+                   background: gpd.GeoDataFrame | None = None) -> folium.Map:
     """Build the interactive care map of a plan.
 
     Parameters
@@ -139,6 +140,9 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
         for ``amap``), ``{zoom}``, ``{coords}`` (``wgs84`` or ``gcj02``).
     sites
         Proposed sites (``site_id, rank, covered_gain``, points in any CRS; lon/lat if unset).
+    background
+        Water / green / built-up polygons (``kind``, geometry) drawn under the streets of the
+        offline background, e.g. ``planner.io.osm_background.read_background_areas``.
 
     Returns
     -------
@@ -157,7 +161,7 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
     coords = "gcj02" if gcj02 else "wgs84"
     m = base_map(_bounds(result, gcj02), lang=lang, basemap=basemap)
     m.add_child(Runtime())
-    m.add_child(OfflineBackground(result.network, lang, to_gcj02=gcj02))
+    m.add_child(OfflineBackground(result.network, lang, to_gcj02=gcj02, areas=background))
     with_sites = sites is not None or "sites" in urls
     per_facility = len(result.catchments) > 0 or "catchments" in urls
     frames: dict[str, gpd.GeoDataFrame] = {}

@@ -23,6 +23,7 @@ from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
 from planner.io.folder import hash_file
 from planner.io.osm import OsmExtract, download_place, read_osm_file
+from planner.io.osm_background import read_background_areas
 from planner.io.rules import read_profile
 from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
@@ -31,6 +32,8 @@ from planner.pipeline import PlanResult, run_plan
 from planner.schema import WGS84, PlanInputs
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from maps.runtime import Lang
 
 
@@ -87,7 +90,8 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
 
 
 def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
-           started: float, loaded: _Loaded | None = None) -> None:
+           started: float, loaded: _Loaded | None = None,
+           background: gpd.GeoDataFrame | None = None) -> None:
     from maps.assets import save_page
     from maps.compose import build_care_map
 
@@ -99,7 +103,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
 
     def care_map(target: Path) -> None:
         # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
-        save_page(build_care_map(result, lang=cast("Lang", lang),
+        save_page(build_care_map(result, lang=cast("Lang", lang), background=background,
                                  basemap=getattr(args, "basemap", "offline")), target)
 
     def table(frame: pd.DataFrame) -> Callable[[Path], None]:
@@ -228,7 +232,8 @@ def run_analyze(args: argparse.Namespace) -> int:
     result = run_plan(loaded.inputs, params, network=network,
                       catchment_params=CatchmentParams(workers=2), progress=bar)
     bar("write")
-    _write(result, args.out, args, profile, started, loaded)
+    background = read_background_areas(osm, extract.study_area)  # the care map's light base
+    _write(result, args.out, args, profile, started, loaded, background)
     for what, info in loaded.files.items():
         sys.stdout.write(f"  {what}: {info['path']} ({info['encoding'] or 'binary'}, "
                          f"{info['coords']}): {info['rows_used']} rows used, "

@@ -175,3 +175,16 @@ def test_proposed_sites(grid_result: PlanResult) -> None:
 def test_bad_options_are_refused(grid_result: PlanResult, kwargs: dict, match: str) -> None:
     with pytest.raises(InputDataError, match=match):
         build_care_map(grid_result, **kwargs)
+
+
+def test_background_areas_are_drawn_under_the_streets(grid_result: PlanResult) -> None:
+    import geopandas as gpd  # noqa: PLC0415
+    from shapely.geometry import box as make_box  # noqa: PLC0415
+
+    areas = gpd.GeoDataFrame({"kind": ["water", "green"]}, crs="EPSG:4326",
+                             geometry=[make_box(104.050, 30.640, 104.055, 30.645),
+                                       make_box(104.060, 30.650, 104.062, 30.652)])
+    html = build_care_map(grid_result, background=areas).get_root().render()
+    start = html.index("/* careplan-background */")
+    drawn = html[start:html.index("L.geoJSON", html.index("L.geoJSON", start) + 1)]
+    assert '"kind": "water"' in drawn and '"kind": "green"' in drawn

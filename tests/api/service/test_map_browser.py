@@ -43,11 +43,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.stderr.close()
 
 
-@pytest.fixture()
-def service(tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``uvicorn api.service.main:app`` on a free loopback port with a temporary data dir (no API key)."""
     port = _free_port()
-    env = {**os.environ, "CAREPLAN_DATA_DIR": str(tmp_path / "data")}
+    env = {**os.environ, "CAREPLAN_DATA_DIR": str(tmp_path_factory.mktemp("service") / "data")}
     env.pop("CAREPLAN_API_KEY", None)
     env.pop("CAREPLAN_DATABASE_URL", None)
     proc = subprocess.Popen(

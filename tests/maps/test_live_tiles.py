@@ -19,8 +19,9 @@ def test_osm_tiles_load_above_the_offline_background(grid_result: PlanResult,
                                                      tmp_path: Path) -> None:
     page = tmp_path / "osm.html"
     page.write_text(page_html(build_care_map(grid_result, basemap="osm")), encoding="utf-8")
-    probe = """() => ({tiles: document.querySelectorAll('img.leaflet-tile-loaded').length,
-                       banner: document.querySelectorAll('.careplan-banner.careplan-warn').length})"""
+    probe = """() => ({
+      tiles: document.querySelectorAll('img.leaflet-tile-loaded').length,
+      banner: document.querySelectorAll('.careplan-banner.careplan-warn').length})"""
     seen = visit(page.as_uri(), ready="document.querySelector('img.leaflet-tile-loaded')",
                  probe=probe, settle_ms=2000, allow=("https://tile.openstreetmap.org/",))
     seen.assert_clean()

@@ -18,7 +18,10 @@ class Register:
 
     Names and ids are found through every occurrence of their shared pattern (``name_pattern``,
     ``id_pattern``) and then checked against the register; coordinates through every pair of
-    decimal numbers (lon, lat or lat, lon) at 5 or 6 decimals.
+    decimal numbers (lon, lat or lat, lon) at the register's own precision (6 decimals), and as
+    binary doubles. Pairs at 5 decimals are not checked: a 5-decimal pair is a 1 m lattice
+    point, and pages that draw the street network (thousands of 5-decimal vertices) meet a
+    synthetic person's rounded position there by chance.
     """
 
     def __init__(self, frame: pd.DataFrame, name_pattern: str = "合成老人\\d{4}",
@@ -29,7 +32,7 @@ class Register:
         self.coords: set[tuple[bytes, bytes]] = set()
         self.packed = [struct.pack("<d", float(x)) for x in located["经度"]]
         for x, y in zip(located["经度"], located["纬度"], strict=True):
-            for digits in (5, 6):
+            for digits in (6,):
                 lon, lat = f"{x:.{digits}f}".encode(), f"{y:.{digits}f}".encode()
                 self.coords.update({(lon, lat), (lat, lon)})
 

@@ -15,7 +15,7 @@ def test_detector_finds_names_ids_and_coordinates() -> None:
     assert reg.leaks("x 合成老人0001 y".encode()) == ["合成老人0001"]
     assert reg.leaks(b'{"id": "SYN-000001"}') == ["SYN-000001"]
     assert reg.leaks(b"[104.043258, 30.649276]") == ["104.043258,30.649276"]
-    assert reg.leaks(b"[30.64928,104.04326]") == ["30.64928,104.04326"]
+    assert reg.leaks(b"[30.649276,104.043258]") == ["30.649276,104.043258"]
     assert reg.leaks(b"[104.043258, 30.649277]") == []
     assert reg.leaks(b"wkb" + struct.pack("<d", 104.043258)) == ["binary lon 104.043258"]
     buf = io.BytesIO()

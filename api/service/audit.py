@@ -7,11 +7,12 @@ holds the records themselves.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 
-from api.service.db import Database, metadata, now_iso
+from api.service.db import Database, metadata
 from api.service.jobs import new_id
 
 older_registers = Table(
@@ -38,11 +39,12 @@ audit = Table(
 def record(db: Database, who: str, action: str, project_id: str | None, detail: str,
            records: int) -> None:
     """Write one audit row (who, when, what, how many personal records)."""
-    db.insert(audit, {"id": new_id(), "created_at": now_iso(), "who": who, "action": action,
+    # microseconds: two reads in the same second still list newest first
+    when = datetime.now(UTC).isoformat(timespec="microseconds")
+    db.insert(audit, {"id": new_id(), "created_at": when, "who": who, "action": action,
                       "project_id": project_id, "detail": detail, "records": records})
 
 
 def audit_rows(db: Database, limit: int, offset: int) -> list[dict[str, Any]]:
-    """Audit rows, newest first."""
-    rows = db.list(audit, limit=limit, offset=offset)
-    return sorted(rows, key=lambda r: r["created_at"], reverse=True)
+    """Audit rows, newest first (the database orders them before paging)."""
+    return db.list(audit, limit=limit, offset=offset)

@@ -18,14 +18,17 @@ logger = logging.getLogger(__name__)
 #: and styles, hence 'unsafe-inline' for script-src and style-src; everything else comes from the
 #: service itself ('self'), tiles and icons may be data:/blob: URLs; no framing by other sites.
 def content_security_policy(scripts: str = "", images: str = "") -> str:
-    """The policy, optionally allowing more script/style and image origins (map pages only)."""
+    """The policy, optionally allowing more script/style and image origins (map pages only).
+
+    ``worker-src blob:``: ReDoc runs its search index in a worker built from a blob URL.
+    """
     more_scripts = f" {scripts}" if scripts else ""
     more_images = f" {images}" if images else ""
     return (f"default-src 'self'; script-src 'self' 'unsafe-inline'{more_scripts}; "
             f"style-src 'self' 'unsafe-inline'{more_scripts}; "
             f"img-src 'self' data: blob:{more_images}; font-src 'self' data:{more_scripts}; "
-            "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-            "frame-ancestors 'self'")
+            "connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'self'")
 
 
 CONTENT_SECURITY_POLICY = content_security_policy()

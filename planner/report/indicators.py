@@ -18,8 +18,8 @@ import pandas as pd
 #: Columns of the normalised indicator table (``computed`` is a float or NaN, ``value_text`` the
 #: original text when the value is not a number).
 INDICATOR_COLUMNS = ("id", "indicator", "baseline", "target", "target_year", "binding",
-                     "computed", "value_text", "met", "unit_of_measure", "source", "note",
-                     "baseline_text", "target_text")
+                     "computed", "value_text", "met", "unit_of_measure", "definition",
+                     "source", "note", "baseline_text", "target_text")
 _BINDING = {"binding": "binding", "约束性": "binding", "true": "binding", "mandatory": "binding",
             "expected": "expected", "预期性": "expected", "false": "expected",
             "indicative": "expected", "anticipatory": "expected"}
@@ -91,7 +91,8 @@ def normalize_indicators(raw: pd.DataFrame, lang: str) -> pd.DataFrame:
         "value_text": text_of(value), "baseline_text": text_of(col("baseline")),
         "target_text": text_of(col("target")),
         "met": col("met").map(met_value), "unit_of_measure": col("unit_of_measure").map(_text),
-        "source": col("source").map(_text), "note": col("note", "definition").map(_text)})
+        "definition": col("definition").map(_text), "source": col("source", "clause").map(_text),
+        "note": col("note").map(_text)})
     return out[list(INDICATOR_COLUMNS)].reset_index(drop=True)
 
 

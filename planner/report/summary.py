@@ -178,6 +178,23 @@ def siting_text(summary: Mapping[str, Any], labels: Mapping[str, tuple[str, str]
         g=fmt_int(after - before))
 
 
+#: Most plan indicators on page 1; the full table is its own section.
+PAGE_ONE_INDICATORS = 6
+
+
+def page_one_indicators(indicators: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The plan indicators page 1 shows: computed ones first (binding, then not met), at most
+    :data:`PAGE_ONE_INDICATORS`; the rest are in the indicator section."""
+    if indicators is None or len(indicators) <= PAGE_ONE_INDICATORS:
+        return indicators
+    rank = pd.DataFrame({"evaluated": indicators["computed"].notna(),
+                         "binding": indicators["binding"] == "binding",
+                         "not_met": indicators["met"].map(lambda m: m is False)})
+    order = rank.sort_values(["evaluated", "binding", "not_met"], ascending=False,
+                             kind="stable").index
+    return indicators.loc[order[:PAGE_ONE_INDICATORS]].sort_index()
+
+
 def build_summary(summary: Mapping[str, Any], coverage: pd.DataFrame, gaps: pd.DataFrame,
                   indicators: pd.DataFrame | None, labels: Mapping[str, tuple[str, str]],
                   lang: str) -> Summary:
@@ -187,7 +204,7 @@ def build_summary(summary: Mapping[str, Any], coverage: pd.DataFrame, gaps: pd.D
     return Summary(
         headline=headline_table(coverage, gaps, required, float(summary.get("target_share")
                                                                 or 0.8), lang),
-        indicators=indicator_paper(indicators, lang, full=False),
+        indicators=indicator_paper(page_one_indicators(indicators), lang, full=False),
         gap_units=int(gaps["unit_id"].nunique()), uncovered_pop=float(gaps["uncovered_pop"].sum()),
         top_gaps=_top_gaps(gaps, lang), siting=siting_text(summary, labels, lang))
 

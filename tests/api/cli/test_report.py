@@ -57,16 +57,17 @@ def test_workbook_layout(report_dir: Path) -> None:
 
 
 def test_summary_sheet_equals_indicators_csv(run_dir: Path, report_dir: Path) -> None:
-    ind = normalize_indicators(pd.read_csv(run_dir / "indicators.csv", encoding="utf-8-sig"), "zh")
+    raw = pd.read_csv(run_dir / "indicators.csv", encoding="utf-8-sig")
+    ind = normalize_indicators(raw, "zh")
     ws = load_workbook(report_dir / "report.xlsx", read_only=True)[SHEETS["summary"][0]]
     rows = list(ws.iter_rows(min_row=4, values_only=True))
     got = pd.DataFrame(rows[1:], columns=rows[0])
-    assert got[header("indicator", "zh")].tolist() == ind["label_zh"].tolist()
-    assert got[header("definition", "zh")].tolist() == ind["definition"].tolist()
-    value = pd.to_numeric(ind["value"], errors="coerce")
-    numeric = value.notna()
-    np.testing.assert_allclose(got[header("computed", "zh")][numeric].astype(float), value[numeric])
-    assert got[header("computed", "zh")][~numeric].tolist() == ind["value"][~numeric].tolist()
+    assert got[header("indicator", "zh")].tolist() == raw["label_zh"].tolist()
+    assert got[header("definition", "zh")].tolist() == raw["definition"].tolist()
+    numeric = ind["computed"].notna()
+    np.testing.assert_allclose(got[header("computed", "zh")][numeric].astype(float),
+                               ind["computed"][numeric])
+    assert got[header("value_text", "zh")][~numeric].tolist() == raw["value"][~numeric].tolist()
 
 
 def test_without_rules_says_not_evaluated(run_dir: Path, tmp_path: Path) -> None:

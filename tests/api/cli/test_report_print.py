@@ -18,6 +18,7 @@ import pytest
 
 from api.cli.main import main
 from planner.report.indicators import normalize_indicators
+from planner.report.summary import PAGE_ONE_INDICATORS, page_one_indicators
 from planner.report.text import header
 
 pypdf = pytest.importorskip("pypdf")
@@ -58,7 +59,7 @@ def chengdu_report(chengdu_osm: Path, tmp_path_factory: pytest.TempPathFactory
     run = root / "run"
     assert main(["analyze", "--osm", str(chengdu_osm), "--facilities", str(root / "register.csv"),
                  "--units", str(root / "units.geojson"), "--bbox", BBOX, "--no-cache",
-                 "--out", str(run)]) == 0
+                 "--rules", "chengdu", "--out", str(run)]) == 0  # day-care and meal point
     out = root / "report"
     assert main(["report", str(run), "--out", str(out), "--formats", "pdf,docx"]) == 0
     return run, out
@@ -86,7 +87,10 @@ def check_page_one(run_dir: Path, pdf: Path) -> None:
         assert name in text
     ind = normalize_indicators(pd.read_csv(run_dir / "indicators.csv", encoding="utf-8-sig"),
                                "zh")
-    for row in ind.itertuples():
+    shown = page_one_indicators(ind)
+    assert shown is not None and len(shown) == min(len(ind), PAGE_ONE_INDICATORS)
+    for row in shown.itertuples():
+        assert _squash(row.indicator) in text, row.indicator
         if not math.isnan(row.target) and not math.isnan(row.computed):
             assert f"{row.computed * 100:.1f}%" in text, row.indicator
     if summary.get("synthetic"):

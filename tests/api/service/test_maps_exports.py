@@ -80,7 +80,9 @@ def test_docx_report_generated_on_request(client: TestClient, demo_run: dict[str
 
     import docx
 
-    response = client.get(f"/projects/{demo_run['project']}/exports/docx?lang=en")
+    url = f"/projects/{demo_run['project']}/exports/docx?lang=en"
+    assert client.get(url).status_code == 401  # not built yet: only a keyed request builds it
+    response = client.get(url, headers=KEY)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document")

@@ -39,8 +39,6 @@ def test_safe_names_are_unique_and_plain() -> None:
 
 
 @pytest.mark.parametrize(("args", "needle"), [
-    (["--osm", "missing.osm.pbf", "--regions", QUADS], "--osm missing.osm.pbf not found"),
-    (["--osm", CD, "--regions", "nope.gpkg"], "--regions nope.gpkg not found"),
     (["--osm", CD, "--regions", QUADS, "--region-id-column", "adcode"], "no id column"),
     (["--osm", CD, "--regions", QUADS, "--horizon-min", "10"], "below the largest threshold 30"),
 ])

@@ -37,7 +37,8 @@ def _check(cfg: BatchConfig) -> None:
         raise InputDataError(msg)
 
 
-def _cut(cfg: BatchConfig, out: Path, halo: Halo, key: str, say: Say) -> dict[str, Any]:
+def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
+         say: Say) -> dict[str, Any]:
     """Read the whole area once and write one part file per region; return the parts manifest."""
     manifest_path = out / "_parts" / "manifest.json"
     if manifest_path.is_file():
@@ -48,7 +49,6 @@ def _cut(cfg: BatchConfig, out: Path, halo: Halo, key: str, say: Say) -> dict[st
                 "have the same hashes)")
             return manifest
     started = time.perf_counter()
-    regions = read_regions(cfg.regions, cfg.region_id_column)
     whole = read_whole_area(cfg.osm, cfg.params, facilities=cfg.facilities, coords=cfg.coords,
                             units=cfg.units, units_coords=cfg.units_coords,
                             zone_settlement=cfg.profile.zone_settlement)
@@ -140,6 +140,7 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
         halo = make_halo(cfg.params, cfg.horizon_min)
     except ValueError as exc:
         raise InputDataError(str(exc)) from exc
+    regions = read_regions(cfg.regions, cfg.region_id_column)  # bad regions fail before writing
     out = staging_dir(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     key = inputs_digest({"osm": cfg.osm, "regions": cfg.regions, "facilities": cfg.facilities,
@@ -147,7 +148,7 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
                         {"params": repr(cfg.params), "rules": repr(cfg.profile),
                          "horizon_s": halo.horizon_s, "halo_m": halo.halo_m, "coords": cfg.coords,
                          "units_coords": cfg.units_coords, "id_column": cfg.region_id_column})
-    manifest = _cut(cfg, out, halo, key, say)
+    manifest = _cut(cfg, regions, out, halo, key, say)
     big = large_regions({r: e["nodes"] for r, e in manifest["regions"].items()})
     if big:
         say(f"large regions (> 4x the median node count; split them for even load): {big}")

@@ -150,3 +150,7 @@ def test_scheduler_and_workers_killed_worker_and_broken_region(
     assert_equal_to_whole(whole, out, HORIZON_MIN)
     pd.testing.assert_frame_equal(pd.read_csv(out / "indicators.csv"),
                                   pd.read_csv(whole / "indicators.csv"))
+    ids = {"unit_id": str, "parent_id": str}  # community -> street/town -> district roll-up
+    rollups = [pd.read_csv(d / "coverage_rollup.csv", dtype=ids).sort_values(
+        ["unit_id", "facility_type"]).reset_index(drop=True) for d in (out, whole)]
+    pd.testing.assert_frame_equal(*rollups, check_exact=False, rtol=1e-9)

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
+
 from api.batch.outputs import safe_name, staging_dir, upload
+
+ROOT = Path(__file__).resolve().parents[3]
+CD = "../shared/data/osm/chengdu_center_2018.osm.pbf"
+QUADS = "data/regions/chengdu_center_quadrants.geojson"
 
 
 def test_url_output_is_staged_locally_and_uploaded_without_parts(tmp_path: Path) -> None:
@@ -28,3 +36,17 @@ def test_safe_names_are_unique_and_plain() -> None:
     assert safe_name("510104") == "510104"
     a, b = safe_name("成都/锦江"), safe_name("成都_锦江")
     assert a != b and "/" not in a
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--osm", CD, "--regions", QUADS, "--region-id-column", "adcode"], "no id column"),
+    (["--osm", CD, "--regions", QUADS, "--horizon-min", "10"], "below the largest threshold 30"),
+])
+def test_bad_batch_input_one_line_error(tmp_path: Path, args: list[str], needle: str) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "api.cli", "batch", *args, "--out", str(out)],
+                          capture_output=True, text=True, check=False, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("careplan: error:") and needle in lines[0]
+    assert not out.exists()

@@ -125,7 +125,8 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
                                            else str(getattr(args, k)))
                                        for k in ("osm", "place", "bbox", "facilities", "coords",
                                                  "units", "units_coords", "rules", "older_share",
-                                                 "population_grid_m", "dem")}
+                                                 "population_grid_m")}
+        recorded["dem"] = result.params.walk.dem or None  # --dem, else the profile's [walk] dem
         recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
         recorded["population_band"] = list(getattr(args, "population_band", None) or [])
         extra["analyze_args"] = recorded

@@ -206,7 +206,7 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         coverage = add_flat_minutes(coverage, flat_cov)
     res_cov = pd.DataFrame()
     if pop_info is not None and units_in is None:  # grid cells are the units; also per polygon
-        res_units, res_demand = residential_units(demand, inputs.residential, network.crs)
+        res_units, res_demand, _ = residential_units(demand, inputs.residential, network.crs)
         if len(res_units):
             res_cov = _coverage_tables(res_demand, demand_times, res_units, params)[0]
     share = (pop_info or {}).get("older_share")

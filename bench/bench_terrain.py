@@ -51,7 +51,8 @@ def main() -> None:
             t0 = time.perf_counter()
             run_plan(inputs, params, **kw)  # type: ignore[arg-type]
             t1 = time.perf_counter()
-            hill = run_plan(dataclasses.replace(inputs, dem=dem), params, **kw)  # type: ignore[arg-type]
+            with_dem = dataclasses.replace(inputs, dem=dem)
+            hill = run_plan(with_dem, params, **kw)  # type: ignore[arg-type]
             t2 = time.perf_counter()
             apply_terrain(network, dem.window, params.walk)
             t3 = time.perf_counter()

@@ -51,7 +51,7 @@ def _version() -> str:
 def _add_population_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("population grid (issue 19)")
     g.add_argument("--population", type=Path, action="append", metavar="FILE.tif",
-                   help="population raster, any CRS (repeat to sum, e.g. WorldPop 60+ age/sex files)")
+                   help="population raster, any CRS (repeatable, summed: e.g. WorldPop 60+ files)")
     g.add_argument("--population-band", type=int, action="append", metavar="N",
                    help="band number read from every --population file (repeatable; default 1)")
     g.add_argument("--older-share", type=float, help="the raster counts everybody: older-adult "

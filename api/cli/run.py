@@ -148,7 +148,8 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
                                            else str(getattr(args, k)))
                                        for k in ("osm", "place", "bbox", "facilities", "coords",
                                                  "units", "units_coords", "rules", "residential",
-                                                 "older_share", "population_grid_m", "dem")}
+                                                 "older_share", "population_grid_m")}
+        recorded["dem"] = result.params.walk.dem or None  # --dem, else the profile's [walk] dem
         recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
         recorded["population_band"] = list(getattr(args, "population_band", None) or [])
         extra["analyze_args"] = recorded

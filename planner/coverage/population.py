@@ -122,7 +122,8 @@ def _inside_fraction(grid: PopulationGrid, area: BaseGeometry, rows: NDArray[np.
 
 
 def _grid_cells(grid: PopulationGrid, area_wgs84: BaseGeometry, network_crs: str,
-                with_corners: bool = True) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+                with_corners: bool = True
+                ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
                            NDArray[np.float64], float, int, int]:
     counts = grid.values
     nodata = np.isnan(counts)

@@ -151,16 +151,16 @@ def build_population_demand(cells: PopulationCells, units: gpd.GeoDataFrame | No
 
 
 def residential_units(demand: gpd.GeoDataFrame, residential: gpd.GeoDataFrame | None, crs: str
-                      ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    """OSM residential polygons as units and the demand relabelled to them (by point location).
+                      ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, np.ndarray]:
+    """OSM residential polygons as units, the demand relabelled to them, and its row positions.
 
     A demand point belongs to the first residential polygon containing it; points in none are
-    left out of this table (they are in the grid table).
+    left out of this table (they are in the grid table). The positions index ``demand``'s rows.
     """
     empty = gpd.GeoDataFrame({UNIT_ID: [], UNIT_NAME: [], OLDER_POP: [], SETTLEMENT: []},
                              geometry=[], crs=crs)
     if residential is None or not len(residential):
-        return empty, demand.iloc[:0].copy()
+        return empty, demand.iloc[:0].copy(), np.array([], dtype=np.int64)
     res = residential.to_crs(crs)
     if "kind" in res.columns and (res["kind"] == "landuse").any():
         res = res[res["kind"] == "landuse"]
@@ -180,7 +180,7 @@ def residential_units(demand: gpd.GeoDataFrame, residential: gpd.GeoDataFrame | 
     sums = rel.groupby(UNIT_ID)[OLDER_POP].sum()
     res = res[res[UNIT_ID].isin(sums.index)].copy()
     res[OLDER_POP] = res[UNIT_ID].map(sums).to_numpy()
-    return res.reset_index(drop=True), rel
+    return res.reset_index(drop=True), rel, pi
 
 
 def demand_from_inputs(inputs: PlanInputs, units: gpd.GeoDataFrame | None, params: DemandParams,

@@ -44,11 +44,14 @@ def build_gap_layer(result: PlanResult) -> gpd.GeoDataFrame:
 
 
 def build_edge_layer(result: PlanResult) -> gpd.GeoDataFrame:
-    """Network segments with length, walk time and main-part flag (WGS-84)."""
+    """Network segments with length, walk time and main-part flag (WGS-84); with terrain also
+    the time from ``u`` to ``v`` and back (``walk_s`` is then the faster of the two)."""
     net = result.network
     frame = pd.DataFrame({"u": net.node_id[net.edge_u], "v": net.node_id[net.edge_v],
                           "length_m": net.edge_length_m, "walk_s": net.edge_walk_s,
                           "is_steps": net.edge_is_steps, "in_main": net.edge_in_main})
+    if net.edge_uv_s is not None and net.edge_vu_s is not None:  # terrain: both directions
+        frame["walk_uv_s"], frame["walk_vu_s"] = net.edge_uv_s, net.edge_vu_s
     return gpd.GeoDataFrame(frame, geometry=build_edge_lines(net), crs=net.crs).to_crs(WGS84)
 
 

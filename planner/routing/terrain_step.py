@@ -33,7 +33,8 @@ def apply_dem(network: WalkNetwork, dem: DemInput, walk: WalkProfile, log: Warni
     t = dem.window.transform
     info = {"file": dem.path, "sha256": dem.sha256,
             "resolution": [float(np.hypot(t[0], t[3])), float(np.hypot(t[1], t[4]))],
-            "crs": pyproj.CRS.from_user_input(dem.window.crs).to_string(), "sample_spacing_m": SAMPLE_SPACING_M,
+            "crs": pyproj.CRS.from_user_input(dem.window.crs).to_string(),
+            "sample_spacing_m": SAMPLE_SPACING_M,
             "samples": report.samples, "nodata_segments": report.nodata_segments,
             "mean_abs_grade": round(report.mean_abs_grade, 4),
             "speed_function": SPEED_FUNCTION,

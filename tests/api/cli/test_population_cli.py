@@ -43,6 +43,7 @@ def test_analyze_with_total_population_raster(chengdu_osm: Path, tmp_path: Path)
     cov = pd.read_csv(out / "coverage.csv", encoding="utf-8-sig")
     day = cov[cov["facility_type"] == "day_care"]
     assert day["unit_id"].str.startswith("g1km_").all()
+    assert (day["older_share_assumed"] == 0.1798).all()
     assert day["older_pop"].sum() == pytest.approx(pop["raster_older_pop"], rel=1e-6)
     assert summary["older_pop"] == pytest.approx(pop["raster_older_pop"], rel=1e-6)
     assert (out / "coverage_residential.csv").is_file()

@@ -47,6 +47,11 @@ def test_analyze_with_dem_on_chengdu(chengdu_osm: Path, tmp_path: Path) -> None:
     assert (both["terrain_extra_min"] - (both["median_time_min"]
                                          - both["median_time_flat_min"])).abs().max() < 1e-9
     assert summary["analyze_args"]["dem"] == str(dem)
+    import geopandas as gpd
+
+    edges = gpd.read_file(out / "careplan.gpkg", layer="network_edges")
+    assert (edges["walk_s"] <= edges[["walk_uv_s", "walk_vu_s"]].min(axis=1) + 1e-6).all()
+    assert (edges["walk_uv_s"] != edges["walk_vu_s"]).mean() > 0.5
 
 
 def test_bad_dems_are_one_line_errors(tmp_path: Path) -> None:

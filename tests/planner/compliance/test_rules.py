@@ -172,7 +172,8 @@ def test_rules_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_walk_dem_is_resolved_beside_the_profile() -> None:
     """``[walk] dem`` (issue 17): relative to the profile file; absolute kept; absent is flat."""
     raw = _mutate(_raw("nanan"), ("walk", "dem"), "dem/nanan.tif")
-    assert build_profile(raw, origin="/data/rules/nanan.toml").walk.dem == "/data/rules/dem/nanan.tif"
+    walk = build_profile(raw, origin="/data/rules/nanan.toml").walk
+    assert walk.dem == "/data/rules/dem/nanan.tif"
     raw = _mutate(_raw("nanan"), ("walk", "dem"), "/srv/dem.tif")
     assert build_profile(raw, origin="/data/rules/nanan.toml").walk.dem == "/srv/dem.tif"
     assert read_profile("nanan").walk.dem == ""

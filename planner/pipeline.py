@@ -217,9 +217,8 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         coverage = add_flat_minutes(coverage, flat_cov)
     res_cov = pd.DataFrame()
     if pop_info is not None and units_in is None:  # grid cells are the units; also per polygon
-        res_units, res_demand, _ = residential_units(demand, inputs.residential, network.crs)
+        res_units, res_demand, rows = residential_units(demand, inputs.residential, network.crs)
         if len(res_units):
-            rows = pd.Index(demand["demand_id"]).get_indexer(res_demand["demand_id"])
             res_times = {t: (t_s[rows], pos[rows]) for t, (t_s, pos) in point_times.items()}
             res_cov = _coverage_tables(res_demand, fac, res_times, res_units, params)[0]
     share = (pop_info or {}).get("older_share")

@@ -28,7 +28,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from planner.params import FACILITY_TYPES, SETTLEMENTS, PlanParams
+from planner.params import PlanParams
 
 #: Halo safety factor (see the module docstring).
 HALO_SAFETY = 1.1
@@ -63,9 +63,7 @@ class Halo:
 
 def largest_threshold_min(params: PlanParams) -> float:
     """The largest coverage or catchment threshold of the parameters, minutes."""
-    cov = params.coverage
-    per_type = [cov.threshold_min(t, s) for t in FACILITY_TYPES for s in SETTLEMENTS]
-    return float(max([*cov.thresholds_min, *cov.settlement_threshold_min.values(), *per_type]))
+    return params.coverage.max_threshold_min
 
 
 def make_halo(params: PlanParams, horizon_min: float | None = None) -> Halo:

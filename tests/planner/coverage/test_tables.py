@@ -17,6 +17,7 @@ COLUMNS = (
     "unit_id", "unit_name", "facility_type", "threshold_min", "older_pop", "covered_pop",
     "covered_share", "median_time_min", "p90_time_min", "nearest_facility_id",
     "uncovered_out_of_reach_pop", "uncovered_disconnected_pop", "uncovered_not_snapped_pop",
+    "settlement",
 )
 
 
@@ -62,7 +63,8 @@ def old_unit_coverage(demand: pd.DataFrame, units: pd.DataFrame, ftype: str,
     out = pd.DataFrame({"unit_id": units[UNIT_ID].to_numpy(),
                         "unit_name": units[UNIT_NAME].to_numpy(), "facility_type": ftype,
                         "threshold_min": thr.to_numpy(),
-                        "older_pop": units[OLDER_POP].to_numpy(dtype=float)})
+                        "older_pop": units[OLDER_POP].to_numpy(dtype=float),
+                        "settlement": units[SETTLEMENT].to_numpy()})
     out = out.join(sums, on="unit_id").fillna({c: 0.0 for c in sums.columns})
     unplaced = out["older_pop"] - out[list(sums.columns)].sum(axis=1)
     out["uncovered_not_snapped_pop"] += unplaced.clip(lower=0.0)

@@ -17,6 +17,8 @@ from api.batch.config import BatchConfig
 from planner.batch.merge import RegionTables, merge_regions, merged_compliance, merged_rollup
 from planner.batch.regions import Halo
 from planner.errors import InputDataError
+from planner.io.rounding import EXTRA_DECIMALS, input_decimals, round_populations
+from planner.schema import OLDER_POP
 
 STATUS_COLUMNS = ("region", "region_name", "status", "seconds", "peak_memory_mb", "nodes", "units",
                   "facilities", "resumed", "error")
@@ -72,7 +74,10 @@ def _write(path: Path, writer: Callable[[Path], None]) -> None:
     os.replace(tmp, path)
 
 
-def _csv(frame: pd.DataFrame) -> Callable[[Path], None]:
+def _csv(frame: pd.DataFrame, decimals: int | None = None) -> Callable[[Path], None]:
+    """A CSV writer; ``decimals`` rounds the ``*_pop`` columns as ``careplan analyze`` does."""
+    if decimals is not None:
+        frame = round_populations(frame, decimals)
     return lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")
 
 
@@ -112,16 +117,19 @@ def merge_outputs(out: Path, manifest: dict[str, Any], statuses: list[dict[str, 
     hier_path = out / "_parts" / "hierarchy.csv"
     hierarchy = pd.read_csv(hier_path, dtype=str) if hier_path.is_file() else None
     lang = cfg.lang or cfg.profile.lang
+    # populations at the inputs' precision, as in the files of one `careplan analyze`
+    dec = input_decimals(merged.units[OLDER_POP]) + EXTRA_DECIMALS if len(merged.units) else None
     files: dict[str, Callable[[Path], None]] = {
-        "coverage.csv": _csv(merged.coverage), "coverage_thresholds.csv": _csv(merged.threshold_coverage),
-        "gaps.csv": _csv(merged.gaps), "coverage_by_region.csv": _csv(merged.by_region)}
+        "coverage.csv": _csv(merged.coverage, dec),
+        "coverage_thresholds.csv": _csv(merged.threshold_coverage, dec),
+        "gaps.csv": _csv(merged.gaps, dec), "coverage_by_region.csv": _csv(merged.by_region, dec)}
     if len(merged.units):
         comp = merged_compliance(merged, cfg.profile, hierarchy, lang)
         files["compliance.csv"] = _csv(comp.per_unit)
         files["indicators.csv"] = _csv(comp.indicators)
         rollup = merged_rollup(merged, hierarchy)
         if rollup is not None:
-            files["coverage_rollup.csv"] = _csv(rollup)
+            files["coverage_rollup.csv"] = _csv(rollup)  # unrounded, as in `analyze`
         name, writer = _geo_writer({"units": merged.units, "facilities": merged.facilities}, cfg.fmt)
         files[name] = writer
     rows = [{"region": r, "region_name": names.get(r, r), "resumed": False,

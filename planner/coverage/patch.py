@@ -84,9 +84,9 @@ def patch_coverage(index: PatchIndex, old: pd.DataFrame, units: pd.DataFrame, ft
     codes, ids = pd.factorize(pd.Series(facility_id[pts], dtype=object), sort=True)
     rows = coverage_from_arrays(sub, units.iloc[hit], ftype, params, time_s[pts],
                                 codes.astype(np.int64), np.asarray(ids, dtype=object))
-    out = old.copy()
-    for col in out.columns:
-        values = out[col].to_numpy(copy=True)
+    cols = {}
+    for col in old.columns:
+        values = old[col].to_numpy(copy=True)
         values[hit] = rows[col].to_numpy()
-        out[col] = values
-    return out
+        cols[col] = values
+    return pd.DataFrame(cols, index=old.index)

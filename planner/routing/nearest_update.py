@@ -136,7 +136,7 @@ def add_source(network: WalkNetwork, near: NearestTimes, snap: SnapResult, posit
     while True:
         nodes = (grid.within(x, y, 1.1 * limit_s * network.speed_m_s + 50.0)
                  if np.isfinite(limit_s) else np.arange(network.n_nodes))
-        nodes = np.union1d(nodes, seeds)
+        nodes = np.concatenate([nodes, np.setdiff1d(seeds, nodes[np.isin(nodes, seeds)])])
         local[nodes] = np.arange(nodes.size)
         graph = _subgraph(network, nodes, local, seeds, seed_s)
         dist = dijkstra(graph, directed=True, indices=nodes.size, limit=limit_s)

@@ -20,8 +20,8 @@ from planner.catchments.polygons import (
 from planner.coverage.demand import build_demand_points
 from planner.coverage.gaps import find_gaps
 from planner.coverage.measure import coverage_from_arrays, threshold_coverage_from_arrays
-from planner.coverage.tables import index_demand
 from planner.coverage.supply import compute_supply_demand
+from planner.coverage.tables import index_demand
 from planner.facilities import count_by_type
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.network.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
@@ -229,7 +229,8 @@ def _demand_times(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
 
 def _coverage_tables(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
                      point_times: dict[str, tuple[np.ndarray, np.ndarray]],
-                     units: gpd.GeoDataFrame, params: PlanParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     units: gpd.GeoDataFrame,
+                     params: PlanParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Coverage per unit and type, and per threshold, from each point's time and facility row."""
     index = index_demand(demand, units)
     ids, rank = np.unique(fac[FACILITY_ID].to_numpy().astype(object), return_inverse=True)

@@ -6,7 +6,13 @@ Cases (each in its own process so peak memory is its own):
   synth100k / synth1m   synthetic networks with 3,000 facilities of six types: prepare, cache
             round trip, snapping, travel (ratio to the floor), coverage, gaps, dissolved polygons
 
-Usage: python bench/bench_core.py [chengdu synth100k synth1m]
+  synth1m also writes the district as an .osm.pbf (pyosmium: walkable ways, residential land
+  use, tagged facilities) and times `careplan analyze --osm that.pbf` as a subprocess (wall time,
+  peak RSS of the process tree) against a bare pyosmium pass over the same file (the floor).
+
+Usage: python bench/bench_core.py [chengdu synth100k synth1m] [--osm PATH] [--work DIR]
+       [--no-pbf]
+Ends with one JSON line of the figures of the last case run (keys in issue 16).
 """
 
 from __future__ import annotations
@@ -25,6 +31,22 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CHENGDU = ROOT.parent / "shared" / "data" / "osm" / "chengdu_center_2018.osm"
+WORK = ROOT / "out" / "bench"
+OPTS: dict[str, object] = {"osm": CHENGDU, "work": WORK, "pbf": True}
+
+
+def best_of(n: int, fn):  # type: ignore[no-untyped-def]
+    """Smallest wall time of ``n`` calls of ``fn`` and its last result."""
+    times, out = [], None
+    for _ in range(n):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), out
+
+
+def load() -> str:
+    return " ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
 
 
 def peak_gb() -> float:
@@ -87,7 +109,7 @@ def case_chengdu() -> dict[str, object]:
     from planner.routing.travel import compute_source_reach
 
     t0 = time.perf_counter()
-    extract = read_osm_file(CHENGDU, read_catalogue())
+    extract = read_osm_file(Path(str(OPTS["osm"])), read_catalogue())
     t1 = time.perf_counter()
     network = build_walk_network(extract.network, WalkProfile())
     t2 = time.perf_counter()
@@ -169,57 +191,229 @@ def case_synth(target_nodes: int) -> dict[str, object]:
         result = run_plan(inputs, params, network=network, max_catchment_facilities=0,
                           build_dissolved=False, compute_access=False)
     t5 = time.perf_counter()
-    from planner.catchments.polygons import build_dissolved_catchments
+    res = {"case": f"synth{target_nodes}", "nodes": network.n_nodes,
+           "segments": network.n_edges, "facilities": len(result.facilities),
+           "demand_points": len(result.demand), "generate_s": t1 - t0, "prepare_s": t2 - t1,
+           "cache_load_s": t4 - t3, "load_at_start": load()}
+    res.update(stage_figures(network, result, params))
+    tm = result.summary["timings_s"]
+    res["analysis_from_cache_s"] = (t4 - t3) + (t5 - t4) - tm["catchments_s"]
+    res["analysis_timings_s"] = tm
+    res.update(dissolved_figures(network, result, params))
+    res["analysis_from_cache_s"] += res["dissolved_all_types_s"]
+    if target_nodes >= 1_000_000 and OPTS["pbf"]:
+        res.update(pbf_figures(inputs))
+    res["peak_gb"] = peak_gb()
+    res["load_at_end"] = load()
+    return res
 
-    dissolved_s: dict[str, float] = {}
-    for ftype in ("day_care", "meal_point"):
-        which = np.flatnonzero((result.facilities["type"] == ftype).to_numpy())
-        start = time.perf_counter()
-        build_dissolved_catchments(network, result.nearest[ftype].node_time_s,
-                                   result.facility_snap, which, (300.0, 900.0, 1800.0),
-                                   CatchmentParams())
-        dissolved_s[ftype] = time.perf_counter() - start
+
+def stage_figures(network, result, params) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Snapping, travel against its floor, coverage + gaps: each best of 3."""
+    from planner.coverage.gaps import find_gaps
+    from planner.facilities import count_by_type
+    from planner.network.snap import EdgeIndex
+    from planner.pipeline import _coverage_tables, _type_times_at
+
+    x, y = result.demand.geometry.x.to_numpy(), result.demand.geometry.y.to_numpy()
+    snap_s, _ = best_of(3, lambda: EdgeIndex(network).snap(x, y, params.snap.max_snap_m))
+    fac = result.facilities
+    travel = travel_stage_s(network, fac, result.facility_snap, result.demand_snap)
+    floor = floor_travel_s(network, result.facility_snap, fac["type"].to_numpy())
+    times = {t: _type_times_at(network, fac, result.facility_snap, result.demand_snap, t)[1:]
+             for t in result.nearest}
+    counts = count_by_type(fac["type"].tolist())
+
+    def coverage_gaps():  # type: ignore[no-untyped-def]
+        cov, _ = _coverage_tables(result.demand, fac, times, result.units, params)
+        return find_gaps(cov, required_types=params.coverage.required_types,
+                         target_share=params.coverage.target_share, facility_counts=counts)
+
+    cov_s, _ = best_of(3, coverage_gaps)
+    return {"snap_s": snap_s, "demand_points_s": result.summary["timings_s"]["demand_s"],
+            "travel_s": travel, "floor_s": floor, "travel_over_floor": travel / floor,
+            "coverage_gaps_s": cov_s, "load_after_stages": load()}
+
+
+STEPS = {"street samples": ("street_samples.py",), "raster fill + distance + contour":
+         ("raster.py",), "reached pieces": ("polygons.py",)}
+
+
+def dissolved_figures(network, result, params) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """All types x 3 thresholds with 2 workers (one run), and a per-function profile of one type
+    in this process (the split by step)."""
+    import cProfile
+    import pstats
+
+    from planner.catchments.polygons import CatchmentParams, build_dissolved_catchments
     from planner.pipeline import _dissolved
 
     start = time.perf_counter()
     every = _dissolved(network, result.facilities, result.facility_snap, result.nearest, params,
                        CatchmentParams(workers=2))
-    dissolved_all_s = time.perf_counter() - start
-    tm = result.summary["timings_s"]
-    fac = result.facilities
-    travel = travel_stage_s(network, fac, result.facility_snap, result.demand_snap)
-    floor = floor_travel_s(network, result.facility_snap, fac["type"].to_numpy())
-    analysis_s = (t4 - t3) + (t5 - t4) - tm["catchments_s"]
-    per_type = float(np.mean(list(dissolved_s.values())))
-    return {"case": f"synth{target_nodes}", "nodes": network.n_nodes, "segments": network.n_edges,
-            "facilities": len(fac), "demand_points": len(result.demand),
-            "generate_s": t1 - t0, "prepare_s": t2 - t1, "cache_load_s": t4 - t3,
-            "snap_s": tm["snap_s"], "travel_s": travel, "floor_s": floor,
-            "travel_over_floor": travel / floor, "coverage_gaps_s": tm["coverage_s"],
-            "dissolved_3_thresholds_day_care_s": dissolved_s["day_care"],
-            "dissolved_3_thresholds_meal_point_s": dissolved_s["meal_point"],
-            "dissolved_all_6_types_estimate_s": 6 * per_type,
-            "dissolved_all_types_2_workers_s": dissolved_all_s,
-            "dissolved_polygons": len(every),
-            "extent_km": f"{np.ptp(network.x_m) / 1000:.1f} x {np.ptp(network.y_m) / 1000:.1f}",
-            "analysis_from_cache_s": analysis_s, "peak_gb": peak_gb()}
+    all_s = time.perf_counter() - start
+    which = np.flatnonzero((result.facilities["type"] == "day_care").to_numpy())
+    prof = cProfile.Profile()
+    start = time.perf_counter()
+    prof.runcall(build_dissolved_catchments, network, result.nearest["day_care"].node_time_s,
+                 result.facility_snap, which, (300.0, 900.0, 1800.0), CatchmentParams())
+    one_s = time.perf_counter() - start
+    stats = pstats.Stats(prof).stats  # type: ignore[attr-defined]
+    split: dict[str, float] = {}
+    for (path, _, name), (_, _, tottime, _, _) in stats.items():
+        mod = Path(path).name
+        key = (f"{mod}:{name}" if mod in ("raster.py", "polygons.py", "street_samples.py")
+               else ("GEOS/shapely" if "shapely" in path else
+                     "contourpy" if "contourpy" in path else
+                     "scipy.ndimage" if "ndimage" in path else "numpy/other"))
+        split[key] = split.get(key, 0.0) + tottime
+    top = dict(sorted(split.items(), key=lambda kv: -kv[1])[:10])
+    return {"dissolved_all_types_s": all_s, "dissolved_polygons": len(every),
+            "dissolved_day_care_1_process_s": one_s,
+            "dissolved_day_care_split_s": {k: round(v, 2) for k, v in top.items()},
+            "load_after_dissolved": load()}
 
 
-def main(cases: list[str]) -> None:
-    if len(cases) == 1 and cases[0].startswith("--one="):
-        name = cases[0][6:]
-        res = case_chengdu() if name == "chengdu" else case_synth(
-            {"synth100k": 100_000, "synth1m": 1_000_000}[name])
-        sys.stdout.write(json.dumps(res) + "\n")
+def pbf_figures(inputs) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Write the district as .osm.pbf, time the bare pyosmium floor and the CLI run."""
+    import os
+
+    from planner.io.catalogue import read_catalogue
+    from planner.io.osm import read_osm_file
+
+    work = Path(str(OPTS["work"]))
+    work.mkdir(parents=True, exist_ok=True)
+    pbf = work / "synth1m.osm.pbf"
+    write_pbf(inputs, pbf)
+    floor_s, refs = best_of(3, lambda: count_way_refs(pbf))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "api.cli", "analyze", "--osm", str(pbf), "--out",
+           str(work / "synth1m_out"), "--no-cache"]
+    parse_s, extract = best_of(1, lambda: read_osm_file(pbf, read_catalogue()))
+    found = len(extract.pois)
+    del extract
+    wall_s, peak, _ = run_measured(cmd, env)
+    return {"pbf_mb": pbf.stat().st_size / 1e6, "pbf_way_node_refs": refs,
+            "pbf_facilities_read": found, "pyosmium_floor_s": floor_s,
+            "pbf_parse_s": parse_s, "pbf_parse_over_floor": parse_s / floor_s,
+            "pbf_end_to_end_s": wall_s, "pbf_peak_gb": peak, "load_after_pbf": load()}
+
+
+def count_way_refs(path: Path) -> int:
+    import osmium
+
+    class Count(osmium.SimpleHandler):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.refs = 0
+
+        def way(self, w) -> None:  # type: ignore[no-untyped-def]
+            self.refs += len(w.nodes)
+
+    h = Count()
+    h.apply_file(str(path))
+    return h.refs
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, peak summed RSS of the process and its children (GB), stdout."""
+    import psutil
+
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    peak = 0
+    ps = psutil.Process(proc.pid)
+    while proc.poll() is None:
+        try:
+            procs = [ps, *ps.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    wall = time.perf_counter() - start
+    out = proc.stdout.read() if proc.stdout else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"careplan analyze failed ({proc.returncode}): {out[-2000:]}")
+    return wall, peak / 1024**3, out
+
+
+def write_pbf(inputs, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The synthetic district as OSM: one way per walkable segment, residential land use as
+    closed ways, facilities as nodes tagged as the catalogue reads them."""
+    import osmium
+    import shapely
+
+    from planner.io.catalogue import read_catalogue
+
+    if path.exists():
+        path.unlink()
+    net = inputs.network
+    cat = read_catalogue()
+    tags_of = {t.key: (dict(t.osm_tags[0]) if t.osm_tags else {"amenity": "social_facility"})
+               for t in cat.types}
+    w = osmium.SimpleWriter(str(path))
+    try:
+        for i in range(len(net.node_id)):
+            w.add_node(osmium.osm.mutable.Node(id=int(net.node_id[i]),
+                                               location=(float(net.lon[i]), float(net.lat[i]))))
+        next_id = int(net.node_id.max()) + 1
+        fac = inputs.facilities
+        for j in range(len(fac)):
+            pt = fac.geometry.iat[j]
+            tags = {**tags_of[fac["type"].iat[j]], "name": str(fac["name"].iat[j])}
+            w.add_node(osmium.osm.mutable.Node(id=next_id, location=(pt.x, pt.y), tags=tags))
+            next_id += 1
+        ring_nodes = []
+        for geom in inputs.residential.geometry:
+            poly = geom if geom.geom_type == "Polygon" else max(geom.geoms, key=lambda g: g.area)
+            coords = shapely.get_coordinates(poly.exterior)[:-1]
+            ids = list(range(next_id, next_id + len(coords)))
+            for nid, (x, y) in zip(ids, coords, strict=True):
+                w.add_node(osmium.osm.mutable.Node(id=nid, location=(float(x), float(y))))
+            next_id += len(coords)
+            ring_nodes.append(ids)
+        u = net.node_id[net.edge_u] if net.edge_u.max() < len(net.node_id) else net.edge_u
+        v = net.node_id[net.edge_v] if net.edge_v.max() < len(net.node_id) else net.edge_v
+        for k in range(len(u)):
+            w.add_way(osmium.osm.mutable.Way(id=k + 1, nodes=[int(u[k]), int(v[k])],
+                                             tags={"highway": str(net.edge_highway[k])}))
+        for k, ids in enumerate(ring_nodes):
+            w.add_way(osmium.osm.mutable.Way(id=len(u) + k + 1, nodes=[*ids, ids[0]],
+                                             tags={"landuse": "residential"}))
+    finally:
+        w.close()
+
+
+def main(argv: list[str]) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("cases", nargs="*", default=["chengdu", "synth100k", "synth1m"])
+    ap.add_argument("--osm", type=Path, default=CHENGDU, help="OSM extract for the chengdu case")
+    ap.add_argument("--work", type=Path, default=WORK, help="folder for the PBF and its run")
+    ap.add_argument("--no-pbf", action="store_true", help="skip the PBF end-to-end run")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    OPTS.update(osm=args.osm, work=args.work, pbf=not args.no_pbf)
+    if args.one:
+        res = case_chengdu() if args.one == "chengdu" else case_synth(
+            {"synth100k": 100_000, "synth1m": 1_000_000}[args.one])
+        sys.stdout.write(json.dumps(res, default=str) + "\n")
         return
-    for name in cases or ["chengdu", "synth100k", "synth1m"]:
-        out = subprocess.run([sys.executable, __file__, f"--one={name}"], capture_output=True,
-                             text=True, check=True)
+    last: dict[str, object] = {}
+    for name in args.cases:
+        extra = ["--osm", str(args.osm), "--work", str(args.work)] + (["--no-pbf"] if args.no_pbf
+                                                                      else [])
+        out = subprocess.run([sys.executable, __file__, f"--one={name}", *extra],
+                             capture_output=True, text=True, check=True)
         res = json.loads(out.stdout.strip().splitlines()[-1])
         sys.stdout.write(f"\n== {name}\n")
         for key, value in res.items():
             sys.stdout.write(f"  {key:36s} {value:.3f}\n" if isinstance(value, float)
                              else f"  {key:36s} {value}\n")
+        last = res
+    sys.stdout.write(json.dumps(last, default=str) + "\n")
 
 
 if __name__ == "__main__":

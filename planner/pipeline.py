@@ -266,7 +266,8 @@ def _demand_times(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
 
 def _coverage_tables(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
                      point_times: dict[str, tuple[np.ndarray, np.ndarray]],
-                     units: gpd.GeoDataFrame, params: PlanParams) -> tuple[pd.DataFrame, pd.DataFrame]:
+                     units: gpd.GeoDataFrame,
+                     params: PlanParams) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Coverage per unit and type, and per threshold, from each point's time and facility row."""
     index = index_demand(demand, units)
     ids, rank = np.unique(fac[FACILITY_ID].to_numpy().astype(object), return_inverse=True)

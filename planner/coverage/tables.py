@@ -118,7 +118,8 @@ def _firsts(rows: I64, group: I64) -> I64:
     return picked
 
 
-def nearest_facility(index: DemandIndex, fac_code: I64, fac_ids: NDArray[np.object_]) -> NDArray[np.object_]:
+def nearest_facility(index: DemandIndex, fac_code: I64,
+                     fac_ids: NDArray[np.object_]) -> NDArray[np.object_]:
     """Per unit, the facility nearest for the largest number of its older adults (ties to the
     first id in sort order; ``fac_code`` is the position in the sorted ``fac_ids``, -1 none)."""
     out = np.full(index.n_units, np.nan, dtype=object)

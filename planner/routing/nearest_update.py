@@ -23,26 +23,101 @@ from scipy.sparse.csgraph import dijkstra
 
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SnapResult
-from planner.routing.travel import NearestTimes, build_augmented_graph, compute_nearest_times
+from planner.routing.travel import NearestTimes, _seed_arcs, compute_nearest_times
 
 #: Affected share of nodes above which a removal reruns the type's full multi-source search.
 FULL_SEARCH_SHARE = 0.3
 
 
-def _incomplete(network: WalkNetwork, dist: NDArray[np.float64], old: NDArray[np.float64],
-                limit_s: float) -> bool:
-    """Whether an improved node may still improve a neighbour beyond the search bound."""
-    better = dist < old
-    for a, b in ((network.edge_u, network.edge_v), (network.edge_v, network.edge_u)):
-        via = dist[a] + network.edge_walk_s
-        if (better[a] & np.isinf(dist[b]) & (via < old[b])).any():
-            return True
-    return False
+class NodeGrid:
+    """Nodes bucketed on a square grid, to pick the nodes near a point without a full scan."""
+
+    def __init__(self, network: WalkNetwork, cell_m: float = 250.0) -> None:
+        self.cell_m = cell_m
+        self.x0, self.y0 = float(network.x_m.min(initial=0.0)), float(network.y_m.min(initial=0.0))
+        cx = ((network.x_m - self.x0) // cell_m).astype(np.int64)
+        cy = ((network.y_m - self.y0) // cell_m).astype(np.int64)
+        self.nx = int(cx.max(initial=0)) + 1
+        self.ny = int(cy.max(initial=0)) + 1
+        cell = cy * self.nx + cx
+        self.order = np.argsort(cell, kind="stable")
+        self.start = np.searchsorted(cell[self.order], np.arange(self.nx * self.ny + 1))
+        ends = np.r_[network.edge_u, network.edge_v]
+        self.edge_order = np.argsort(ends, kind="stable") % max(network.n_edges, 1)
+        self.edge_start = np.searchsorted(ends[np.argsort(ends, kind="stable")],
+                                          np.arange(network.n_nodes + 1))
+        lengths = np.hypot(network.x_m[network.edge_u] - network.x_m[network.edge_v],
+                           network.y_m[network.edge_u] - network.y_m[network.edge_v])
+        self.longest_m = float(lengths.max(initial=0.0))
+
+    def edges_within(self, x_m: float, y_m: float, radius_m: float) -> NDArray[np.int64]:
+        """Every segment with a point within ``radius_m`` of (x, y), and maybe more (ascending):
+        those with an end node within ``radius_m`` plus the longest segment's length."""
+        nodes = self.within(x_m, y_m, radius_m + self.longest_m)
+        lo, hi = self.edge_start[nodes], self.edge_start[nodes + 1]
+        count = hi - lo
+        at = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count,
+                                                                         count)
+        edges: NDArray[np.int64] = np.unique(self.edge_order[at])
+        return edges
+
+    def within(self, x_m: float, y_m: float, radius_m: float) -> NDArray[np.int64]:
+        """Nodes in the cells the square of half-side ``radius_m`` around (x, y) touches."""
+        lo_x = max(int((x_m - radius_m - self.x0) // self.cell_m), 0)
+        hi_x = min(int((x_m + radius_m - self.x0) // self.cell_m), self.nx - 1)
+        lo_y = max(int((y_m - radius_m - self.y0) // self.cell_m), 0)
+        hi_y = min(int((y_m + radius_m - self.y0) // self.cell_m), self.ny - 1)
+        if lo_x > hi_x or lo_y > hi_y:
+            return np.zeros(0, dtype=np.int64)
+        rows = np.arange(lo_y, hi_y + 1) * self.nx
+        a, b = self.start[rows + lo_x], self.start[rows + hi_x + 1]
+        nodes: NDArray[np.int64] = self.order[np.concatenate(
+            [np.arange(i, j) for i, j in zip(a, b, strict=True)])]
+        return nodes
+
+
+def _subgraph(network: WalkNetwork, nodes: NDArray[np.int64], local: NDArray[np.int64],
+              seeds: NDArray[np.int64], seed_s: NDArray[np.float64]) -> sp.csr_matrix:
+    """Induced subgraph of ``nodes`` plus a virtual last node with arcs to ``seeds`` (times
+    ``seed_s``); ``local`` maps global to local positions (-1 outside)."""
+    g = network.graph
+    lo, hi = g.indptr[nodes], g.indptr[nodes + 1]
+    count = hi - lo
+    row = np.repeat(np.arange(nodes.size), count)
+    at = np.repeat(lo, count) + np.arange(row.size) - np.repeat(np.cumsum(count) - count, count)
+    col = local[g.indices[at]]
+    keep = col >= 0
+    rows = np.concatenate([row[keep], np.full(seeds.size, nodes.size)])
+    cols = np.concatenate([col[keep], local[seeds]])
+    data = np.concatenate([g.data[at][keep], seed_s])
+    return sp.csr_matrix((data, (rows, cols)), shape=(nodes.size + 1, nodes.size + 1))
+
+
+def _escapes(network: WalkNetwork, nodes: NDArray[np.int64], dist: NDArray[np.float64],
+             old: NDArray[np.float64], better: NDArray[np.bool_],
+             local: NDArray[np.int64]) -> bool:
+    """Whether an improved node could improve a neighbour the bounded search did not reach
+    (outside the subgraph or beyond the time bound)."""
+    g = network.graph
+    src = nodes[better]
+    lo, hi = g.indptr[src], g.indptr[src + 1]
+    count = hi - lo
+    at = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    nbr = g.indices[at]
+    via = np.repeat(dist[better], count) + g.data[at]
+    reached = np.zeros(nbr.size, dtype=bool)
+    inside = local[nbr] >= 0
+    reached[inside] = np.isfinite(dist[local[nbr[inside]]])
+    return bool((~reached & (via < old[nbr])).any())
 
 
 def add_source(network: WalkNetwork, near: NearestTimes, snap: SnapResult, position: int,
-               limit_s: float) -> tuple[NearestTimes, int]:
+               limit_s: float, grid: NodeGrid | None = None) -> tuple[NearestTimes, int]:
     """Min-merge one new source (``snap`` of one point) into ``near``.
+
+    The search runs on the nodes within walking reach of ``limit_s`` as the crow flies (picked
+    on ``grid``) and only the nodes it improves are written; bound and area double while an
+    improved node could still improve one beyond them.
 
     Returns
     -------
@@ -51,17 +126,30 @@ def add_source(network: WalkNetwork, near: NearestTimes, snap: SnapResult, posit
     """
     if not snap.routable[0]:
         return near, 0
-    graph, _ = build_augmented_graph(network, snap)
-    n = network.n_nodes
+    grid = grid or NodeGrid(network)
+    e = int(snap.edge[0])
+    u, v, f = network.edge_u[e], network.edge_v[e], snap.frac[0]
+    x = network.x_m[u] + f * (network.x_m[v] - network.x_m[u])
+    y = network.y_m[u] + f * (network.y_m[v] - network.y_m[u])
+    seeds, seed_s = _seed_arcs(network, snap, np.array([0]))
+    local = np.full(network.n_nodes, -1, dtype=np.int64)
     while True:
-        dist = dijkstra(graph, directed=True, indices=n, limit=limit_s)[:n]
-        if np.isinf(limit_s) or not _incomplete(network, dist, near.node_time_s, limit_s):
+        nodes = (grid.within(x, y, 1.1 * limit_s * network.speed_m_s + 50.0)
+                 if np.isfinite(limit_s) else np.arange(network.n_nodes))
+        nodes = np.concatenate([nodes, np.setdiff1d(seeds, nodes[np.isin(nodes, seeds)])])
+        local[nodes] = np.arange(nodes.size)
+        graph = _subgraph(network, nodes, local, seeds, seed_s)
+        dist = dijkstra(graph, directed=True, indices=nodes.size, limit=limit_s)
+        dist = dist[: nodes.size]
+        better = dist < near.node_time_s[nodes]
+        if not _escapes(network, nodes, dist, near.node_time_s, better, local):
             break
+        local[nodes] = -1
         limit_s *= 2.0
-    better = dist < near.node_time_s
-    times = np.where(better, dist, near.node_time_s)
-    source = np.where(better, position, near.node_source)
-    return NearestTimes(times, source.astype(np.int64)), int(np.isfinite(dist).sum())
+    times, source = near.node_time_s.copy(), near.node_source.copy()
+    times[nodes[better]] = dist[better]
+    source[nodes[better]] = position
+    return NearestTimes(times, source), int(np.isfinite(dist).sum())
 
 
 def _seed_arcs_into(

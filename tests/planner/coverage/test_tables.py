@@ -65,7 +65,7 @@ def old_unit_coverage(demand: pd.DataFrame, units: pd.DataFrame, ftype: str,
                         "threshold_min": thr.to_numpy(),
                         "older_pop": units[OLDER_POP].to_numpy(dtype=float),
                         "settlement": units[SETTLEMENT].to_numpy()})
-    out = out.join(sums, on="unit_id").fillna({c: 0.0 for c in sums.columns})
+    out = out.join(sums, on="unit_id").fillna(dict.fromkeys(sums.columns, 0.0))
     unplaced = out["older_pop"] - out[list(sums.columns)].sum(axis=1)
     out["uncovered_not_snapped_pop"] += unplaced.clip(lower=0.0)
     share = out["covered_pop"] / out["older_pop"].where(out["older_pop"] > 0)

@@ -1,1 +1,0 @@
-"""The API routers, one per resource."""

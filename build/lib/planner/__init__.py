@@ -1,7 +1,0 @@
-"""careplan's network-analysis core: walking catchments, coverage, gaps and siting."""
-
-from __future__ import annotations
-
-__version__ = "0.1.0"
-
-__all__ = ["__version__"]

@@ -1,1 +1,0 @@
-"""The only part of planner that touches disk or the network."""

@@ -66,6 +66,10 @@ class PatchIndex:
         return _lookup(self.unit_sorted, self.unit_order, units)
 
 
+#: Terrain runs' flat-ground comparison columns: unknown (NaN) for units a what-if changes.
+FLAT_COMPARISON = ("median_time_flat_min", "covered_share_flat", "terrain_extra_min")
+
+
 def patch_coverage(index: PatchIndex, old: pd.DataFrame, units: pd.DataFrame, ftype: str,
                    params: CoverageParams, changed: I64, time_s: NDArray[np.float64],
                    facility_id: NDArray[np.object_]) -> pd.DataFrame:
@@ -87,6 +91,10 @@ def patch_coverage(index: PatchIndex, old: pd.DataFrame, units: pd.DataFrame, ft
     cols = {}
     for col in old.columns:
         values = old[col].to_numpy(copy=True)
-        values[hit] = rows[col].to_numpy()
-        cols[col] = values
+        if col in rows.columns:
+            values[hit] = rows[col].to_numpy()
+        elif col in FLAT_COMPARISON:  # a what-if does not redo the flat-ground search
+            values = values.astype(float)
+            values[hit] = np.nan
+        cols[col] = values  # other extra columns (e.g. an assumed share) hold for every row
     return pd.DataFrame(cols, index=old.index)

@@ -162,3 +162,7 @@ def test_whatif_on_terrain_equals_full_rerun() -> None:
     sc = Scenario("mix", remove=("f3",), add=(FacilityChange("n1", lon, lat, "day_care"),))
     got = apply_scenario(state_from_result(base), sc)
     _assert_equal(got, run([*[p for i, p in enumerate(BASE) if i != 3], (1030, 420, "day_care")]))
+    # the flat-ground comparison is not redone by a what-if: unknown for the units it changed,
+    # kept for the others
+    flat = got.state.coverage["median_time_flat_min"]
+    assert flat.isna().any() and flat.notna().any()

@@ -9,10 +9,12 @@ beside the code. ``maps/static`` (vendored map assets) and ``maps/templates`` ar
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["planner*", "api*", "maps*"]), "careplan_data"],
-    package_dir={"careplan_data": "data"},
+    packages=[*find_packages(include=["planner*", "api*", "maps*"]), "careplan_data",
+              "careplan_data.rules"],
+    package_dir={"careplan_data": "data", "careplan_data.rules": "data/rules"},
     package_data={
-        "careplan_data": ["*.toml", "*.md", "rules/*.toml"],
+        "careplan_data": ["*.toml", "*.md"],
+        "careplan_data.rules": ["*.toml"],
         "planner": ["py.typed"],
         "maps": ["templates/*", "static/*/*", "static/*/*/*"],
     },

@@ -66,11 +66,11 @@ def floor_travel_s(network, fsnap, types) -> float:  # type: ignore[no-untyped-d
 
 
 def travel_stage_s(network, fac, fsnap, dsnap):  # type: ignore[no-untyped-def]
-    from planner.pipeline import _type_times
+    from planner.pipeline import _type_times_at
 
     start = time.perf_counter()
     for ftype in fac["type"].unique():
-        _type_times(network, fac, fsnap, dsnap, ftype)
+        _type_times_at(network, fac, fsnap, dsnap, ftype)
     return time.perf_counter() - start
 
 

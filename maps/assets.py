@@ -34,6 +34,7 @@ import mimetypes
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Final
@@ -104,6 +105,16 @@ def static_folders() -> dict[str, Path]:
     return {"leaflet": Path(x_leaflet.BASE_DIR), "jquery": Path(x_jquery.BASE_DIR),
             "font-awesome": Path(x_font_awesome.BASE_DIR),
             "awesome-markers": own / "awesome-markers"}
+
+
+@lru_cache(maxsize=1)
+def leaflet_inline() -> tuple[str, str]:
+    """Leaflet's CSS and minified JS as text, to inline into a self-contained page that is not a
+    folium map (the finder); read from the same folder as :func:`static_folders` serves."""
+    folder = static_folders()["leaflet"]
+    css = (folder / "leaflet.css").read_text(encoding="utf-8")
+    js = (folder / "leaflet.js").read_text(encoding="utf-8")
+    return css, js.replace("</script", "<\\/script")
 
 
 def _elements(root: Element) -> Iterator[Element]:

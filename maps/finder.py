@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from maps.offline_assets import leaflet_inline
+from maps.assets import leaflet_inline
 from maps.runtime import Lang, js_json
 from planner.catchments.polygons import CatchmentParams, build_catchments_of
 from planner.finder.cards import card_fields

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from maps.offline_assets import leaflet_inline
+from maps.assets import leaflet_inline
 from tests.api.conftest import assert_problem
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -64,8 +67,21 @@ def coverage_from_arrays(index: DemandIndex, units: pd.DataFrame, facility_type:
                          fac_ids: np.ndarray) -> pd.DataFrame:
     """:func:`compute_unit_coverage` on arrays: times per point, and each point's nearest
     facility as a position in ``fac_ids`` (sorted ids; -1 for none)."""
-    thr_min = units[SETTLEMENT].map(lambda s: params.threshold_min(facility_type, s))
-    thr_min = thr_min.to_numpy(dtype=float)
+    return pd.DataFrame(coverage_columns(index, units, facility_type, params, time_s, fac_code,
+                                         fac_ids))
+
+
+def coverage_columns(index: DemandIndex, units: Mapping[str, Any], facility_type: str,
+                     params: CoverageParams, time_s: np.ndarray, fac_code: np.ndarray,
+                     fac_ids: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`coverage_from_arrays` as numpy columns (:data:`COVERAGE_COLUMNS`, in order).
+
+    ``units`` maps ``unit_id``, ``name``, ``settlement`` and ``older_pop`` to one value per
+    unit (a DataFrame or a dict of arrays)."""
+    settlement = np.asarray(units[SETTLEMENT])
+    kinds, which = np.unique(settlement.astype(str), return_inverse=True)
+    thr_min = np.array([params.threshold_min(facility_type, str(k)) for k in kinds],
+                       dtype=float)[which.reshape(-1)]
     known = index.unit >= 0
     covered = np.zeros(time_s.size, dtype=bool)
     covered[known] = time_s[known] <= thr_min[index.unit[known]] * 60.0
@@ -76,23 +92,23 @@ def coverage_from_arrays(index: DemandIndex, units: pd.DataFrame, facility_type:
     parts = index.sums(np.column_stack([np.where(m, pop, 0.0) for m in (
         covered, other, index.disconnected, index.not_snapped)]))
     sums = {name: parts[:, j] for j, name in enumerate(names)}
-    older = units[OLDER_POP].to_numpy(dtype=float)
+    older = np.asarray(units[OLDER_POP], dtype=float)
     placed = sum(sums.values())
     sums["uncovered_not_snapped_pop"] = sums["uncovered_not_snapped_pop"] + np.clip(
         older - placed, 0.0, None)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(older > 0, sums["covered_pop"] / older, 0.0)
     median, p90 = weighted_quantiles(index, time_s, (0.5, 0.9))
-    out = pd.DataFrame({
-        "unit_id": units[UNIT_ID].to_numpy(), "unit_name": units[UNIT_NAME].to_numpy(),
-        "facility_type": facility_type, "threshold_min": thr_min, "older_pop": older,
-        "settlement": units[SETTLEMENT].to_numpy(),
+    cols: dict[str, np.ndarray] = {
+        "unit_id": np.asarray(units[UNIT_ID]), "unit_name": np.asarray(units[UNIT_NAME]),
+        "facility_type": np.full(older.size, facility_type, dtype=object),
+        "threshold_min": thr_min, "older_pop": older, "settlement": settlement,
         **sums, "covered_share": np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0),
         "median_time_min": np.where(np.isinf(median), np.nan, median / 60.0),
         "p90_time_min": np.where(np.isinf(p90), np.nan, p90 / 60.0),
         "nearest_facility_id": nearest_facility(index, fac_code, fac_ids),
-    })
-    return out[list(COVERAGE_COLUMNS)]
+    }
+    return {c: cols[c] for c in COVERAGE_COLUMNS}
 
 
 def compute_threshold_coverage(

@@ -7,17 +7,20 @@ holding changed points only (with the same functions as the full tables, so equa
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from planner.coverage.measure import coverage_from_arrays
+from planner.coverage.measure import coverage_columns
 from planner.coverage.tables import DemandIndex
 from planner.network.graph import WalkNetwork
 from planner.network.snap import SnapResult
 from planner.params import CoverageParams
+from planner.schema import OLDER_POP, SETTLEMENT, UNIT_ID, UNIT_NAME
 
 I64 = NDArray[np.int64]
 
@@ -69,12 +72,36 @@ class PatchIndex:
 #: Terrain runs' flat-ground comparison columns: unknown (NaN) for units a what-if changes.
 FLAT_COMPARISON = ("median_time_flat_min", "covered_share_flat", "terrain_extra_min")
 
+#: The unit columns coverage rows are made of.
+UNIT_COLUMNS = (UNIT_ID, UNIT_NAME, SETTLEMENT, OLDER_POP)
 
-def patch_coverage(index: PatchIndex, old: pd.DataFrame, units: pd.DataFrame, ftype: str,
-                   params: CoverageParams, changed: I64, time_s: NDArray[np.float64],
-                   facility_id: NDArray[np.object_]) -> pd.DataFrame:
-    """``old`` (one type's coverage, one row per unit in unit order) with the rows of the units
-    holding ``changed`` points recomputed from the new ``time_s`` and ``facility_id``."""
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CoverageRows:
+    """One type's coverage table (one row per unit, unit order) as numpy columns; the DataFrame
+    is built when first asked for, so a what-if patching two units never builds one."""
+
+    columns: dict[str, NDArray[Any]]
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> CoverageRows:
+        """Columns of ``frame`` (kept as its frame)."""
+        return cls({str(c): frame[c].to_numpy() for c in frame.columns}, {"frame": frame})
+
+    def frame(self) -> pd.DataFrame:
+        """The table as a DataFrame (built once)."""
+        if "frame" not in self._cache:
+            self._cache["frame"] = pd.DataFrame(self.columns)
+        return self._cache["frame"]
+
+
+def patch_coverage(index: PatchIndex, old: CoverageRows, units: Mapping[str, NDArray[Any]],
+                   ftype: str, params: CoverageParams, changed: I64, time_s: NDArray[np.float64],
+                   facility_id: NDArray[np.object_]) -> CoverageRows:
+    """``old`` (one type's coverage) with the rows of the units holding ``changed`` points
+    recomputed from the new ``time_s`` and ``facility_id``; ``units`` holds
+    :data:`UNIT_COLUMNS` as arrays in unit order."""
     hit = np.unique(index.demand.unit[changed])
     hit = hit[hit >= 0]
     if hit.size == 0:
@@ -86,15 +113,16 @@ def patch_coverage(index: PatchIndex, old: pd.DataFrame, units: pd.DataFrame, ft
     sub = DemandIndex(local[d.unit[pts]], d.pop[pts], d.not_snapped[pts], d.disconnected[pts],
                       int(hit.size))
     codes, ids = pd.factorize(pd.Series(facility_id[pts], dtype=object), sort=True)
-    rows = coverage_from_arrays(sub, units.iloc[hit], ftype, params, time_s[pts],
-                                codes.astype(np.int64), np.asarray(ids, dtype=object))
+    rows = coverage_columns(sub, {c: units[c][hit] for c in UNIT_COLUMNS}, ftype, params,
+                            time_s[pts], codes.astype(np.int64), np.asarray(ids, dtype=object))
     cols = {}
-    for col in old.columns:
-        values = old[col].to_numpy(copy=True)
-        if col in rows.columns:
-            values[hit] = rows[col].to_numpy()
+    for col, kept in old.columns.items():
+        values = kept
+        if col in rows:
+            values = kept.copy()
+            values[hit] = rows[col]
         elif col in FLAT_COMPARISON:  # a what-if does not redo the flat-ground search
-            values = values.astype(float)
+            values = kept.astype(float)
             values[hit] = np.nan
         cols[col] = values  # other extra columns (e.g. an assumed share) hold for every row
-    return pd.DataFrame(cols, index=old.index)
+    return CoverageRows(cols)

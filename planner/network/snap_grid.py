@@ -195,3 +195,19 @@ def nearest_segments(px: F64, py: F64, coords: tuple[F64, F64, F64, F64], max_sn
             done = (e >= 0) & (dm <= max_snap_m)
             edge[idx[done]], dist[idx[done]] = e[done], dm[done]
     return edge, dist
+
+
+def nearest_segment_of_one(px: float, py: float, coords: tuple[F64, F64, F64, F64],
+                           max_snap_m: float) -> tuple[int, float]:
+    """:func:`nearest_segments` for one point among a few candidate segments (all measured, no
+    grid): the position of the nearest (lowest on ties) and its distance, or (-1, NaN)."""
+    n = coords[0].size
+    if n == 0:
+        return -1, float("nan")
+    qx, qy = np.array([px], dtype=float), np.array([py], dtype=float)
+    pp, ss = np.zeros(n, dtype=np.int64), np.arange(n, dtype=np.int64)
+    d = segment_distance(np.full(n, px), np.full(n, py), *coords)
+    e, dm = _pick(pp, ss, d, coords, qx, qy, 1)
+    if e[0] < 0 or not dm[0] <= max_snap_m:
+        return -1, float("nan")
+    return int(e[0]), float(dm[0])

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import dijkstra
@@ -111,23 +110,26 @@ def compute_nearest_times(
 
 def _same_edge_times(
     network: WalkNetwork, points: SnapResult, sources: SnapResult
-) -> pd.DataFrame:
-    """Direct along-segment times for point/source pairs sharing a segment (columns point, source, time_s)."""
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Direct along-segment times of the point/source pairs sharing a segment.
+
+    Returns ``(point, source, time_s)`` arrays, one entry per pair (sources grouped by segment
+    with a sorted lookup; no pandas join on the hot path of a what-if)."""
     p_idx = np.flatnonzero(points.routable)
     s_idx = np.flatnonzero(sources.routable)
-    left = pd.DataFrame({"point": p_idx, "edge": points.edge[p_idx]})
-    right = pd.DataFrame({"source": s_idx, "edge": sources.edge[s_idx]})
-    pairs = left.merge(right, on="edge")
-    if pairs.empty:
-        return pd.DataFrame({"point": [], "source": [], "time_s": []})
-    p, s, e = pairs["point"].to_numpy(), pairs["source"].to_numpy(), pairs["edge"].to_numpy()
+    order = np.argsort(sources.edge[s_idx], kind="stable")
+    s_edge = sources.edge[s_idx][order]
+    p_edge = points.edge[p_idx]
+    lo = np.searchsorted(s_edge, p_edge, side="left")
+    count = np.searchsorted(s_edge, p_edge, side="right") - lo
+    first = np.repeat(lo - (np.cumsum(count) - count), count)
+    p = np.repeat(p_idx, count)
+    s = s_idx[order[first + np.arange(p.size)]]
+    e = points.edge[p]
     speed = network.speed_m_s
-    time_s = (
-        network.time_along_s(e, points.frac[p], sources.frac[s])
-        + points.access_m[p] / speed
-        + sources.access_m[s] / speed
-    )
-    return pd.DataFrame({"point": p, "source": s, "time_s": time_s})
+    time_s = (network.time_along_s(e, points.frac[p], sources.frac[s])
+              + points.access_m[p] / speed + sources.access_m[s] / speed)
+    return p, s, time_s
 
 
 def compute_point_times(
@@ -151,13 +153,14 @@ def compute_point_times(
     use_u = via_u <= via_v
     time_s[ok] = np.where(use_u, via_u, via_v) + points.access_m[ok] / network.speed_m_s
     source[ok] = np.where(use_u, nearest.node_source[u], nearest.node_source[v])
-    direct = _same_edge_times(network, points, sources)
-    if not direct.empty:
-        best = direct.sort_values(["point", "time_s", "source"]).drop_duplicates("point")
-        bp = best["point"].to_numpy()
-        better = best["time_s"].to_numpy() < time_s[bp]
-        time_s[bp[better]] = best["time_s"].to_numpy()[better]
-        source[bp[better]] = best["source"].to_numpy()[better]
+    dp, ds, dt = _same_edge_times(network, points, sources)
+    if dp.size:  # per point the quickest direct pair (lowest source position on ties)
+        order = np.lexsort((ds, dt, dp))
+        best = order[np.r_[True, dp[order][1:] != dp[order][:-1]]]
+        bp, bt = dp[best], dt[best]
+        better = bt < time_s[bp]
+        time_s[bp[better]] = bt[better]
+        source[bp[better]] = ds[best][better]
     source[~np.isfinite(time_s)] = -1
     return time_s, source
 

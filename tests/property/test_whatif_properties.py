@@ -31,6 +31,11 @@ def _lonlat(x_m: float, y_m: float) -> tuple[float, float]:
 
 def _check(state: WhatIfState, fac: list[tuple[str, float, float, str]]) -> None:
     want = plan(small_inputs([(x, y, t) for _, x, y, t in fac]))
+    frame = state.facilities  # built lazily from the chain of scenarios: same rows, same order
+    assert list(frame["facility_id"]) == [f[0] for f in fac] == list(state.table.ids)
+    assert list(frame["type"]) == [f[3] for f in fac] == list(state.table.types)
+    np.testing.assert_allclose(frame.geometry.x, want.facilities.geometry.x, atol=1e-6)
+    np.testing.assert_allclose(frame.geometry.y, want.facilities.geometry.y, atol=1e-6)
     key = ["demand_id", "facility_type"]
     a = state.demand_times.sort_values(key).reset_index(drop=True)
     b = want.demand_times.sort_values(key).reset_index(drop=True)

@@ -150,7 +150,7 @@ def test_whatif_on_terrain_equals_full_rerun() -> None:
     """Incremental add/remove over directed terrain times = a full run with the changed list."""
     from planner.whatif import FacilityChange, Scenario, apply_scenario, state_from_result
     from tests.planner.test_coverage_pipeline import plan, small_inputs
-    from tests.planner.test_whatif import BASE, _assert_equal, _lonlat
+    from tests.planner.whatif.test_apply import BASE, _assert_equal, _lonlat
 
     dem = DemInput(_dem(lambda x, y: 0.06 * y + _hill(x, y)), "hill", "x")
 

@@ -33,6 +33,16 @@ def raw_from_xy(x_m: np.ndarray, y_m: np.ndarray, u: np.ndarray, v: np.ndarray,
     )
 
 
+def random_raw(rng: np.random.Generator, max_nodes: int) -> RawNetwork:
+    """A random planar-ish network of 2..max_nodes nodes over 2 x 1.5 km, coordinates sometimes
+    rounded to whole metres (exact ties), two segments per node on average."""
+    k = int(rng.integers(2, max_nodes))
+    x, y = rng.uniform(0, 2000, k).round(int(rng.integers(0, 3))), rng.uniform(0, 1500, k)
+    u = rng.integers(0, k, 2 * k)
+    v = (u + 1 + rng.integers(0, k - 1, 2 * k)) % k
+    return raw_from_xy(x, y, u, v)
+
+
 def grid_raw(nx: int, ny: int, spacing_m: float) -> RawNetwork:
     """A rectangular street grid of ``nx`` by ``ny`` nodes."""
     ii, jj = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")

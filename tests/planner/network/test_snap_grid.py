@@ -16,7 +16,7 @@ from planner.network.graph import WalkNetwork, build_walk_network
 from planner.network.snap import NOT_SNAPPED, EdgeIndex, SnapResult, build_edge_lines
 from planner.network.snap_grid import segment_distance
 from planner.params import WalkProfile
-from tests.conftest import grid_raw, raw_from_xy
+from tests.conftest import grid_raw, random_raw
 
 
 def tree_snap(network: WalkNetwork, x_m: np.ndarray, y_m: np.ndarray,
@@ -62,11 +62,7 @@ def test_ties_on_a_grid_go_to_the_lowest_segment() -> None:
 @given(seed=st.integers(0, 10_000), snap_m=st.sampled_from([5.0, 60.0, 150.0, 300.0, 900.0]))
 def test_random_networks_and_points(seed: int, snap_m: float) -> None:
     rng = np.random.default_rng(seed)
-    k = int(rng.integers(2, 60))
-    x, y = rng.uniform(0, 2000, k).round(int(rng.integers(0, 3))), rng.uniform(0, 1500, k)
-    u = rng.integers(0, k, 2 * k)
-    v = (u + 1 + rng.integers(0, k - 1, 2 * k)) % k
-    net = build_walk_network(raw_from_xy(x, y, u, v), WalkProfile())
+    net = build_walk_network(random_raw(rng, 60), WalkProfile())
     px = rng.uniform(net.x_m.min() - 800, net.x_m.max() + 800, 400)
     py = rng.uniform(net.y_m.min() - 800, net.y_m.max() + 800, 400)
     # plus points exactly on nodes and on the bisector of two nodes (ties)

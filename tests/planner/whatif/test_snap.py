@@ -12,7 +12,7 @@ from planner.network.graph import build_walk_network
 from planner.params import WalkProfile
 from planner.routing.nearest_update import NodeGrid
 from planner.whatif import snap_local
-from tests.conftest import grid_raw, raw_from_xy
+from tests.conftest import grid_raw, random_raw
 from tests.planner.network.test_snap_grid import tree_snap
 
 
@@ -40,11 +40,7 @@ def test_ties_on_a_grid() -> None:
 @given(seed=st.integers(0, 10_000), snap_m=st.sampled_from([5.0, 60.0, 300.0, 900.0]))
 def test_random_networks(seed: int, snap_m: float) -> None:
     rng = np.random.default_rng(seed)
-    k = int(rng.integers(2, 40))
-    x, y = rng.uniform(0, 2000, k).round(int(rng.integers(0, 3))), rng.uniform(0, 1500, k)
-    u = rng.integers(0, k, 2 * k)
-    v = (u + 1 + rng.integers(0, k - 1, 2 * k)) % k
-    net = build_walk_network(raw_from_xy(x, y, u, v), WalkProfile())
+    net = build_walk_network(random_raw(rng, 40), WalkProfile())
     a, b = rng.integers(0, net.n_nodes, 10), rng.integers(0, net.n_nodes, 10)
     px = np.r_[rng.uniform(net.x_m.min() - 800, net.x_m.max() + 800, 30), net.x_m[a],
                (net.x_m[a] + net.x_m[b]) / 2]

@@ -87,10 +87,11 @@ def _subgraph(network: WalkNetwork, nodes: NDArray[np.int64], local: NDArray[np.
     at = np.repeat(lo, count) + np.arange(row.size) - np.repeat(np.cumsum(count) - count, count)
     col = local[g.indices[at]]
     keep = col >= 0
-    rows = np.concatenate([row[keep], np.full(seeds.size, nodes.size)])
+    per_row = np.bincount(row[keep], minlength=nodes.size)  # rows come grouped, in order
+    indptr = np.r_[0, np.cumsum(per_row), int(keep.sum()) + seeds.size]
     cols = np.concatenate([col[keep], local[seeds]])
     data = np.concatenate([g.data[at][keep], seed_s])
-    return sp.csr_matrix((data, (rows, cols)), shape=(nodes.size + 1, nodes.size + 1))
+    return sp.csr_matrix((data, cols, indptr), shape=(nodes.size + 1, nodes.size + 1))
 
 
 def _escapes(network: WalkNetwork, nodes: NDArray[np.int64], dist: NDArray[np.float64],

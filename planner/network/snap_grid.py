@@ -27,7 +27,7 @@ TIE_M = 1e-6
 #: Points per vectorised block (bounds the candidate-pair arrays to a few hundred MB).
 CHUNK_POINTS = 100_000
 #: Edge length (m) of the grid's cells (smaller when ``max_snap_m`` is).
-FIRST_CELL_M = 60.0
+FIRST_CELL_M = 100.0
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]

@@ -195,7 +195,8 @@ def case_synth(target_nodes: int) -> dict[str, object]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 result = run_plan(inputs, params, network=network, max_catchment_facilities=0,
-                                  build_dissolved=False, compute_access=False)
+                                  build_dissolved=False, compute_access=False,
+                                  catchment_params=CatchmentParams(workers=2))  # as the CLI
             t5, c5 = time.perf_counter(), time.process_time()
             catch_s = result.summary["timings_s"]["catchments_s"]
             runs.append((t5 - t3 - catch_s, c5 - c3 - catch_s, t4 - t3, result.summary))

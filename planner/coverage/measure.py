@@ -64,8 +64,9 @@ def coverage_from_arrays(index: DemandIndex, units: pd.DataFrame, facility_type:
                          fac_ids: np.ndarray) -> pd.DataFrame:
     """:func:`compute_unit_coverage` on arrays: times per point, and each point's nearest
     facility as a position in ``fac_ids`` (sorted ids; -1 for none)."""
-    thr_min = units[SETTLEMENT].map(lambda s: params.threshold_min(facility_type, s))
-    thr_min = thr_min.to_numpy(dtype=float)
+    which, kinds = pd.factorize(units[SETTLEMENT], use_na_sentinel=False)  # once per class
+    thr_min = np.array([params.threshold_min(facility_type, k) for k in kinds],
+                       dtype=float)[which] if len(units) else np.zeros(0)
     known = index.unit >= 0
     covered = np.zeros(time_s.size, dtype=bool)
     covered[known] = time_s[known] <= thr_min[index.unit[known]] * 60.0

@@ -80,7 +80,8 @@ def group_cumsums(code: I64, weights: F64, n: int) -> F64:
     try:
         from pandas._libs.groupby import group_cumsum
     except ImportError:  # pragma: no cover - a pandas without the kernel
-        return pd.Series(weights).groupby(code, sort=False).cumsum().to_numpy()
+        plain: F64 = pd.Series(weights).groupby(code, sort=False).cumsum().to_numpy()
+        return plain
     out = np.empty_like(values)
     group_cumsum(out, values, code.astype(np.intp), n, False, skipna=True)
     summed: F64 = out[:, 0]
@@ -107,10 +108,13 @@ def unit_codes(values: pd.Series, ids: pd.Series) -> I64:
 
         try:
             got = pc.index_in(pa.array(values), value_set=pa.array(ids))
-            return np.asarray(got.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+            codes: I64 = np.asarray(got.fill_null(-1).to_numpy(zero_copy_only=False),
+                                    dtype=np.int64)
+            return codes
         except (pa.ArrowException, TypeError):  # e.g. mixed object values
             pass
-    return pd.Index(ids).get_indexer(values).astype(np.int64)
+    found: I64 = pd.Index(ids).get_indexer(values).astype(np.int64)
+    return found
 
 
 def weighted_quantiles(index: DemandIndex, time_s: F64, qs: tuple[float, ...]) -> list[F64]:

@@ -113,8 +113,8 @@ def _same_edge_times(
     network: WalkNetwork, points: SnapResult, sources: SnapResult
 ) -> pd.DataFrame:
     """Direct along-segment times for point/source pairs sharing a segment (columns point, source, time_s)."""
-    p_idx = np.flatnonzero(points.routable)
     s_idx = np.flatnonzero(sources.routable)
+    p_idx = np.flatnonzero(points.routable & np.isin(points.edge, sources.edge[s_idx]))
     left = pd.DataFrame({"point": p_idx, "edge": points.edge[p_idx]})
     right = pd.DataFrame({"source": s_idx, "edge": sources.edge[s_idx]})
     pairs = left.merge(right, on="edge")

@@ -39,6 +39,17 @@ class DemandResult:
     assumed_density: bool
 
 
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.make_valid`` on the invalid geometries only (it returns valid ones unchanged,
+    after the same validity test)."""
+    bad = ~shapely.is_valid(geoms)
+    if not bad.any():
+        return geoms
+    out = geoms.copy()
+    out[bad] = shapely.make_valid(geoms[bad])
+    return out
+
+
 def _grid_in_polygons(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Evenly spaced points inside each polygon (vectorised); a representative point when none.
 
@@ -146,9 +157,9 @@ def build_demand_points(
         )
     else:
         units_p = units.to_crs(crs)
-    units_p = units_p.set_geometry(shapely.make_valid(units_p.geometry.to_numpy()))
+    units_p = units_p.set_geometry(_valid(units_p.geometry.to_numpy()))
     res_geoms = (
-        shapely.make_valid(residential.to_crs(crs).geometry.to_numpy())
+        _valid(residential.to_crs(crs).geometry.to_numpy())
         if residential is not None and len(residential) else np.array([], dtype=object)
     )
     pieces = _unit_pieces(units_p, res_geoms)

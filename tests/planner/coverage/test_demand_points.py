@@ -106,6 +106,8 @@ def test_areas_crossing_unit_borders_equal_the_overlay_method(seed: int) -> None
     size = rng.uniform(20, 300, (40, 2))
     boxes = [shapely.box(x0 + a, y0 + b, x0 + a + w, y0 + b + h)
              for (a, b), (w, h) in zip(lo, size, strict=True)]
+    boxes.append(shapely.Polygon([(x0 + 100, y0 + 100), (x0 + 400, y0 + 400),  # a bow-tie:
+                                  (x0 + 400, y0 + 100), (x0 + 100, y0 + 400)]))  # made valid
     residential = gpd.GeoDataFrame({"kind": ["landuse"] * len(boxes)}, geometry=boxes,
                                    crs=crs).to_crs("EPSG:4326")
     units = validate_units(units)

@@ -144,3 +144,19 @@ def test_unit_codes_and_running_sums_equal_pandas(seed: int, n: int, k: int) -> 
     w = rng.choice([0.1, 1.0, 7.3, 1e-9, 333.3], n)
     np.testing.assert_array_equal(group_cumsums(code, w, k),
                                   pd.Series(w).groupby(code, sort=False).cumsum().to_numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(0, 2000), k=st.integers(1, 60))
+def test_unit_time_order_is_a_stable_sort_by_unit_and_time(seed: int, n: int, k: int) -> None:
+    """Padded per-size-class sorts equal one stable sort by (unit, time): tied times, inf,
+    unknown units (-1), units of very different sizes."""
+    from planner.coverage.tables import unit_time_order
+
+    rng = np.random.default_rng(seed)
+    unit = np.where(rng.random(n) < 0.1, -1, rng.zipf(1.5, n) % k).astype(np.int64)
+    time_s = rng.choice([60.0, 300.0, np.inf, 0.0], n)
+    time_s = np.where(rng.random(n) < 0.5, rng.uniform(0, 3000, n), time_s)
+    want = np.lexsort((time_s, unit))
+    want = want[unit[want] >= 0]
+    np.testing.assert_array_equal(unit_time_order(unit, time_s, k), want)

@@ -29,7 +29,7 @@ from planner.params import FACILITY_TYPES, PlanParams
 from planner.routing.forkpool import fork_map
 from planner.routing.terrain_step import add_flat_minutes, apply_dem
 from planner.routing.travel import NearestTimes, compute_source_reach
-from planner.routing.type_times import all_type_times
+from planner.routing.type_times import all_type_times, start_types
 from planner.routing.type_times import type_times_at as _type_times_at
 from planner.schema import (
     FACILITY_ID,
@@ -164,25 +164,31 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         network, terrain = apply_dem(network, inputs.dem, params.walk, log)
     timings["network_s"] = time.perf_counter() - clock
     step("snapping")
-    demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs, log)
-    demand = demand_res.points
-    timings["demand_s"] = time.perf_counter() - clock - sum(timings.values())
     index = EdgeIndex(network)
     fac = facilities.to_crs(network.crs).reset_index(drop=True)
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
     fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
-    _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
-    dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
-    demand["status"] = _status_column(dsnap.status)
-    _warn_snaps(log, "demand_points" if pop_info is None else "populated_cells", dsnap,
-                params.snap.max_snap_m, demand["older_pop"].to_numpy())
-    if demand_res.assumed_density:
-        log.add("assumed_density", len(demand_res.units),
-                f"NO UNITS FILE: older adults ASSUMED at {params.demand.default_older_per_km2:.0f} "
-                "per km2 of residential land; give --units for real figures")
-    timings["snap_s"] = time.perf_counter() - clock - sum(timings.values())
-    step("travel")
-    nearest, point_times = all_type_times(network, fac, fsnap, dsnap, horizon_s, cparams.workers)
+    early = start_types(network, fac, fsnap, cparams.workers)  # half the types, meanwhile
+    try:
+        demand_clock = time.perf_counter()
+        demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs,
+                                                  log)
+        demand = demand_res.points
+        timings["demand_s"] = time.perf_counter() - demand_clock
+        _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
+        dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
+        demand["status"] = _status_column(dsnap.status)
+        _warn_snaps(log, "demand_points" if pop_info is None else "populated_cells", dsnap,
+                    params.snap.max_snap_m, demand["older_pop"].to_numpy())
+        if demand_res.assumed_density:
+            log.add("assumed_density", len(demand_res.units), "NO UNITS FILE: older adults "
+                    f"ASSUMED at {params.demand.default_older_per_km2:.0f} per km2 of "
+                    "residential land; give --units for real figures")
+        timings["snap_s"] = time.perf_counter() - clock - sum(timings.values())
+        step("travel")
+        nearest, point_times = all_type_times(network, fac, fsnap, dsnap, horizon_s, early)
+    finally:
+        early.cancel()
     demand_times = _demand_times(demand, fac, point_times)
     timings["travel_s"] = time.perf_counter() - clock - sum(timings.values())
     step("coverage")

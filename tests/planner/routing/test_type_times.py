@@ -28,20 +28,38 @@ def district_result():  # type: ignore[no-untyped-def]
 
 def test_forked_types_equal_one_process(district_result, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     r = district_result
-    one = type_times.all_type_times(r.network, r.facilities, r.facility_snap, r.demand_snap,
-                                    None, 1)
+    args = (r.network, r.facilities, r.facility_snap, r.demand_snap)
+    one = type_times.all_type_times(*args, None)
+    assert type_times.start_types(*args[:3], 2).started is None  # a small network: no fork
     monkeypatch.setattr(type_times, "FORK_TRAVEL_NODES", 0)
-    two = type_times.all_type_times(r.network, r.facilities, r.facility_snap, r.demand_snap,
-                                    1200.0, 2)
-    ref = type_times.all_type_times(r.network, r.facilities, r.facility_snap, r.demand_snap,
-                                    1200.0, 1)
+    early = type_times.start_types(*args[:3], 2)
+    assert early.types and early.started is not None
+    two = type_times.all_type_times(*args, 1200.0, early)
+    early.cancel()  # after the result: a no-op
+    ref = type_times.all_type_times(*args, 1200.0)
     assert list(two[0]) == list(one[0]) == list(ref[0])
     for t in one[0]:
         np.testing.assert_array_equal(one[0][t].node_time_s, r.nearest[t].node_time_s)
+        np.testing.assert_array_equal(one[0][t].node_source, r.nearest[t].node_source)
         np.testing.assert_array_equal(two[0][t].node_time_s, ref[0][t].node_time_s)
         np.testing.assert_array_equal(two[0][t].node_source, ref[0][t].node_source)
         for a, b in zip(two[1][t], ref[1][t], strict=True):
             np.testing.assert_array_equal(a, b)
+        for a, b in zip(one[1][t], type_times.type_times_at(*args, t)[1:], strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_started_child_is_cancelled_or_raises() -> None:
+    from planner.routing.forkpool import Started
+
+    def boom(state, job):  # type: ignore[no-untyped-def]
+        raise ValueError(f"bad job {job}")
+
+    with pytest.raises(ValueError, match="bad job 3"):
+        Started(boom, 3, {}).result()
+    slow = Started(lambda state, job: __import__("time").sleep(job), 60, {})
+    slow.cancel()  # ends the child at once
+    assert slow._child is None
 
 
 def _old_demand_times(demand, fac, point_times):  # type: ignore[no-untyped-def]

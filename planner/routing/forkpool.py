@@ -75,15 +75,16 @@ def fork_split(func: Callable[[Mapping[str, Any], J], R], parts: list[J],
 
 
 class Started(Generic[R]):
-    """A job running in a forked child (or, where the platform cannot fork, deferred to
-    :meth:`result`); :meth:`result` waits for it, :meth:`cancel` ends it unread."""
+    """A job running in a forked child (or, where the platform cannot fork or this process is
+    a daemon, deferred to :meth:`result`); :meth:`result` waits for it, :meth:`cancel` ends it
+    unread."""
 
     def __init__(self, func: Callable[[Mapping[str, Any], J], R], job: J,
                  state: Mapping[str, Any]) -> None:
         self._call = (func, job, state)
         self._child: Any = None
         self._receive: Connection | None = None
-        if can_fork():
+        if can_fork() and not mp.current_process().daemon:  # a daemon may not have children
             ctx = mp.get_context("fork")
             self._receive, send = ctx.Pipe(duplex=False)
             self._child = ctx.Process(target=_child, args=(send, func, state, job), daemon=True)

@@ -11,7 +11,11 @@ Cases (each in its own process so peak memory is its own):
   peak RSS of the process tree) against a bare pyosmium pass over the same file (the floor).
 
 Usage: python bench/bench_core.py [chengdu synth100k synth1m] [--osm PATH] [--work DIR]
-       [--no-pbf]
+       [--no-pbf] [--no-dissolved]
+
+  analysis_from_cache_s      cache load + demand, snapping, travel, coverage and gaps, without
+                             polygons (what the issue's 18.8 s baseline measured); best of 2
+  analysis_with_polygons_s   the same plus the dissolved catchments of every type (2 workers)
 Ends with one JSON line of the figures of the last case run (keys in issue 16).
 """
 
@@ -32,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CHENGDU = ROOT.parent / "shared" / "data" / "osm" / "chengdu_center_2018.osm"
 WORK = ROOT / "out" / "bench"
-OPTS: dict[str, object] = {"osm": CHENGDU, "work": WORK, "pbf": True}
+OPTS: dict[str, object] = {"osm": CHENGDU, "work": WORK, "pbf": True, "dissolved": True}
 
 
 def best_of(n: int, fn):  # type: ignore[no-untyped-def]
@@ -43,6 +47,23 @@ def best_of(n: int, fn):  # type: ignore[no-untyped-def]
         out = fn()
         times.append(time.perf_counter() - start)
     return min(times), out
+
+
+def best_of_cpu(n: int, fn):  # type: ignore[no-untyped-def]
+    """Smallest wall time and smallest CPU time (this process and its reaped children) of
+    ``n`` calls of ``fn``: on a shared machine the CPU time shows the work done."""
+    walls, cpus = [], []
+    for _ in range(n):
+        c0, start = cpu_s(), time.perf_counter()
+        fn()
+        walls.append(time.perf_counter() - start)
+        cpus.append(cpu_s() - c0)
+    return min(walls), min(cpus)
+
+
+def cpu_s() -> float:
+    t = __import__("os").times()
+    return float(t.user + t.system + t.children_user + t.children_system)
 
 
 def load() -> str:
@@ -179,28 +200,38 @@ def case_synth(target_nodes: int) -> dict[str, object]:
     t1 = time.perf_counter()
     network = build_walk_network(inputs.network, params.walk)
     t2 = time.perf_counter()
+    runs = []  # best of 2: cache load + run_plan without polygons (the issue's 18.8 s baseline)
     with tempfile.TemporaryDirectory() as tmp:
         extract = OsmExtract(inputs.network, inputs.facilities.iloc[:0], inputs.residential,
                              inputs.study_area)
         save_cached(Path(tmp), "bench", extract, network)
-        t3 = time.perf_counter()
-        _, network = load_cached(Path(tmp), "bench")  # type: ignore[misc]
-        t4 = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        result = run_plan(inputs, params, network=network, max_catchment_facilities=0,
-                          build_dissolved=False, compute_access=False)
-    t5 = time.perf_counter()
+        for _ in range(2):
+            t3, c3 = time.perf_counter(), cpu_s()
+            _, network = load_cached(Path(tmp), "bench")  # type: ignore[misc]
+            t4 = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                result = run_plan(inputs, params, network=network, max_catchment_facilities=0,
+                                  build_dissolved=False, compute_access=False,
+                                  catchment_params=CatchmentParams(workers=2))  # as the CLI
+            t5, c5 = time.perf_counter(), cpu_s()
+            catch_s = result.summary["timings_s"]["catchments_s"]
+            runs.append((t5 - t3 - catch_s, c5 - c3 - catch_s, t4 - t3, result.summary))
+    wall_s, run_cpu_s, cache_s, summary = min(runs, key=lambda r: r[0])
     res = {"case": f"synth{target_nodes}", "nodes": network.n_nodes,
            "segments": network.n_edges, "facilities": len(result.facilities),
            "demand_points": len(result.demand), "generate_s": t1 - t0, "prepare_s": t2 - t1,
-           "cache_load_s": t4 - t3, "load_at_start": load()}
+           "cache_load_s": cache_s, "load_at_start": load()}
     res.update(stage_figures(network, result, params))
-    tm = result.summary["timings_s"]
-    res["analysis_from_cache_s"] = (t4 - t3) + (t5 - t4) - tm["catchments_s"]
-    res["analysis_timings_s"] = tm
-    res.update(dissolved_figures(network, result, params))
-    res["analysis_from_cache_s"] += res["dissolved_all_types_s"]
+    # analysis_from_cache_s: cache load + demand, snapping, travel, coverage and gaps (no
+    # polygons), as the issue's 18.8 s baseline measured it; analysis_with_polygons_s adds the
+    # dissolved catchments of every type (2 workers)
+    res["analysis_from_cache_s"] = wall_s
+    res["analysis_from_cache_cpu_s"] = run_cpu_s
+    res["analysis_timings_s"] = summary["timings_s"]
+    if OPTS["dissolved"]:
+        res.update(dissolved_figures(network, result, params))
+        res["analysis_with_polygons_s"] = wall_s + res["dissolved_all_types_s"]
     if target_nodes >= 1_000_000 and OPTS["pbf"]:
         res.update(pbf_figures(inputs))
     res["peak_gb"] = peak_gb()
@@ -216,7 +247,8 @@ def stage_figures(network, result, params) -> dict[str, object]:  # type: ignore
     from planner.pipeline import _coverage_tables, _type_times_at
 
     x, y = result.demand.geometry.x.to_numpy(), result.demand.geometry.y.to_numpy()
-    snap_s, _ = best_of(3, lambda: EdgeIndex(network).snap(x, y, params.snap.max_snap_m))
+    snap_s, snap_cpu_s = best_of_cpu(3, lambda: EdgeIndex(network).snap(
+        x, y, params.snap.max_snap_m))
     fac = result.facilities
     travel = travel_stage_s(network, fac, result.facility_snap, result.demand_snap)
     floor = floor_travel_s(network, result.facility_snap, fac["type"].to_numpy())
@@ -229,10 +261,12 @@ def stage_figures(network, result, params) -> dict[str, object]:  # type: ignore
         return find_gaps(cov, required_types=params.coverage.required_types,
                          target_share=params.coverage.target_share, facility_counts=counts)
 
-    cov_s, _ = best_of(3, coverage_gaps)
-    return {"snap_s": snap_s, "demand_points_s": result.summary["timings_s"]["demand_s"],
+    cov_s, cov_cpu_s = best_of_cpu(3, coverage_gaps)
+    return {"snap_s": snap_s, "snap_cpu_s": snap_cpu_s,
+            "demand_points_s": result.summary["timings_s"]["demand_s"],
             "travel_s": travel, "floor_s": floor, "travel_over_floor": travel / floor,
-            "coverage_gaps_s": cov_s, "load_after_stages": load()}
+            "coverage_gaps_s": cov_s, "coverage_gaps_cpu_s": cov_cpu_s,
+            "load_after_stages": load()}
 
 
 STEPS = {"street samples": ("street_samples.py",), "raster fill + distance + contour":
@@ -393,9 +427,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--osm", type=Path, default=CHENGDU, help="OSM extract for the chengdu case")
     ap.add_argument("--work", type=Path, default=WORK, help="folder for the PBF and its run")
     ap.add_argument("--no-pbf", action="store_true", help="skip the PBF end-to-end run")
+    ap.add_argument("--no-dissolved", action="store_true",
+                    help="skip the dissolved catchments (and analysis_with_polygons_s)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    OPTS.update(osm=args.osm, work=args.work, pbf=not args.no_pbf)
+    OPTS.update(osm=args.osm, work=args.work, pbf=not args.no_pbf,
+                dissolved=not args.no_dissolved)
     if args.one:
         res = case_chengdu() if args.one == "chengdu" else case_synth(
             {"synth100k": 100_000, "synth1m": 1_000_000}[args.one])
@@ -403,8 +440,8 @@ def main(argv: list[str]) -> None:
         return
     last: dict[str, object] = {}
     for name in args.cases:
-        extra = ["--osm", str(args.osm), "--work", str(args.work)] + (["--no-pbf"] if args.no_pbf
-                                                                      else [])
+        extra = ["--osm", str(args.osm), "--work", str(args.work)]
+        extra += ["--no-pbf"] * args.no_pbf + ["--no-dissolved"] * args.no_dissolved
         out = subprocess.run([sys.executable, __file__, f"--one={name}", *extra],
                              capture_output=True, text=True, check=True)
         res = json.loads(out.stdout.strip().splitlines()[-1])

@@ -24,16 +24,13 @@ from planner.coverage.supply import compute_supply_demand
 from planner.coverage.tables import index_demand
 from planner.facilities import count_by_type
 from planner.network.graph import WalkNetwork, build_walk_network
-from planner.network.snap import DISCONNECTED, NOT_SNAPPED, EdgeIndex, SnapResult
+from planner.network.snap import DISCONNECTED, NOT_SNAPPED, SNAPPED, EdgeIndex, SnapResult
 from planner.params import FACILITY_TYPES, PlanParams
 from planner.routing.forkpool import fork_map
 from planner.routing.terrain_step import add_flat_minutes, apply_dem
-from planner.routing.travel import (
-    NearestTimes,
-    compute_nearest_times,
-    compute_point_times,
-    compute_source_reach,
-)
+from planner.routing.travel import NearestTimes, compute_source_reach
+from planner.routing.type_times import all_type_times, start_types
+from planner.routing.type_times import type_times_at as _type_times_at
 from planner.schema import (
     FACILITY_ID,
     FACILITY_TYPE,
@@ -97,29 +94,14 @@ def _snap_frame(index: EdgeIndex, frame: gpd.GeoDataFrame, max_snap_m: float) ->
     return index.snap(frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy(), max_snap_m)
 
 
-def _type_times_at(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
-                   dsnap: SnapResult, ftype: str, horizon_s: float | None = None
-                   ) -> tuple[NearestTimes, np.ndarray, np.ndarray]:
-    """Nearest times per node and per demand point for one facility type, with each point's
-    nearest facility as a row position of ``facilities`` (-1 none).
-
-    Point times beyond ``horizon_s`` (when given) become ``inf`` with no facility.
-    """
-    mask = (facilities[FACILITY_TYPE] == ftype).to_numpy()
-    sub = fsnap.take(mask)
-    nearest = compute_nearest_times(network, sub)
-    t_s, src = compute_point_times(network, nearest, dsnap, sub)
-    if horizon_s is not None:
-        beyond = t_s > horizon_s
-        t_s = np.where(beyond, np.inf, t_s)
-        src = np.where(beyond, -1, src)
-    positions = np.flatnonzero(mask)  # positions of this type's facilities in ``facilities``
-    pos = np.full(src.shape, -1, dtype=np.int64)
-    pos[src >= 0] = positions[src[src >= 0]]
-    node_src = np.full_like(nearest.node_source, -1)
-    reached = nearest.node_source >= 0
-    node_src[reached] = positions[nearest.node_source[reached]]
-    return NearestTimes(nearest.node_time_s, node_src), t_s, pos
+def _status_column(status: np.ndarray) -> pd.Series:
+    """The snap status per point as a string column, taken from its three values (not
+    converted from 800k Python strings)."""
+    values = np.array([SNAPPED, NOT_SNAPPED, DISCONNECTED], dtype=object)
+    code = np.where(status == NOT_SNAPPED, 1, np.where(status == DISCONNECTED, 2, 0))
+    if not np.array_equal(values[code], status):  # pragma: no cover - a fourth status
+        return pd.Series(status)
+    return pd.Series(pd.array(values, dtype="str")).take(code).reset_index(drop=True)
 
 
 def _warn_snaps(log: WarningLog, what: str, snap: SnapResult, max_snap_m: float,
@@ -182,29 +164,31 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
         network, terrain = apply_dem(network, inputs.dem, params.walk, log)
     timings["network_s"] = time.perf_counter() - clock
     step("snapping")
-    demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs, log)
-    demand = demand_res.points
-    timings["demand_s"] = time.perf_counter() - clock - sum(timings.values())
     index = EdgeIndex(network)
     fac = facilities.to_crs(network.crs).reset_index(drop=True)
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
     fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
-    _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
-    dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
-    demand["status"] = dsnap.status
-    _warn_snaps(log, "demand_points" if pop_info is None else "populated_cells", dsnap,
-                params.snap.max_snap_m, demand["older_pop"].to_numpy())
-    if demand_res.assumed_density:
-        log.add("assumed_density", len(demand_res.units),
-                f"NO UNITS FILE: older adults ASSUMED at {params.demand.default_older_per_km2:.0f} "
-                "per km2 of residential land; give --units for real figures")
-    timings["snap_s"] = time.perf_counter() - clock - sum(timings.values())
-    step("travel")
-    nearest: dict[str, NearestTimes] = {}
-    point_times: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for ftype in FACILITY_TYPES:
-        nearest[ftype], t_s, pos = _type_times_at(network, fac, fsnap, dsnap, ftype, horizon_s)
-        point_times[ftype] = (t_s, pos)
+    early = start_types(network, fac, fsnap, cparams.workers)  # half the types, meanwhile
+    try:
+        demand_clock = time.perf_counter()
+        demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs,
+                                                  log)
+        demand = demand_res.points
+        timings["demand_s"] = time.perf_counter() - demand_clock
+        _warn_snaps(log, "facilities", fsnap, params.snap.max_snap_m)
+        dsnap = _snap_frame(index, demand, params.snap.max_snap_m)
+        demand["status"] = _status_column(dsnap.status)
+        _warn_snaps(log, "demand_points" if pop_info is None else "populated_cells", dsnap,
+                    params.snap.max_snap_m, demand["older_pop"].to_numpy())
+        if demand_res.assumed_density:
+            log.add("assumed_density", len(demand_res.units), "NO UNITS FILE: older adults "
+                    f"ASSUMED at {params.demand.default_older_per_km2:.0f} per km2 of "
+                    "residential land; give --units for real figures")
+        timings["snap_s"] = time.perf_counter() - clock - sum(timings.values())
+        step("travel")
+        nearest, point_times = all_type_times(network, fac, fsnap, dsnap, horizon_s, early)
+    finally:
+        early.cancel()
     demand_times = _demand_times(demand, fac, point_times)
     timings["travel_s"] = time.perf_counter() - clock - sum(timings.values())
     step("coverage")
@@ -255,13 +239,21 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
 def _demand_times(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,
                   point_times: dict[str, tuple[np.ndarray, np.ndarray]]) -> pd.DataFrame:
     """Long table: demand_id, facility_type, time_s, facility_id (None when none is reached)."""
-    ids = np.append(fac[FACILITY_ID].to_numpy().astype(object), np.array([None], dtype=object))
     n = len(demand)
+    types = pd.Series(pd.array(list(point_times), dtype="str"))
+    pos = np.concatenate([p for _, p in point_times.values()])
+    fid = fac[FACILITY_ID]
+    if pd.api.types.is_string_dtype(fid.dtype):  # Arrow takes: no 4.8M Python strings
+        with_none = pd.concat([fid, pd.Series([None], dtype=fid.dtype)], ignore_index=True)
+        ids = with_none.take(np.where(pos >= 0, pos, len(fid))).reset_index(drop=True)
+    else:
+        ids = np.append(fid.to_numpy().astype(object), np.array([None], dtype=object))[pos]
     return pd.DataFrame({
         "demand_id": np.tile(demand["demand_id"].to_numpy(), len(point_times)),
-        "facility_type": np.repeat(np.array(list(point_times), dtype=object), n),
+        "facility_type": types.take(np.repeat(np.arange(len(point_times)), n)).reset_index(
+            drop=True),
         "time_s": np.concatenate([t for t, _ in point_times.values()]),
-        "facility_id": np.concatenate([ids[p] for _, p in point_times.values()])})
+        "facility_id": ids})
 
 
 def _coverage_tables(demand: gpd.GeoDataFrame, fac: gpd.GeoDataFrame,

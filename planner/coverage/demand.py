@@ -39,6 +39,17 @@ class DemandResult:
     assumed_density: bool
 
 
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """``shapely.make_valid`` on the invalid geometries only (it returns valid ones unchanged,
+    after the same validity test)."""
+    bad = ~shapely.is_valid(geoms)
+    if not bad.any():
+        return geoms
+    out = geoms.copy()
+    out[bad] = shapely.make_valid(geoms[bad])
+    return out
+
+
 def _grid_in_polygons(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Evenly spaced points inside each polygon (vectorised); a representative point when none.
 
@@ -56,9 +67,9 @@ def _grid_in_polygons(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, 
     ix, iy = k % np.repeat(np.maximum(nx, 1), count), k // np.repeat(np.maximum(nx, 1), count)
     px = bounds[owner, 0] + (ix + 0.5) * spacing[owner]
     py = bounds[owner, 1] + (iy + 0.5) * spacing[owner]
-    pts = shapely.points(px, py)
-    inside = shapely.contains(polys[owner], pts)
-    owner, pts = owner[inside], pts[inside]
+    shapely.prepare(polys)  # the same test as contains(poly, point), without building points
+    inside = shapely.contains_xy(polys[owner], px, py)
+    owner, pts = owner[inside], shapely.points(px[inside], py[inside])
     empty = np.setdiff1d(np.arange(polys.size), owner)
     owner = np.concatenate([owner, empty])
     pts = np.concatenate([pts, shapely.point_on_surface(polys[empty])])
@@ -66,13 +77,20 @@ def _grid_in_polygons(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, 
 
 
 def _unit_pieces(units: gpd.GeoDataFrame, res_geoms: np.ndarray) -> pd.DataFrame:
-    """Residential pieces per unit with their share of the unit's older adults."""
+    """Residential pieces per unit with their share of the unit's older adults.
+
+    A residential area wholly inside its unit (``contains_properly``) is its own piece; only
+    the others are cut by a GEOS overlay (the same point set; its area may differ from the
+    overlay's in the last bit, as the overlay starts the ring elsewhere)."""
     geoms = units.geometry.to_numpy()
     poly = ~np.isin(shapely.get_type_id(geoms), [0, 4])  # not (multi)points
     ui, ri = shapely.STRtree(res_geoms).query(geoms, predicate="intersects")
     keep = poly[ui]
     ui, ri = ui[keep], ri[keep]
-    pieces = shapely.intersection(geoms[ui], res_geoms[ri])
+    shapely.prepare(geoms)
+    pieces = res_geoms[ri].copy()
+    cut = ~shapely.contains_properly(geoms[ui], pieces)
+    pieces[cut] = shapely.intersection(geoms[ui[cut]], res_geoms[ri[cut]])
     area = shapely.area(pieces)
     ok = area > 1.0
     frame = pd.DataFrame({"unit": ui[ok], "area": area[ok], "placement": "residential"})
@@ -139,9 +157,9 @@ def build_demand_points(
         )
     else:
         units_p = units.to_crs(crs)
-    units_p = units_p.set_geometry(shapely.make_valid(units_p.geometry.to_numpy()))
+    units_p = units_p.set_geometry(_valid(units_p.geometry.to_numpy()))
     res_geoms = (
-        shapely.make_valid(residential.to_crs(crs).geometry.to_numpy())
+        _valid(residential.to_crs(crs).geometry.to_numpy())
         if residential is not None and len(residential) else np.array([], dtype=object)
     )
     pieces = _unit_pieces(units_p, res_geoms)
@@ -153,15 +171,18 @@ def build_demand_points(
     point_units = np.flatnonzero(np.isin(shapely.get_type_id(units_p.geometry.to_numpy()), [0, 4]))
     unit_idx = np.concatenate([unit_idx, point_units])
     weight = np.concatenate([weight, pop[point_units]])
-    placement = np.concatenate([pieces["placement"].to_numpy()[owner],
-                                np.full(point_units.size, "point", dtype=object)])
+    kinds = np.array(["residential", "even", "point"], dtype=object)
+    kind = np.concatenate([np.where(pieces["placement"].to_numpy()[owner] == "even", 1, 0),
+                           np.full(point_units.size, 2)])
     geoms = np.concatenate([pts, shapely.point_on_surface(units_p.geometry.to_numpy()[point_units])])
-    rows = pd.DataFrame({UNIT_ID: units_p[UNIT_ID].to_numpy()[unit_idx], OLDER_POP: weight,
-                         "placement": placement})
     order = np.argsort(unit_idx, kind="stable")
-    frame, geoms = rows.iloc[order].reset_index(drop=True), geoms[order]
-    frame.insert(0, "demand_id", np.arange(len(frame)))
-    points = gpd.GeoDataFrame(frame, geometry=list(geoms), crs=crs)
+    unit_idx, geoms = unit_idx[order], geoms[order]
+    ids = units_p[UNIT_ID].reset_index(drop=True)  # taken, not rebuilt from Python strings
+    frame = pd.DataFrame({"demand_id": np.arange(order.size),
+                          UNIT_ID: ids.take(unit_idx).reset_index(drop=True),
+                          OLDER_POP: weight[order],
+                          "placement": pd.Series(kinds).take(kind[order]).reset_index(drop=True)})
+    points = gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
     logger.info("demand: %d points for %d units, %.0f older adults", len(points), len(units_p),
                 frame[OLDER_POP].sum())
     return DemandResult(points=points, units=units_p, assumed_density=assumed)

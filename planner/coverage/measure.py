@@ -79,9 +79,9 @@ def coverage_columns(index: DemandIndex, units: Mapping[str, Any], facility_type
     ``units`` maps ``unit_id``, ``name``, ``settlement`` and ``older_pop`` to one value per
     unit (a DataFrame or a dict of arrays)."""
     settlement = np.asarray(units[SETTLEMENT])
-    kinds, which = np.unique(settlement.astype(str), return_inverse=True)
-    thr_min = np.array([params.threshold_min(facility_type, str(k)) for k in kinds],
-                       dtype=float)[which.reshape(-1)]
+    which, kinds = pd.factorize(settlement, use_na_sentinel=False)  # once per class
+    thr_min = np.array([params.threshold_min(facility_type, k) for k in kinds],
+                       dtype=float)[which] if settlement.size else np.zeros(0)
     known = index.unit >= 0
     covered = np.zeros(time_s.size, dtype=bool)
     covered[known] = time_s[known] <= thr_min[index.unit[known]] * 60.0

@@ -14,6 +14,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from planner.network.snap import DISCONNECTED, NOT_SNAPPED
+from planner.network.snap_grid import stable_code_order
 from planner.schema import OLDER_POP, UNIT_ID
 
 F64 = NDArray[np.float64]
@@ -71,12 +72,49 @@ def group_sums(code: I64, weights: F64, n: int) -> F64:
     return summed
 
 
+def group_cumsums(code: I64, weights: F64, n: int) -> F64:
+    """Running sum of ``weights`` within each code (codes ``0..n-1``, rows in order): pandas'
+    grouped cumulative-sum kernel (what ``Series.groupby(code).cumsum()`` runs, without
+    factorising the codes again); a loop-free numpy fallback if that is not there."""
+    values = np.ascontiguousarray(weights, dtype=float).reshape(-1, 1)
+    try:
+        from pandas._libs.groupby import group_cumsum
+    except ImportError:  # pragma: no cover - a pandas without the kernel
+        plain: F64 = pd.Series(weights).groupby(code, sort=False).cumsum().to_numpy()
+        return plain
+    out = np.empty_like(values)
+    group_cumsum(out, values, code.astype(np.intp), n, False, skipna=True)
+    summed: F64 = out[:, 0]
+    return summed
+
+
 def index_demand(demand: pd.DataFrame, units: pd.DataFrame) -> DemandIndex:
     """Code ``demand`` (``unit_id``, ``older_pop``, ``status``) against ``units`` (``unit_id``)."""
-    codes = pd.Index(units[UNIT_ID]).get_indexer(demand[UNIT_ID])
-    status = demand["status"].to_numpy()
-    return DemandIndex(codes.astype(np.int64), demand[OLDER_POP].to_numpy(dtype=float),
-                       status == NOT_SNAPPED, status == DISCONNECTED, len(units))
+    status = demand["status"]
+    return DemandIndex(unit_codes(demand[UNIT_ID], units[UNIT_ID]),
+                       demand[OLDER_POP].to_numpy(dtype=float),
+                       (status == NOT_SNAPPED).to_numpy(dtype=bool),
+                       (status == DISCONNECTED).to_numpy(dtype=bool), len(units))
+
+
+def unit_codes(values: pd.Series, ids: pd.Series) -> I64:
+    """Position of each of ``values`` among the unique ``ids`` (-1 when absent): Arrow's hash
+    join for string ids without missing values (ten times pandas' ``get_indexer`` on 800k
+    rows), ``get_indexer`` otherwise."""
+    if (pd.api.types.is_string_dtype(values.dtype) and pd.api.types.is_string_dtype(ids.dtype)
+            and not values.isna().any() and not ids.isna().any()):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            got = pc.index_in(pa.array(values), value_set=pa.array(ids))
+            codes: I64 = np.asarray(got.fill_null(-1).to_numpy(zero_copy_only=False),
+                                    dtype=np.int64)
+            return codes
+        except (pa.ArrowException, TypeError):  # e.g. mixed object values
+            pass
+    found: I64 = pd.Index(ids).get_indexer(values).astype(np.int64)
+    return found
 
 
 def weighted_quantiles(index: DemandIndex, time_s: F64, qs: tuple[float, ...]) -> list[F64]:
@@ -85,16 +123,14 @@ def weighted_quantiles(index: DemandIndex, time_s: F64, qs: tuple[float, ...]) -
     Per unit, the time of the first point in time order at which the cumulative share of its
     older adults reaches q (less 1e-12).
     """
-    order = np.argsort(time_s)
-    order = order[index.unit[order] >= 0]
-    order = order[_radix_order(index.unit[order], index.n_units)]
+    order = unit_time_order(index.unit, time_s, index.n_units)
     u, t, w = index.unit[order], time_s[order], index.pop[order]
     out = [np.full(index.n_units, np.nan) for _ in qs]
     if u.size == 0:
         return out
     group = np.cumsum(np.r_[False, u[1:] != u[:-1]])
     total = group_sums(group, w, int(group[-1]) + 1)[group]
-    cum = pd.Series(w).groupby(group, sort=False).cumsum().to_numpy()
+    cum = group_cumsums(group, w, int(group[-1]) + 1)
     share = cum / np.where(total > 0, total, 1.0)
     for q, res in zip(qs, out, strict=True):
         first = _firsts(np.flatnonzero(share >= q - 1e-12), group)
@@ -102,12 +138,43 @@ def weighted_quantiles(index: DemandIndex, time_s: F64, qs: tuple[float, ...]) -
     return out
 
 
+def unit_time_order(unit: I64, time_s: F64, n_units: int) -> I64:
+    """Rows grouped by unit code (ascending), each unit's rows by time, ties in row order (the
+    order of a stable sort by unit and time); rows of code -1 left out.
+
+    Units are sorted as rows of a padded matrix, one per size class (powers of two): many
+    short sorts instead of one of every row (a third less time on 800k rows in 10k units).
+    """
+    rows = np.flatnonzero(unit >= 0)
+    rows = rows[_radix_order(unit[rows], n_units)]
+    u = unit[rows]
+    count = np.bincount(u, minlength=n_units)
+    start = np.cumsum(count) - count
+    width = np.zeros(n_units, dtype=np.int64)
+    has = count > 0
+    width[has] = 1 << np.ceil(np.log2(count[has])).astype(np.int64)
+    out = np.empty_like(rows)
+    for w in np.unique(width[has]):
+        members = np.flatnonzero(width == w)
+        slot = np.full(n_units, -1)
+        slot[members] = np.arange(members.size)
+        sel = np.flatnonzero(width[u] == w)  # positions in ``rows``
+        padded = np.full((members.size, int(w)), np.nan)  # NaN sorts after every time
+        padded[slot[u[sel]], sel - start[u[sel]]] = time_s[rows[sel]]
+        ranked = np.argsort(padded, axis=1, kind="stable")
+        real = np.arange(w)[None, :] < count[members][:, None]
+        out[(start[members][:, None] + np.arange(w)[None, :])[real]] = rows[
+            (start[members][:, None] + ranked)[real]]
+    return out
+
+
 def _radix_order(code: I64, n: int) -> I64:
     """Stable order of non-negative integer codes below ``n`` (numpy's radix sort when they
     fit 16 bits)."""
-    key = code.astype(np.uint16) if n < 2**16 else code
-    order: I64 = np.argsort(key, kind="stable")
-    return order
+    if n < 2**16:
+        order: I64 = np.argsort(code.astype(np.uint16), kind="stable")
+        return order
+    return stable_code_order(code)
 
 
 def _firsts(rows: I64, group: I64) -> I64:

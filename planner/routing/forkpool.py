@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing as mp
 from collections.abc import Callable, Mapping
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 J = TypeVar("J")
 R = TypeVar("R")
@@ -72,6 +72,53 @@ def fork_split(func: Callable[[Mapping[str, Any], J], R], parts: list[J],
             child.join(timeout=5)
             if child.is_alive():
                 child.terminate()
+
+
+class Started(Generic[R]):
+    """A job running in a forked child (or, where the platform cannot fork or this process is
+    a daemon, deferred to :meth:`result`); :meth:`result` waits for it, :meth:`cancel` ends it
+    unread."""
+
+    def __init__(self, func: Callable[[Mapping[str, Any], J], R], job: J,
+                 state: Mapping[str, Any]) -> None:
+        self._call = (func, job, state)
+        self._child: Any = None
+        self._receive: Connection | None = None
+        if can_fork() and not mp.current_process().daemon:  # a daemon may not have children
+            ctx = mp.get_context("fork")
+            self._receive, send = ctx.Pipe(duplex=False)
+            self._child = ctx.Process(target=_child, args=(send, func, state, job), daemon=True)
+            self._child.start()
+            send.close()
+
+    def result(self) -> R:
+        """The job's result (its exception raised here)."""
+        if self._receive is None:
+            func, job, state = self._call
+            return func(state, job)
+        try:
+            ok, value = self._receive.recv()
+        finally:
+            self._end(wait_s=5.0)
+        if not ok:
+            raise value
+        out: R = value
+        return out
+
+    def cancel(self) -> None:
+        """End the child now (a no-op once its result was read)."""
+        self._end(wait_s=0.0)
+
+    def _end(self, wait_s: float) -> None:
+        if self._receive is not None:
+            self._receive.close()
+            self._receive = None
+        if self._child is not None:
+            self._child.join(timeout=wait_s)
+            if self._child.is_alive():
+                self._child.terminate()
+                self._child.join(timeout=5)
+            self._child = None
 
 
 def _child(send: Connection, func: Callable[[Mapping[str, Any], Any], Any],

@@ -132,26 +132,51 @@ def _same_edge_times(
     return p, s, time_s
 
 
+@dataclass(frozen=True, slots=True)
+class PointLegs:
+    """What :func:`compute_point_times` needs of the points whatever the sources (compute once
+    for several facility types): the routable points, their segment's end nodes, the walk
+    from each end to the point and the access leg (seconds)."""
+
+    ok: NDArray[np.int64]
+    u: NDArray[np.int64]
+    v: NDArray[np.int64]
+    from_u_s: NDArray[np.float64]
+    from_v_s: NDArray[np.float64]
+    access_s: NDArray[np.float64]
+
+
+def point_legs(network: WalkNetwork, points: SnapResult) -> PointLegs:
+    """The source-independent part of :func:`compute_point_times` for ``points``."""
+    ok = np.flatnonzero(points.routable)
+    e = points.edge[ok]
+    g = points.frac[ok]
+    return PointLegs(ok, network.edge_u[e], network.edge_v[e],
+                     network.time_along_s(e, g, np.zeros_like(g)),
+                     network.time_along_s(e, g, np.ones_like(g)),
+                     points.access_m[ok] / network.speed_m_s)
+
+
 def compute_point_times(
-    network: WalkNetwork, nearest: NearestTimes, points: SnapResult, sources: SnapResult
+    network: WalkNetwork, nearest: NearestTimes, points: SnapResult, sources: SnapResult,
+    legs: PointLegs | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
     """Time from each point to its nearest source and that source's position.
 
     Returns ``(time_s, source)``; unroutable or unreachable points get ``inf`` and -1.
+    ``legs`` (:func:`point_legs` of ``points``) saves recomputing them per source set.
     """
     p = points.edge.shape[0]
     time_s = np.full(p, np.inf)
     source = np.full(p, -1, dtype=np.int64)
-    ok = np.flatnonzero(points.routable)
+    legs = legs if legs is not None else point_legs(network, points)
+    ok, u, v = legs.ok, legs.u, legs.v
     if ok.size == 0:
         return time_s, source
-    e = points.edge[ok]
-    g = points.frac[ok]
-    u, v = network.edge_u[e], network.edge_v[e]
-    via_u = nearest.node_time_s[u] + network.time_along_s(e, g, np.zeros_like(g))
-    via_v = nearest.node_time_s[v] + network.time_along_s(e, g, np.ones_like(g))
+    via_u = nearest.node_time_s[u] + legs.from_u_s
+    via_v = nearest.node_time_s[v] + legs.from_v_s
     use_u = via_u <= via_v
-    time_s[ok] = np.where(use_u, via_u, via_v) + points.access_m[ok] / network.speed_m_s
+    time_s[ok] = np.where(use_u, via_u, via_v) + legs.access_s
     source[ok] = np.where(use_u, nearest.node_source[u], nearest.node_source[v])
     dp, ds, dt = _same_edge_times(network, points, sources)
     if dp.size:  # per point the quickest direct pair (lowest source position on ties)

@@ -121,3 +121,42 @@ def test_threshold_coverage_equals_the_pandas_group_bys(seed: int, n_units: int,
         share = (s / pop.where(pop > 0)).fillna(0.0).clip(0, 1).to_numpy()
         np.testing.assert_array_equal(part["covered_share"].to_numpy(), share)
         np.testing.assert_array_equal(part["unit_id"].to_numpy(), pop.index.to_numpy())
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(0, 500), k=st.integers(1, 40))
+def test_unit_codes_and_running_sums_equal_pandas(seed: int, n: int, k: int) -> None:
+    """Arrow's hash join equals get_indexer (string ids, unknown ids, missing values, integer
+    ids); the grouped running sums equal Series.groupby().cumsum()."""
+    from planner.coverage.tables import group_cumsums, unit_codes
+
+    rng = np.random.default_rng(seed)
+    ids = pd.Series([f"u{i}" for i in rng.permutation(k)], dtype="str")
+    values = pd.Series(rng.choice(np.r_[ids.to_numpy(), ["nowhere"]], n), dtype="str")
+    want = pd.Index(ids).get_indexer(values)
+    np.testing.assert_array_equal(unit_codes(values, ids), want)
+    with_na = values.where(rng.random(n) > 0.1)
+    np.testing.assert_array_equal(unit_codes(with_na, ids), pd.Index(ids).get_indexer(with_na))
+    ints = pd.Series(rng.integers(0, k + 3, n))
+    np.testing.assert_array_equal(unit_codes(ints, pd.Series(np.arange(k))),
+                                  pd.Index(np.arange(k)).get_indexer(ints))
+    code = np.sort(rng.integers(0, max(1, k), n))
+    w = rng.choice([0.1, 1.0, 7.3, 1e-9, 333.3], n)
+    np.testing.assert_array_equal(group_cumsums(code, w, k),
+                                  pd.Series(w).groupby(code, sort=False).cumsum().to_numpy())
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 100_000), n=st.integers(0, 2000), k=st.integers(1, 60))
+def test_unit_time_order_is_a_stable_sort_by_unit_and_time(seed: int, n: int, k: int) -> None:
+    """Padded per-size-class sorts equal one stable sort by (unit, time): tied times, inf,
+    unknown units (-1), units of very different sizes."""
+    from planner.coverage.tables import unit_time_order
+
+    rng = np.random.default_rng(seed)
+    unit = np.where(rng.random(n) < 0.1, -1, rng.zipf(1.5, n) % k).astype(np.int64)
+    time_s = rng.choice([60.0, 300.0, np.inf, 0.0], n)
+    time_s = np.where(rng.random(n) < 0.5, rng.uniform(0, 3000, n), time_s)
+    want = np.lexsort((time_s, unit))
+    want = want[unit[want] >= 0]
+    np.testing.assert_array_equal(unit_time_order(unit, time_s, k), want)

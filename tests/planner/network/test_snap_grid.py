@@ -101,3 +101,13 @@ def test_chengdu_random_points(chengdu_osm: Path) -> None:
 def test_non_finite_points_are_not_snapped(grid3: WalkNetwork, bad: float) -> None:
     got = EdgeIndex(grid3).snap(np.array([bad, grid3.x_m[0]]), np.array([0.0, grid3.y_m[0]]), 50)
     assert got.status[0] == NOT_SNAPPED and got.edge[0] == -1 and got.status[1] == "ok"
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), top=st.sampled_from([3, 2**16 + 5, 2**31, 2**40]))
+def test_radix_order_is_numpys_stable_order(seed: int, top: int) -> None:
+    from planner.network.snap_grid import stable_code_order
+
+    code = np.random.default_rng(seed).integers(0, top, 3000)
+    code[::5] = code[0]  # ties keep their order
+    np.testing.assert_array_equal(stable_code_order(code), np.argsort(code, kind="stable"))

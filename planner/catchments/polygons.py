@@ -12,8 +12,9 @@ a convex or concave hull.
 They are built on a raster (:mod:`planner.catchments.raster`), because GEOS buffering of many
 pieces grows faster than linearly (hundreds of thousands of pieces take minutes): the street is
 sampled every half cell with the time each sample is reached, plus the exact points where the
-reached street ends at each threshold (:mod:`planner.catchments.street_samples`); all thresholds share one
-sampling pass, and the cost is linear in the raster size.
+reached street ends at each threshold (:mod:`planner.catchments.street_samples`); all thresholds
+share one sampling pass, and the cost is linear in the raster size (dissolved polygons:
+:mod:`planner.catchments.tiled`).
 :func:`pieces_to_polygon` is the exact GEOS buffer of the same pieces, used as the test oracle.
 Coverage figures never use the polygons.
 """
@@ -30,7 +31,7 @@ import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 
-from planner.catchments.raster import Pieces, build_local_polygons, build_threshold_polygons
+from planner.catchments.raster import Pieces, build_local_polygons
 from planner.catchments.street_samples import (
     concat_points,
     reached_piece,
@@ -38,6 +39,7 @@ from planner.catchments.street_samples import (
     street_samples,
     threshold_ends,
 )
+from planner.catchments.tiled import Timer, build_threshold_polygons, timed
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SnapResult
 from planner.routing.forkpool import fork_split
@@ -235,18 +237,21 @@ def _catchments_of(state: Mapping[str, Any], which: NDArray[np.int64]
 
 def build_dissolved_catchments(network: WalkNetwork, node_time_s: NDArray[np.float64],
                                sources: SnapResult, which: NDArray[np.int64],
-                               thresholds_s: tuple[float, ...], params: CatchmentParams
-                               ) -> list[shapely.Geometry]:
-    """One polygon per threshold for a set of sources from their nearest-time field."""
-    t_u = node_time_s[network.edge_u]
-    t_v = node_time_s[network.edge_v]
-    hit = (np.minimum(t_u, t_v) < max(thresholds_s)) & network.edge_in_main
-    edges = np.union1d(np.flatnonzero(hit), sources.edge[which[sources.routable[which]]])
-    samples = street_samples(network, concat_points(
-        sample_street(network, edges, node_time_s, max(thresholds_s), params.dissolved_cell_m / 2,
-                      sources, which),
-        threshold_ends(network, edges, node_time_s, thresholds_s, sources, which)))
+                               thresholds_s: tuple[float, ...], params: CatchmentParams,
+                               timer: Timer = None) -> list[shapely.Geometry]:
+    """One polygon per threshold for a set of sources from their nearest-time field.
+
+    ``timer`` (a dict) receives the seconds spent per step: street samples, level raster,
+    distance, contour, assembly (stitch) and repair (GEOS union where the stitch declined).
+    """
+    with timed(timer, "samples_s"):
+        t_u = node_time_s[network.edge_u]
+        t_v = node_time_s[network.edge_v]
+        hit = (np.minimum(t_u, t_v) < max(thresholds_s)) & network.edge_in_main
+        edges = np.union1d(np.flatnonzero(hit), sources.edge[which[sources.routable[which]]])
+        samples = street_samples(network, concat_points(
+            sample_street(network, edges, node_time_s, max(thresholds_s),
+                          params.dissolved_cell_m / 2, sources, which),
+            threshold_ends(network, edges, node_time_s, thresholds_s, sources, which)))
     return build_threshold_polygons(samples, thresholds_s, params.buffer_m,
-                                    params.dissolved_cell_m)
-
-
+                                    params.dissolved_cell_m, timer)

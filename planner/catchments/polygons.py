@@ -35,11 +35,13 @@ from planner.catchments.raster import Pieces, build_local_polygons
 from planner.catchments.street_samples import (
     concat_points,
     reached_piece,
+    sample_chunks,
     sample_street,
+    sample_street_xy,
     street_samples,
     threshold_ends,
 )
-from planner.catchments.tiled import Timer, build_threshold_polygons, timed
+from planner.catchments.tiled import Timer, add_samples, empty_grid, grid_polygons, timed
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SnapResult
 from planner.routing.forkpool import fork_split
@@ -244,14 +246,28 @@ def build_dissolved_catchments(network: WalkNetwork, node_time_s: NDArray[np.flo
     ``timer`` (a dict) receives the seconds spent per step: street samples, level raster,
     distance, contour, assembly (stitch) and repair (GEOS union where the stitch declined).
     """
+    limit_s = max(thresholds_s)
+    t_u = node_time_s[network.edge_u]
+    t_v = node_time_s[network.edge_v]
+    hit = (np.minimum(t_u, t_v) < limit_s) & network.edge_in_main
+    hit[sources.edge[which[sources.routable[which]]]] = True
+    edges = np.flatnonzero(hit)
+    if edges.size == 0:
+        return [shapely.MultiPolygon() for _ in thresholds_s]
+    ends = np.concatenate([network.edge_u[edges], network.edge_v[edges]])
+    x, y = network.x_m[ends], network.y_m[ends]
+    cell_m = params.dissolved_cell_m
+    grid = empty_grid((x.min(), y.min(), x.max(), y.max()), params.buffer_m, cell_m)
+    levels = np.sort(np.asarray(thresholds_s, dtype=np.float64))
+    for part in sample_chunks(network, edges, cell_m / 2):
+        with timed(timer, "samples_s"):
+            samples = sample_street_xy(network, part, node_time_s, limit_s, cell_m / 2, sources,
+                                       which)
+        with timed(timer, "level_raster_s"):
+            add_samples(grid, samples, levels)
     with timed(timer, "samples_s"):
-        t_u = node_time_s[network.edge_u]
-        t_v = node_time_s[network.edge_v]
-        hit = (np.minimum(t_u, t_v) < max(thresholds_s)) & network.edge_in_main
-        edges = np.union1d(np.flatnonzero(hit), sources.edge[which[sources.routable[which]]])
-        samples = street_samples(network, concat_points(
-            sample_street(network, edges, node_time_s, max(thresholds_s),
-                          params.dissolved_cell_m / 2, sources, which),
-            threshold_ends(network, edges, node_time_s, thresholds_s, sources, which)))
-    return build_threshold_polygons(samples, thresholds_s, params.buffer_m,
-                                    params.dissolved_cell_m, timer)
+        samples = street_samples(network, threshold_ends(network, edges, node_time_s,
+                                                         thresholds_s, sources, which))
+    with timed(timer, "level_raster_s"):
+        add_samples(grid, samples, levels)
+    return grid_polygons(grid, thresholds_s, params.buffer_m, timer)

@@ -47,7 +47,11 @@ def contour_arrays(z: NDArray[np.float64], level: float, xs: NDArray[np.float64]
     ``z`` must be finite. The serial generator is built directly: ``contour_generator`` would
     also scan ``z`` for invalid values, which costs more than the contouring of a small raster.
     """
-    x, y = _index_mesh(z.shape) if xs is None or ys is None else np.meshgrid(xs, ys)
+    if xs is None or ys is None:
+        x, y = _index_mesh(z.shape[1])
+        x, y = x[:z.shape[0]], y[:z.shape[0]]  # leading rows: still contiguous
+    else:
+        x, y = np.meshgrid(xs, ys)
     gen = contourpy.SerialContourGenerator(
         x, y, z,
         None,  # type: ignore[arg-type]  # stub omits None; the extension takes None as no mask
@@ -62,11 +66,10 @@ def contour_arrays(z: NDArray[np.float64], level: float, xs: NDArray[np.float64]
             np.asarray(outer_offsets[0], dtype=np.int64))
 
 
-@lru_cache(maxsize=8)
-def _index_mesh(shape: tuple[int, ...]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Column and row index of every grid point of ``shape`` (read-only, shared)."""
-    x, y = np.meshgrid(np.arange(shape[1], dtype=np.float64),
-                       np.arange(shape[0], dtype=np.float64))
+@lru_cache(maxsize=4)
+def _index_mesh(width: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Column and row index of the grid points of a square of ``width`` (read-only, shared)."""
+    x, y = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(width, dtype=np.float64))
     x.flags.writeable = False
     y.flags.writeable = False
     return x, y

@@ -71,52 +71,89 @@ class LevelGrid:
     tile_level: NDArray[np.uint8]
 
 
-def level_grid(samples: Samples, thresholds_s: NDArray[np.float64], buffer_m: float,
-               cell_m: float) -> LevelGrid:
-    """The level raster of samples ``(x, y, time)`` for ascending ``thresholds_s``."""
-    x, y, t = samples
+def empty_grid(bounds_m: tuple[float, float, float, float], buffer_m: float, cell_m: float
+               ) -> LevelGrid:
+    """A level raster for samples within ``bounds_m`` (x_min, y_min, x_max, y_max), all 255.
+
+    Cell centres lie on multiples of ``cell_m``: the cells do not depend on the bounds, so a
+    polygon does not change when far-away streets are added or the samples come in parts.
+    """
+    x_min, y_min, x_max, y_max = bounds_m
     margin = int(np.ceil(buffer_m / cell_m)) + 3
-    gx0, gy0 = float(x.min()) - margin * cell_m, float(y.min()) - margin * cell_m
-    ix = np.rint((x - gx0) / cell_m).astype(np.int64)
-    iy = np.rint((y - gy0) / cell_m).astype(np.int64)
-    extent = max(int(ix.max()), int(iy.max())) + margin + 1
+    gx0 = (math.floor(x_min / cell_m) - margin) * cell_m
+    gy0 = (math.floor(y_min / cell_m) - margin) * cell_m
+    ix_max = int(np.rint((x_max - gx0) / cell_m))
+    iy_max = int(np.rint((y_max - gy0) / cell_m))
+    extent = max(ix_max, iy_max) + margin + 1
     tile = extent if extent <= 2 * TILE_CELLS else TILE_CELLS
-    n_tx, n_ty = -(-(int(ix.max()) + margin + 1) // tile), -(-(int(iy.max()) + margin + 1) // tile)
-    k = np.searchsorted(thresholds_s, t, side="left").astype(np.uint8)
+    n_tx, n_ty = -(-(ix_max + margin + 1) // tile), -(-(iy_max + margin + 1) // tile)
     level = np.full((n_ty * tile + 2 * margin + 1, n_tx * tile + 2 * margin + 1), _NONE,
                     dtype=np.uint8)
-    np.minimum.at(level.reshape(-1), (iy + margin) * level.shape[1] + ix + margin, k)
-    tile_level = np.full(n_ty * n_tx, _NONE, dtype=np.uint8)
-    np.minimum.at(tile_level, (iy // tile) * n_tx + ix // tile, k)
     return LevelGrid((gx0, gy0), cell_m, margin, tile, (n_ty * tile, n_tx * tile), level,
-                     tile_level.reshape(n_ty, n_tx))
+                     np.full((n_ty, n_tx), _NONE, dtype=np.uint8))
+
+
+def add_samples(grid: LevelGrid, samples: Samples, thresholds_s: NDArray[np.float64]) -> None:
+    """Lower the level of the cells of samples ``(x, y, time)`` (ascending ``thresholds_s``)."""
+    x, y, t = samples
+    ix = np.rint((x - grid.origin_m[0]) / grid.cell_m).astype(np.int64)
+    iy = np.rint((y - grid.origin_m[1]) / grid.cell_m).astype(np.int64)
+    k = np.searchsorted(thresholds_s, t, side="left").astype(np.uint8)
+    m = grid.margin
+    np.minimum.at(grid.level.reshape(-1), (iy + m) * grid.level.shape[1] + ix + m, k)
+    n_tx = grid.tile_level.shape[1]
+    np.minimum.at(grid.tile_level.reshape(-1), (iy // grid.tile) * n_tx + ix // grid.tile, k)
 
 
 def build_threshold_polygons(samples: Samples, thresholds_s: tuple[float, ...], buffer_m: float,
                              cell_m: float, timer: Timer = None) -> list[shapely.Geometry]:
     """One polygon per threshold: the street sampled within it, buffered by ``buffer_m``."""
-    if samples[0].size == 0:
+    x, y, _ = samples
+    if x.size == 0:
         return [shapely.MultiPolygon() for _ in thresholds_s]
-    order = np.argsort(np.asarray(thresholds_s, dtype=np.float64), kind="stable")
     with timed(timer, "level_raster_s"):
-        grid = level_grid(samples, np.asarray(thresholds_s)[order], buffer_m, cell_m)
+        grid = empty_grid((x.min(), y.min(), x.max(), y.max()), buffer_m, cell_m)
+        add_samples(grid, samples, np.sort(np.asarray(thresholds_s, dtype=np.float64)))
+    return grid_polygons(grid, thresholds_s, buffer_m, timer)
+
+
+def grid_polygons(grid: LevelGrid, thresholds_s: tuple[float, ...], buffer_m: float,
+                  timer: Timer = None) -> list[shapely.Geometry]:
+    """One polygon per threshold (in the order given) from a filled level raster.
+
+    A tile whose window holds no cell of the level just added has the seeds, and so the
+    contour, of the threshold before: it is reused, not redrawn.
+    """
+    order = np.argsort(np.asarray(thresholds_s, dtype=np.float64), kind="stable")
     out: list[shapely.Geometry] = [shapely.MultiPolygon()] * len(thresholds_s)
+    level = buffer_m / grid.cell_m - 0.25
+    nudge = any(abs(math.sqrt(n) - level) < NUDGE_CELLS
+                for n in (math.floor(level * level), math.ceil(level * level)))
+    reach = 2 * -(-grid.margin // grid.tile) + 1  # tiles whose windows can hold a seed
+    done: dict[tuple[int, int], Ragged | None] = {}
     for k, i in enumerate(order.tolist()):
-        out[i] = threshold_polygon(grid, k, buffer_m / cell_m - 0.25, timer)
+        near = ndimage.minimum_filter(grid.tile_level, size=reach, mode="constant",
+                                      cval=_NONE) <= k
+        now: dict[tuple[int, int], Ragged | None] = {}
+        for ty, tx in np.argwhere(near).tolist():
+            win = _window(grid, ty, tx)
+            if (ty, tx) in done and not (win == k).any():
+                now[ty, tx] = done[ty, tx]
+            else:
+                now[ty, tx] = _tile_contour(grid, win, ty, tx, k, level, nudge, timer)
+        done = now
+        out[i] = _assemble(grid, [p for p in now.values() if p is not None], timer)
     return out
 
 
-def threshold_polygon(grid: LevelGrid, k: int, level: float, timer: Timer = None
-                      ) -> shapely.Geometry:
-    """The dissolved polygon of the cells of level <= ``k`` (contour ``level`` in cells)."""
-    near = ndimage.minimum_filter(grid.tile_level, size=3, mode="constant", cval=_NONE) <= k
-    nudge = any(abs(math.sqrt(n) - level) < NUDGE_CELLS
-                for n in (math.floor(level * level), math.ceil(level * level)))
-    parts = []
-    for ty, tx in np.argwhere(near).tolist():
-        part = _tile_contour(grid, ty, tx, k, level, nudge, timer)
-        if part is not None:
-            parts.append(part)
+def _window(grid: LevelGrid, ty: int, tx: int) -> NDArray[np.uint8]:
+    """Levels of tile (ty, tx) and its margin, its shared lines included (a view)."""
+    m, tile = grid.margin, grid.tile
+    return grid.level[ty * tile:(ty + 1) * tile + 2 * m + 1, tx * tile:(tx + 1) * tile + 2 * m + 1]
+
+
+def _assemble(grid: LevelGrid, parts: list[Ragged], timer: Timer) -> shapely.Geometry:
+    """The dissolved polygon of the tiles' contours (metres)."""
     if not parts:
         return shapely.MultiPolygon()
     with timed(timer, "assembly_s"):
@@ -124,35 +161,39 @@ def threshold_polygon(grid: LevelGrid, k: int, level: float, timer: Timer = None
         stitched = stitch_tiles(pts, rings, outers, grid.tile, grid.shape)
     if stitched is None:  # the tiles did not meet as the stitch assumes: GEOS union instead
         with timed(timer, "repair_s"):
+            if timer is not None:
+                timer["repairs"] = timer.get("repairs", 0.0) + 1.0
             return _union(grid, parts)
     with timed(timer, "assembly_s"):
         return ragged_to_geometry(*_to_metres(grid, stitched))
 
 
-def _tile_contour(grid: LevelGrid, ty: int, tx: int, k: int, level: float, nudge: bool,
-                  timer: Timer) -> Ragged | None:
-    """Filled contour of tile (ty, tx) on its grid points (grid units), or None if empty."""
+def _tile_contour(grid: LevelGrid, win: NDArray[np.uint8], ty: int, tx: int, k: int,
+                  level: float, nudge: bool, timer: Timer) -> Ragged | None:
+    """Filled contour of tile (ty, tx) on its grid points (grid units), or None if empty.
+
+    Only the rows and columns within the margin of a seed are computed; columns outside are
+    filled with a value beyond the level, so every tile's contour runs on the same grid.
+    """
     m, tile = grid.margin, grid.tile
-    r0, c0 = ty * tile, tx * tile
     with timed(timer, "distance_s"):
-        seeds = grid.level[r0:r0 + tile + 2 * m + 1, c0:c0 + tile + 2 * m + 1] <= k
+        seeds = win <= k
         rows, cols = np.flatnonzero(seeds.any(axis=1)), np.flatnonzero(seeds.any(axis=0))
         if rows.size == 0:
             return None
-        top, bottom = max(int(rows[0]) - m, 0), min(int(rows[-1]) + m + 1, seeds.shape[0])
-        left, right = max(int(cols[0]) - m, 0), min(int(cols[-1]) + m + 1, seeds.shape[1])
-        d0, d1 = max(top, m), min(bottom - 1, m + tile)  # the tile's rows, within the crop
-        e0, e1 = max(left, m), min(right - 1, m + tile)
+        d0, d1 = max(int(rows[0]) - m, m), min(int(rows[-1]) + m, m + tile)  # window rows
+        e0, e1 = max(int(cols[0]) - m, m), min(int(cols[-1]) + m, m + tile)
         if d1 <= d0 or e1 <= e0:
             return None
-        z = near_distance(seeds, level, (d0, d1 + 1, e0, e1 + 1))
+        z = np.full((d1 - d0 + 1, tile + 1), level + 2.0)
+        z[:, e0 - m:e1 - m + 1] = near_distance(seeds, level, (d0, d1 + 1, e0, e1 + 1))
         if nudge:
             z = np.where(np.abs(z - level) < NUDGE_CELLS, level + NUDGE_CELLS, z)
     with timed(timer, "contour_s"):
         pts, rings, outers = contour_arrays(z, level)
         if rings.size < 2:
             return None
-        pts += (c0 - m + e0, r0 - m + d0)
+        pts += (tx * tile, ty * tile - m + d0)
     return pts, rings, outers
 
 

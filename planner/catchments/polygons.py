@@ -41,7 +41,14 @@ from planner.catchments.street_samples import (
     street_samples,
     threshold_ends,
 )
-from planner.catchments.tiled import Timer, add_samples, empty_grid, grid_polygons, timed
+from planner.catchments.tiled import (
+    Timer,
+    add_samples,
+    empty_grid,
+    grid_polygons,
+    sample_levels,
+    timed,
+)
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SnapResult
 from planner.routing.forkpool import fork_split
@@ -254,20 +261,22 @@ def build_dissolved_catchments(network: WalkNetwork, node_time_s: NDArray[np.flo
     edges = np.flatnonzero(hit)
     if edges.size == 0:
         return [shapely.MultiPolygon() for _ in thresholds_s]
-    ends = np.concatenate([network.edge_u[edges], network.edge_v[edges]])
-    x, y = network.x_m[ends], network.y_m[ends]
     cell_m = params.dissolved_cell_m
-    grid = empty_grid((x.min(), y.min(), x.max(), y.max()), params.buffer_m, cell_m)
     levels = np.sort(np.asarray(thresholds_s, dtype=np.float64))
-    for part in sample_chunks(network, edges, cell_m / 2):
-        with timed(timer, "samples_s"):
-            samples = sample_street_xy(network, part, node_time_s, limit_s, cell_m / 2, sources,
-                                       which)
-        with timed(timer, "level_raster_s"):
-            add_samples(grid, samples, levels)
+    parts = []  # (x, y, level) of the samples, in cache-sized parts
     with timed(timer, "samples_s"):
-        samples = street_samples(network, threshold_ends(network, edges, node_time_s,
+        for chunk in sample_chunks(network, edges, cell_m / 2):
+            x, y, t = sample_street_xy(network, chunk, node_time_s, limit_s, cell_m / 2, sources,
+                                       which)
+            parts.append((x, y, sample_levels(t, levels)))
+        x, y, t = street_samples(network, threshold_ends(network, edges, node_time_s,
                                                          thresholds_s, sources, which))
+        parts.append((x, y, sample_levels(t, levels)))
     with timed(timer, "level_raster_s"):
-        add_samples(grid, samples, levels)
+        parts = [p for p in parts if p[0].size]
+        bounds = (min(p[0].min() for p in parts), min(p[1].min() for p in parts),
+                  max(p[0].max() for p in parts), max(p[1].max() for p in parts))
+        grid = empty_grid(bounds, params.buffer_m, cell_m)
+        for xs, ys, ks in parts:
+            add_samples(grid, xs, ys, ks)
     return grid_polygons(grid, thresholds_s, params.buffer_m, timer)

@@ -75,13 +75,11 @@ def empty_grid(bounds_m: tuple[float, float, float, float], buffer_m: float, cel
                ) -> LevelGrid:
     """A level raster for samples within ``bounds_m`` (x_min, y_min, x_max, y_max), all 255.
 
-    Cell centres lie on multiples of ``cell_m``: the cells do not depend on the bounds, so a
-    polygon does not change when far-away streets are added or the samples come in parts.
+    The westernmost and southernmost samples lie on cell centres, ``margin`` cells in.
     """
     x_min, y_min, x_max, y_max = bounds_m
     margin = int(np.ceil(buffer_m / cell_m)) + 3
-    gx0 = (math.floor(x_min / cell_m) - margin) * cell_m
-    gy0 = (math.floor(y_min / cell_m) - margin) * cell_m
+    gx0, gy0 = float(x_min) - margin * cell_m, float(y_min) - margin * cell_m
     ix_max = int(np.rint((x_max - gx0) / cell_m))
     iy_max = int(np.rint((y_max - gy0) / cell_m))
     extent = max(ix_max, iy_max) + margin + 1
@@ -93,12 +91,16 @@ def empty_grid(bounds_m: tuple[float, float, float, float], buffer_m: float, cel
                      np.full((n_ty, n_tx), _NONE, dtype=np.uint8))
 
 
-def add_samples(grid: LevelGrid, samples: Samples, thresholds_s: NDArray[np.float64]) -> None:
-    """Lower the level of the cells of samples ``(x, y, time)`` (ascending ``thresholds_s``)."""
-    x, y, t = samples
+def sample_levels(t: NDArray[np.float64], thresholds_s: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Index of the first of the ascending ``thresholds_s`` that each time is within."""
+    return np.searchsorted(thresholds_s, t, side="left").astype(np.uint8)
+
+
+def add_samples(grid: LevelGrid, x: NDArray[np.float64], y: NDArray[np.float64],
+                k: NDArray[np.uint8]) -> None:
+    """Lower the level of the cells of the samples at ``(x, y)`` to ``k`` each."""
     ix = np.rint((x - grid.origin_m[0]) / grid.cell_m).astype(np.int64)
     iy = np.rint((y - grid.origin_m[1]) / grid.cell_m).astype(np.int64)
-    k = np.searchsorted(thresholds_s, t, side="left").astype(np.uint8)
     m = grid.margin
     np.minimum.at(grid.level.reshape(-1), (iy + m) * grid.level.shape[1] + ix + m, k)
     n_tx = grid.tile_level.shape[1]
@@ -113,7 +115,7 @@ def build_threshold_polygons(samples: Samples, thresholds_s: tuple[float, ...], 
         return [shapely.MultiPolygon() for _ in thresholds_s]
     with timed(timer, "level_raster_s"):
         grid = empty_grid((x.min(), y.min(), x.max(), y.max()), buffer_m, cell_m)
-        add_samples(grid, samples, np.sort(np.asarray(thresholds_s, dtype=np.float64)))
+        add_samples(grid, x, y, sample_levels(samples[2], np.sort(np.asarray(thresholds_s))))
     return grid_polygons(grid, thresholds_s, buffer_m, timer)
 
 

@@ -58,11 +58,14 @@ def stitch_tiles(pts: NDArray[np.float64], rings: Int, outers: Int, tile: int,
     if cycles is None:
         return None
     order, ring_offsets = cycles
+    # a joined ring: its chains' points in order (each chain's last point is the next one's
+    # first, so it is the chain's last edge that is listed), then its first point to close it
     starts = np.insert(begin[order], ring_offsets[1:], begin[order][ring_offsets[:-1]])
     lengths = np.insert(end[order] - begin[order] + 1, ring_offsets[1:], 1)
     chained = seq[_ranges(starts, lengths)]
     chained_len = (np.add.reduceat(end[order] - begin[order] + 1, ring_offsets[:-1]) + 1
                    if order.size else np.zeros(0, dtype=np.int64))
+    # rings that never run along a tile line stay as they are
     alone = np.flatnonzero(~np.logical_or.reduceat(along, rings[:-1]) & (np.diff(rings) > 1))
     vertex = np.concatenate([chained, _ranges(rings[alone], np.diff(rings)[alone])])
     length = np.concatenate([chained_len, np.diff(rings)[alone]])

@@ -221,17 +221,19 @@ def near_distance(seeds: NDArray[np.bool_], level: float, box: tuple[int, int, i
     if min(r0, c0) < r or r1 + r > seeds.shape[0] or c1 + r > seeds.shape[1]:
         raise ValueError(f"box {box} is not {r} cells inside a {seeds.shape} raster")
     cols = seeds[:, c0 - r:c1 + r]
-    g = np.where(cols[r0:r1], dtype(0), cap)
-    for d in range(1, r + 1):
-        sq = dtype(d * d)
-        np.minimum(g, np.where(cols[r0 - d:r1 - d], sq, cap), out=g)
-        np.minimum(g, np.where(cols[r0 + d:r1 + d], sq, cap), out=g)
+    g = np.full((r1 - r0, cols.shape[1]), cap, dtype=dtype)
+    hit = np.empty(g.shape, dtype=bool)
+    for d in range(r, 0, -1):  # nearer rows overwrite farther ones
+        np.logical_or(cols[r0 - d:r1 - d], cols[r0 + d:r1 + d], out=hit)
+        np.copyto(g, dtype(d * d), where=hit)
+    np.copyto(g, dtype(0), where=cols[r0:r1])
     w = c1 - c0
     out = g[:, r:r + w].copy()
+    pair = np.empty(out.shape, dtype=dtype)
     for d in range(1, r + 1):
-        sq = dtype(d * d)
-        np.minimum(out, g[:, r - d:r - d + w] + sq, out=out)
-        np.minimum(out, g[:, r + d:r + d + w] + sq, out=out)
+        np.minimum(g[:, r - d:r - d + w], g[:, r + d:r + d + w], out=pair)
+        pair += dtype(d * d)
+        np.minimum(out, pair, out=out)
     return np.sqrt(out, dtype=np.float64)
 
 

@@ -12,8 +12,9 @@ a convex or concave hull.
 They are built on a raster (:mod:`planner.catchments.raster`), because GEOS buffering of many
 pieces grows faster than linearly (hundreds of thousands of pieces take minutes): the street is
 sampled every half cell with the time each sample is reached, plus the exact points where the
-reached street ends at each threshold (:mod:`planner.catchments.street_samples`); all thresholds share one
-sampling pass, and the cost is linear in the raster size.
+reached street ends at each threshold (:mod:`planner.catchments.street_samples`); all thresholds
+share one sampling pass, and the cost is linear in the raster size (dissolved polygons:
+:mod:`planner.catchments.tiled`).
 :func:`pieces_to_polygon` is the exact GEOS buffer of the same pieces, used as the test oracle.
 Coverage figures never use the polygons.
 """
@@ -30,13 +31,23 @@ import scipy.sparse as sp
 import shapely
 from numpy.typing import NDArray
 
-from planner.catchments.raster import Pieces, build_local_polygons, build_threshold_polygons
+from planner.catchments.raster import Pieces, build_local_polygons
 from planner.catchments.street_samples import (
     concat_points,
     reached_piece,
+    sample_chunks,
     sample_street,
+    sample_street_xy,
     street_samples,
     threshold_ends,
+)
+from planner.catchments.tiled import (
+    Timer,
+    add_samples,
+    empty_grid,
+    grid_polygons,
+    sample_levels,
+    timed,
 )
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SnapResult
@@ -235,18 +246,37 @@ def _catchments_of(state: Mapping[str, Any], which: NDArray[np.int64]
 
 def build_dissolved_catchments(network: WalkNetwork, node_time_s: NDArray[np.float64],
                                sources: SnapResult, which: NDArray[np.int64],
-                               thresholds_s: tuple[float, ...], params: CatchmentParams
-                               ) -> list[shapely.Geometry]:
-    """One polygon per threshold for a set of sources from their nearest-time field."""
+                               thresholds_s: tuple[float, ...], params: CatchmentParams,
+                               timer: Timer = None) -> list[shapely.Geometry]:
+    """One polygon per threshold for a set of sources from their nearest-time field.
+
+    ``timer`` (a dict) receives the seconds spent per step: street samples, level raster,
+    distance, contour, assembly (stitch) and repair (GEOS union where the stitch declined).
+    """
+    limit_s = max(thresholds_s)
     t_u = node_time_s[network.edge_u]
     t_v = node_time_s[network.edge_v]
-    hit = (np.minimum(t_u, t_v) < max(thresholds_s)) & network.edge_in_main
-    edges = np.union1d(np.flatnonzero(hit), sources.edge[which[sources.routable[which]]])
-    samples = street_samples(network, concat_points(
-        sample_street(network, edges, node_time_s, max(thresholds_s), params.dissolved_cell_m / 2,
-                      sources, which),
-        threshold_ends(network, edges, node_time_s, thresholds_s, sources, which)))
-    return build_threshold_polygons(samples, thresholds_s, params.buffer_m,
-                                    params.dissolved_cell_m)
-
-
+    hit = (np.minimum(t_u, t_v) < limit_s) & network.edge_in_main
+    hit[sources.edge[which[sources.routable[which]]]] = True
+    edges = np.flatnonzero(hit)
+    if edges.size == 0:
+        return [shapely.MultiPolygon() for _ in thresholds_s]
+    cell_m = params.dissolved_cell_m
+    levels = np.sort(np.asarray(thresholds_s, dtype=np.float64))
+    parts = []  # (x, y, level) of the samples, in cache-sized parts
+    with timed(timer, "samples_s"):
+        for chunk in sample_chunks(network, edges, cell_m / 2):
+            x, y, t = sample_street_xy(network, chunk, node_time_s, limit_s, cell_m / 2, sources,
+                                       which)
+            parts.append((x, y, sample_levels(t, levels)))
+        x, y, t = street_samples(network, threshold_ends(network, edges, node_time_s,
+                                                         thresholds_s, sources, which))
+        parts.append((x, y, sample_levels(t, levels)))
+    with timed(timer, "level_raster_s"):
+        parts = [p for p in parts if p[0].size]
+        bounds = (min(p[0].min() for p in parts), min(p[1].min() for p in parts),
+                  max(p[0].max() for p in parts), max(p[1].max() for p in parts))
+        grid = empty_grid(bounds, params.buffer_m, cell_m)
+        for xs, ys, ks in parts:
+            add_samples(grid, xs, ys, ks)
+    return grid_polygons(grid, thresholds_s, params.buffer_m, timer)

@@ -4,10 +4,9 @@ Two builds share the method: the street is sampled with the time each sample is 
 threshold T the samples reached by T are the seeds; the polygon is the filled contour (contourpy)
 of the distance to the seeds at the buffer distance, so its edge is interpolated, not a staircase.
 
-- :func:`build_threshold_polygons` (dissolved polygons per type, city scale): seeds are cell
-  centres and the distance is the exact Euclidean distance transform of the seed raster. Large
-  rasters are cut into tiles of :data:`TILE_CELLS` cells that skip unreached country and are
-  merged with an exact coverage union.
+- :func:`planner.catchments.tiled.build_threshold_polygons` (dissolved polygons per type, city
+  scale): seeds are cell centres and the distance is the exact Euclidean distance transform of
+  the seed raster, on tiles that are stitched together; it uses :func:`contour_arrays` here.
 - :func:`build_local_polygons` (one facility's catchment, one raster): each seed cell keeps the
   reached sample nearest its centre, the feature transform gives every cell its nearest seed
   cell, and the distance is measured to that seed's *sample*, not to the cell centre. This
@@ -20,6 +19,7 @@ of the distance to the seeds at the buffer distance, so its edge is interpolated
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
 import contourpy
@@ -34,132 +34,24 @@ if TYPE_CHECKING:
 Samples = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 Pieces = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
 
-#: Raster tile edge in cells; larger rasters are processed tile by tile (see Notes).
-TILE_CELLS = 256
-
-
-def build_threshold_polygons(samples: Samples, thresholds_s: tuple[float, ...], buffer_m: float,
-                             cell_m: float) -> list[shapely.Geometry]:
-    """One polygon per threshold: the street sampled within it, buffered by ``buffer_m``.
-
-    Small rasters are one tile. Large ones are cut into tiles of :data:`TILE_CELLS` cells on one
-    global grid; a tile is processed for a threshold only when a sample reached within it lies
-    within the buffer of the tile, so empty country and far-away parts cost nothing. Each tile's
-    raster carries a margin wider than the buffer, so the distance field on a tile's edge equals
-    the untiled one and the clipped pieces meet exactly; they are then merged.
-    """
-    x, y, t = samples
-    if x.size == 0:
-        return [shapely.MultiPolygon() for _ in thresholds_s]
-    margin = int(np.ceil(buffer_m / cell_m)) + 3
-    gx0, gy0 = x.min() - margin * cell_m, y.min() - margin * cell_m
-    ix = np.rint((x - gx0) / cell_m).astype(np.int64)
-    iy = np.rint((y - gy0) / cell_m).astype(np.int64)
-    extent = max(int(ix.max()), int(iy.max())) + margin + 1
-    tile = extent if extent <= 2 * TILE_CELLS else TILE_CELLS
-    grid = _TiledTimes(ix, iy, t, tile, margin)
-    level = buffer_m - cell_m / 4
-    out = []
-    for t_s in thresholds_s:
-        pieces = []
-        for tx, ty in grid.tiles_near(t <= t_s):
-            times, c0, r0 = grid.padded(tx, ty)
-            seeds, c0, r0 = _crop_seeds(times <= t_s, c0, r0, margin)
-            if not seeds.any():
-                continue
-            dist_m = ndimage.distance_transform_edt(~seeds) * cell_m
-            xs = gx0 + cell_m * (c0 + np.arange(seeds.shape[1]))
-            ys = gy0 + cell_m * (r0 + np.arange(seeds.shape[0]))
-            poly = _filled_contour(xs, ys, dist_m, level)
-            if len(grid.keys) > 1:
-                lo_x, lo_y = gx0 + cell_m * (tx * tile), gy0 + cell_m * (ty * tile)
-                poly = shapely.clip_by_rect(poly, lo_x, lo_y, lo_x + cell_m * tile,
-                                            lo_y + cell_m * tile)
-            pieces.append(poly)
-        out.append(_merge(pieces))
-    return out
-
-
-def _crop_seeds(seeds: NDArray[np.bool_], c0: int, r0: int, margin: int
-                ) -> tuple[NDArray[np.bool_], int, int]:
-    """The part of a seed raster within ``margin`` cells of a seed (nothing beyond can be inside).
-
-    Smaller thresholds reach a small part of the raster; their distance transform and contour
-    then cost only that part. Returns the crop and its first column and row.
-    """
-    rows = np.flatnonzero(seeds.any(axis=1))
-    cols = np.flatnonzero(seeds.any(axis=0))
-    if rows.size == 0:
-        return seeds, c0, r0
-    top, bottom = max(rows[0] - margin, 0), min(rows[-1] + margin + 1, seeds.shape[0])
-    left, right = max(cols[0] - margin, 0), min(cols[-1] + margin + 1, seeds.shape[1])
-    return seeds[top:bottom, left:right], c0 + int(left), r0 + int(top)
-
-
-class _TiledTimes:
-    """Samples sorted by tile, and the earliest time per cell of one padded tile on demand."""
-
-    def __init__(self, ix: NDArray[np.int64], iy: NDArray[np.int64], t: NDArray[np.float64],
-                 tile: int, margin: int) -> None:
-        self.tile, self.margin = tile, margin
-        key = (ix // tile) * 1_000_003 + iy // tile
-        order = np.lexsort((-t, key))  # by tile, then from late to early
-        self.order = order
-        self.ix, self.iy, self.t, self.key = ix[order], iy[order], t[order], key[order]
-        self.keys, starts = np.unique(self.key, return_index=True)
-        self.bounds = dict(zip(self.keys.tolist(), zip(starts, [*starts[1:], key.size],
-                                                           strict=True), strict=True))
-
-    def tiles_near(self, mask: NDArray[np.bool_]) -> list[tuple[int, int]]:
-        """Tiles within ``margin`` cells of a sample selected by ``mask`` (original order)."""
-        m = mask[self.order]
-        keys = [((self.ix[m] + dx) // self.tile) * 1_000_003 + (self.iy[m] + dy) // self.tile
-                for dx in (-self.margin, self.margin) for dy in (-self.margin, self.margin)]
-        found = np.unique(np.concatenate(keys)) if keys else np.array([], dtype=np.int64)
-        tx, ty = np.divmod(found, 1_000_003)
-        return list(zip(tx.tolist(), ty.tolist(), strict=True))
-
-    def padded(self, tx: int, ty: int) -> tuple[NDArray[np.float64], int, int]:
-        """Earliest time per cell of tile (tx, ty) with its margin, and its first column/row."""
-        c0, r0 = tx * self.tile - self.margin, ty * self.tile - self.margin
-        size = self.tile + 2 * self.margin
-        times = np.full((size, size), np.inf)
-        for a in (-1, 0, 1):
-            for b in (-1, 0, 1):
-                span = self.bounds.get((tx + a) * 1_000_003 + ty + b)
-                if span is None:
-                    continue
-                c, r = self.ix[span[0]:span[1]] - c0, self.iy[span[0]:span[1]] - r0
-                ok = (c >= 0) & (c < size) & (r >= 0) & (r < size)
-                c, r, t = c[ok], r[ok], self.t[span[0]:span[1]][ok]
-                # within a tile samples run from late to early: the last write is the earliest
-                times[r, c] = np.minimum(times[r, c], t)
-        return times, c0, r0
-
-
-def _merge(pieces: list[shapely.Geometry]) -> shapely.Geometry:
-    """One (Multi)Polygon from tile pieces that meet along tile edges."""
-    pieces = [p for p in pieces if not p.is_empty]
-    if not pieces:
-        return shapely.MultiPolygon()
-    if len(pieces) == 1:
-        return pieces[0]
-    # the pieces are edge-matched (same grid, same contour vertices on tile edges): a coverage
-    # union is exact and far cheaper than a general union (tested against the untiled build)
-    return shapely.coverage_union_all(pieces)
-
-
 _FILL = contourpy.FillType.ChunkCombinedOffsetOffset
 
 
-def _filled_contour(xs: NDArray[np.float64], ys: NDArray[np.float64], z: NDArray[np.float64],
-                    level: float) -> shapely.Geometry:
-    """MultiPolygon of the region where ``z <= level`` (marching squares, vectorised build).
+def contour_arrays(z: NDArray[np.float64], level: float, xs: NDArray[np.float64] | None = None,
+                   ys: NDArray[np.float64] | None = None
+                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Filled contour ``z <= level`` as contourpy's ragged arrays: points, ring offsets, polygon
+    offsets (closed rings, outer ring first and counter-clockwise, holes clockwise).
 
+    Points are at ``(xs[col], ys[row])``, or in grid units (column, row) when ``xs`` is None.
     ``z`` must be finite. The serial generator is built directly: ``contour_generator`` would
     also scan ``z`` for invalid values, which costs more than the contouring of a small raster.
     """
-    x, y = np.meshgrid(xs, ys)
+    if xs is None or ys is None:
+        x, y = _index_mesh(z.shape[1])
+        x, y = x[:z.shape[0]], y[:z.shape[0]]  # leading rows: still contiguous
+    else:
+        x, y = np.meshgrid(xs, ys)
     gen = contourpy.SerialContourGenerator(
         x, y, z,
         None,  # type: ignore[arg-type]  # stub omits None; the extension takes None as no mask
@@ -169,17 +61,38 @@ def _filled_contour(xs: NDArray[np.float64], ys: NDArray[np.float64], z: NDArray
     filled = cast("FillReturn_ChunkCombinedOffsetOffset", gen.filled(-1.0, level))
     points, ring_offsets, outer_offsets = filled
     if points[0] is None or len(points[0]) == 0:
-        return shapely.MultiPolygon()
-    pts = np.asarray(points[0], dtype=np.float64)
-    rings = np.asarray(ring_offsets[0], dtype=np.int64)
-    outers = np.asarray(outer_offsets[0], dtype=np.int64)
-    pts, rings, outers = _drop_pinholes(pts, rings, outers, (xs[0], ys[0]),
-                                        1e-6 * (xs[1] - xs[0]) ** 2 if xs.size > 1 else 0.0)
+        return np.zeros((0, 2)), np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64)
+    return (np.asarray(points[0], dtype=np.float64), np.asarray(ring_offsets[0], dtype=np.int64),
+            np.asarray(outer_offsets[0], dtype=np.int64))
+
+
+@lru_cache(maxsize=4)
+def _index_mesh(width: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Column and row index of the grid points of a square of ``width`` (read-only, shared)."""
+    x, y = np.meshgrid(np.arange(width, dtype=np.float64), np.arange(width, dtype=np.float64))
+    x.flags.writeable = False
+    y.flags.writeable = False
+    return x, y
+
+
+def ragged_to_geometry(pts: NDArray[np.float64], rings: NDArray[np.int64],
+                       outers: NDArray[np.int64]) -> shapely.Geometry:
+    """A MultiPolygon from ragged arrays (empty when there is no polygon)."""
     if outers.size < 2:
         return shapely.MultiPolygon()
-    geom = shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, pts,
-                                     (rings, outers, np.array([0, outers.size - 1])))
-    return geom[0]
+    return shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, pts,
+                                     (rings, outers, np.array([0, outers.size - 1])))[0]
+
+
+def _filled_contour(xs: NDArray[np.float64], ys: NDArray[np.float64], z: NDArray[np.float64],
+                    level: float) -> shapely.Geometry:
+    """MultiPolygon of the region where ``z <= level`` (marching squares, vectorised build)."""
+    pts, rings, outers = contour_arrays(z, level, xs, ys)
+    if outers.size < 2:
+        return shapely.MultiPolygon()
+    pts, rings, outers = _drop_pinholes(pts, rings, outers, (xs[0], ys[0]),
+                                        1e-6 * (xs[1] - xs[0]) ** 2 if xs.size > 1 else 0.0)
+    return ragged_to_geometry(pts, rings, outers)
 
 
 def _drop_pinholes(pts: NDArray[np.float64], rings: NDArray[np.int64], outers: NDArray[np.int64],

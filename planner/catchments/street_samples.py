@@ -21,18 +21,57 @@ def sample_street(network: WalkNetwork, edges: NDArray[np.int64],
                   node_time_s: NDArray[np.float64], limit_s: float, step_m: float,
                   sources: SnapResult, which: NDArray[np.int64]) -> StreetPoints:
     """Points every ``step_m`` along ``edges`` (ends included) that are reached by ``limit_s``."""
-    n = np.maximum(2, np.ceil(network.edge_length_m[edges] / step_m).astype(np.int64) + 1)
+    seg, frac, t = _edge_samples(network, edges, node_time_s, step_m, sources, which)
+    keep = t <= limit_s
+    return edges[seg[keep]], frac[keep], t[keep]
+
+
+def sample_street_xy(network: WalkNetwork, edges: NDArray[np.int64],
+                     node_time_s: NDArray[np.float64], limit_s: float, step_m: float,
+                     sources: SnapResult, which: NDArray[np.int64]) -> Samples:
+    """:func:`sample_street` as ``(x, y, time)``, the same numbers without the segment ids.
+
+    Meant for a few hundred thousand points at a time: per-segment values are gathered once
+    and the point arrays stay in cache (see :func:`sample_chunks`).
+    """
+    seg, frac, t = _edge_samples(network, edges, node_time_s, step_m, sources, which)
+    keep = t <= limit_s
+    seg, frac = seg[keep], frac[keep]
+    xu, yu = network.x_m[network.edge_u[edges]], network.y_m[network.edge_u[edges]]
+    dx, dy = network.x_m[network.edge_v[edges]] - xu, network.y_m[network.edge_v[edges]] - yu
+    return xu[seg] + frac * dx[seg], yu[seg] + frac * dy[seg], t[keep]
+
+
+def sample_chunks(network: WalkNetwork, edges: NDArray[np.int64], step_m: float,
+                  points: int = 1 << 18) -> list[NDArray[np.int64]]:
+    """``edges`` cut into consecutive parts of about ``points`` samples each."""
+    n = _sample_counts(network, edges, step_m)
+    cuts = np.searchsorted(np.cumsum(n), np.arange(points, int(n.sum()), points))
+    return [part for part in np.split(edges, np.unique(cuts)) if part.size]
+
+
+def _sample_counts(network: WalkNetwork, edges: NDArray[np.int64], step_m: float
+                   ) -> NDArray[np.int64]:
+    """Samples per segment: every ``step_m``, both ends included."""
+    return np.maximum(2, np.ceil(network.edge_length_m[edges] / step_m).astype(np.int64) + 1)
+
+
+def _edge_samples(network: WalkNetwork, edges: NDArray[np.int64],
+                  node_time_s: NDArray[np.float64], step_m: float, sources: SnapResult,
+                  which: NDArray[np.int64]
+                  ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """All samples of ``edges``: position in ``edges``, fraction, time reached."""
+    n = _sample_counts(network, edges, step_m)
     seg = np.repeat(np.arange(edges.size), n)
-    frac = (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)) / np.repeat(n - 1, n)
-    e = edges[seg]
-    w = np.maximum(network.edge_walk_s[e], MIN_EDGE_S)
-    t = np.minimum(node_time_s[network.edge_u[e]] + frac * w,
-                   node_time_s[network.edge_v[e]] + (1.0 - frac) * w)
+    frac = (np.arange(seg.size) - (np.cumsum(n) - n)[seg]) / (n - 1)[seg]
+    w_e = np.maximum(network.edge_walk_s[edges], MIN_EDGE_S)
+    w = w_e[seg]
+    t = np.minimum(node_time_s[network.edge_u[edges]][seg] + frac * w,
+                   node_time_s[network.edge_v[edges]][seg] + (1.0 - frac) * w)
     which = which[sources.routable[which]]
     if which.size:
-        _walk_own_segments(t, e, frac, w, network, sources, which)
-    keep = t <= limit_s
-    return e[keep], frac[keep], t[keep]
+        _walk_own_segments(t, edges[seg], frac, w, network, sources, which)
+    return seg, frac, t
 
 
 def threshold_ends(network: WalkNetwork, edges: NDArray[np.int64],

@@ -74,7 +74,7 @@ def test_grid_catchment_area_hand_worked() -> None:
 
 def test_tiled_raster_equals_untiled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tiles meet exactly: a tiled dissolved polygon equals the single-raster one."""
-    import planner.catchments.raster as raster
+    import planner.catchments.tiled as raster
     from planner.catchments.polygons import build_dissolved_catchments
     from planner.routing.travel import compute_nearest_times
 

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from planner.catchments.polygons import compute_reached_pieces
-from planner.catchments.raster import build_local_polygons, build_threshold_polygons
+from planner.catchments.raster import build_local_polygons
 from planner.catchments.street_samples import street_samples, threshold_ends
+from planner.catchments.tiled import build_threshold_polygons
 from planner.network.graph import build_walk_network
 from planner.network.snap import EdgeIndex
 from planner.params import WalkProfile

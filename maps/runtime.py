@@ -75,7 +75,7 @@ class _Text(Element):
     """Page text that is already rendered: inserted as is, never compiled as a template."""
 
     def __init__(self, text: str) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self.text = text.removesuffix("\n")  # as a Jinja template would render it
 
     def render(self, **kwargs: object) -> str:
@@ -93,7 +93,7 @@ class TextMacroElement(MacroElement):
     (a facility's name) would be evaluated as template code. The page text is the same.
     """
 
-    def render(self, **kwargs: object) -> None:
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]  # as branca's
         """Add the header, html and script macros' text to the figure; render the children."""
         figure = self.get_root()
         macros = self._template.module.__dict__

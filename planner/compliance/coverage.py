@@ -9,8 +9,9 @@ profile's ``coverage.target_share`` of its older adults are (its source is state
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,7 @@ def _combined_share(ctx: RuleContext, rule: Rule, cov: pd.DataFrame) -> pd.DataF
     return meta.assign(share=share.reindex(meta.index))
 
 
-def _records(table: pd.DataFrame) -> zip[tuple[object, ...]]:
+def _records(table: pd.DataFrame) -> Iterator[tuple[Any, str, str, float, float]]:
     """``(unit_id, name, level, older_pop, share)`` per row as Python scalars (what ``iterrows``
     gave, without building a Series per row: tens of thousands of units at city scale)."""
     return zip(table.index.tolist(), *(table[c].astype(object).tolist()

@@ -45,12 +45,14 @@ def filtered_processor(path: str, catalogue: Catalogue) -> osmium.FileProcessor:
     pois = poi_keys(catalogue)
     areas = [*pois, "landuse", "building"]
     bits = osmium.osm
-    return (osmium.FileProcessor(path).with_locations()
-            .with_areas(osmium.filter.KeyFilter(*areas))
-            .with_filter(osmium.filter.EntityFilter(bits.NODE | bits.WAY | bits.AREA))
-            .with_filter(osmium.filter.KeyFilter("highway").enable_for(bits.WAY))
-            .with_filter(osmium.filter.KeyFilter(*pois).enable_for(bits.NODE))
-            .with_filter(osmium.filter.KeyFilter(*areas).enable_for(bits.AREA)))
+    processor = (osmium.FileProcessor(path).with_locations()
+                 .with_areas(osmium.filter.KeyFilter(*areas))
+                 .with_filter(osmium.filter.EntityFilter(bits.NODE | bits.WAY | bits.AREA)))
+    for keys, entity in ((["highway"], bits.WAY), (pois, bits.NODE), (areas, bits.AREA)):
+        keep = osmium.filter.KeyFilter(*keys)
+        keep.enable_for(entity)
+        processor = processor.with_filter(keep)
+    return processor
 
 
 class Collector:

@@ -143,7 +143,7 @@ def assemble(path: Path, col: Collector, area: BaseGeometry | None) -> OsmExtrac
         pois = pois[pois.within(area)].reset_index(drop=True)
     pois = pois.drop_duplicates("facility_id").reset_index(drop=True)
     residential = gpd.GeoDataFrame(
-        pd.DataFrame(col.residential, columns=["osm_id", "name", "kind", "geometry"]),
+        pd.DataFrame(col.residential_rows(), columns=["osm_id", "name", "kind", "geometry"]),
         geometry="geometry",
         crs=WGS84,
     )

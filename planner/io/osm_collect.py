@@ -9,7 +9,8 @@ node) and become numpy arrays in chunks.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Final, cast
 
 import numpy as np
 import osmium
@@ -28,10 +29,13 @@ COORDINATE_PRECISION: Final = 10_000_000
 CHUNK: Final = 1 << 18
 
 
-def poi_keys(catalogue: Catalogue) -> list[str]:
-    """Every key a care POI can be recognised by: its catalogue tags' keys and the names."""
-    keys = {k for t in catalogue.types for tag_set in t.osm_tags for k in tag_set}
-    return sorted(keys | {"name", "name:zh"})
+def poi_keys(catalogue: Catalogue) -> frozenset[str] | None:
+    """Every key a care POI can be recognised by: its catalogue tags' keys and the names;
+    ``None`` when a catalogue tag set is empty (it would match any object)."""
+    sets = [tag_set for t in catalogue.types for tag_set in t.osm_tags]
+    if not all(sets):
+        return None
+    return frozenset({k for tag_set in sets for k in tag_set} | {"name", "name:zh"})
 
 
 def filtered_processor(path: str, catalogue: Catalogue) -> osmium.FileProcessor:
@@ -43,12 +47,17 @@ def filtered_processor(path: str, catalogue: Catalogue) -> osmium.FileProcessor:
     changes no result.
     """
     pois = poi_keys(catalogue)
-    areas = [*pois, "landuse", "building"]
     bits = osmium.osm
     processor = (osmium.FileProcessor(path).with_locations()
-                 .with_areas(osmium.filter.KeyFilter(*areas))
                  .with_filter(osmium.filter.EntityFilter(bits.NODE | bits.WAY | bits.AREA)))
-    for keys, entity in ((["highway"], bits.WAY), (pois, bits.NODE), (areas, bits.AREA)):
+    chain: list[tuple[list[str], osmium.osm.osm_entity_bits]] = [(["highway"], bits.WAY)]
+    if pois is None:
+        processor = processor.with_areas()
+    else:
+        areas = sorted(pois | {"landuse", "building"})
+        processor = processor.with_areas(osmium.filter.KeyFilter(*areas))
+        chain += [(sorted(pois), bits.NODE), (areas, bits.AREA)]
+    for keys, entity in chain:
         keep = osmium.filter.KeyFilter(*keys)
         keep.enable_for(entity)
         processor = processor.with_filter(keep)
@@ -60,6 +69,7 @@ class Collector:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
+        self.poi_keys = poi_keys(catalogue)
         self.refs: list[tuple[int, int, int]] = []
         self.chunks: list[NDArray[np.int64]] = []
         self.way_len: list[int] = []
@@ -71,8 +81,8 @@ class Collector:
 
     def way(self, way: osmium.osm.Way) -> None:
         """Keep a walkable way's node references with their fixed-point coordinates."""
-        tags = {t.k: t.v for t in way.tags}
-        if not is_walkable(tags):
+        tags = way.tags  # is_walkable only calls .get, which libosmium's tag list has
+        if not is_walkable(cast("Mapping[str, str]", tags)):
             return
         refs = [(n.ref, n.x, n.y) for n in way.nodes]
         self.refs.extend(refs)
@@ -115,7 +125,7 @@ class Collector:
         if not node.tags or not node.location.valid():
             return
         tags = {t.k: t.v for t in node.tags}
-        ftype = classify_osm_tags(tags, self.catalogue)
+        ftype = self._classify(tags)
         if ftype is not None:
             geom = Point(node.location.lon, node.location.lat)
             self._add_poi(f"osm_n{node.id}", tags, ftype, geom)
@@ -123,23 +133,36 @@ class Collector:
     def area(self, area: osmium.osm.Area) -> None:
         """A POI (at a representative point) and/or a residential area."""
         tags = {t.k: t.v for t in area.tags}
-        ftype = classify_osm_tags(tags, self.catalogue)
+        ftype = self._classify(tags)
         is_landuse = tags.get("landuse") == "residential"
         is_building = tags.get("building") in RESIDENTIAL_BUILDINGS
         if ftype is None and not (is_landuse or is_building):
             return
         try:
-            geom = shapely.from_wkb(self.wkb.create_multipolygon(area))
+            wkb = self.wkb.create_multipolygon(area)
         except RuntimeError:
             return
         kind = "w" if area.from_way() else "r"
         if ftype is not None:
-            self._add_poi(f"osm_{kind}{area.orig_id()}", tags, ftype, geom.representative_point())
+            self._add_poi(f"osm_{kind}{area.orig_id()}", tags, ftype,
+                          shapely.from_wkb(wkb).representative_point())
         if is_landuse or is_building:
             self.residential.append({"osm_id": f"{kind}{area.orig_id()}",
                                      "name": tags.get("name", ""),
                                      "kind": "landuse" if is_landuse else "building",
-                                     "geometry": geom})
+                                     "geometry": wkb})
+
+    def residential_rows(self) -> list[dict[str, object]]:
+        """The residential areas with their geometry (WKB until now, read in one call)."""
+        geoms = shapely.from_wkb([r["geometry"] for r in self.residential])
+        return [{**r, "geometry": g} for r, g in zip(self.residential, geoms, strict=True)]
+
+    def _classify(self, tags: dict[str, str]) -> str | None:
+        """:func:`classify_osm_tags`, skipped when it must say ``None``: no catalogue tag key
+        (a tag set matches only with all its keys) and no name to search (most land use)."""
+        if self.poi_keys is not None and tags.keys().isdisjoint(self.poi_keys):
+            return None
+        return classify_osm_tags(tags, self.catalogue)
 
     def _add_poi(self, fid: str, tags: dict[str, str], ftype: str, geom: BaseGeometry) -> None:
         keep = {k: v for k, v in tags.items() if k in ("amenity", "healthcare", "social_facility")}

@@ -5,6 +5,7 @@ residential areas."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,7 +16,7 @@ import shapely
 
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import OsmExtract, assemble, collect, read_osm_file
-from planner.io.osm_collect import Collector
+from planner.io.osm_collect import Collector, poi_keys
 from planner.network.walkable import is_walkable
 from planner.schema import RawNetwork
 
@@ -52,8 +53,9 @@ class _OldCollector(Collector):
                 np.array([s[3] for s in self.seg], dtype=str))
 
 
-def _old_read(path: Path, study_area=None) -> OsmExtract:  # type: ignore[no-untyped-def]
-    col = _OldCollector(read_catalogue())
+def _old_read(path: Path, study_area=None,  # type: ignore[no-untyped-def]
+              catalogue=None) -> OsmExtract:
+    col = _OldCollector(catalogue or read_catalogue())
     processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
     return assemble(path, col, collect(path, col, processor, study_area))
 
@@ -120,3 +122,17 @@ def test_awkward_ways_nodes_and_areas(tmp_path: Path) -> None:
     assert set(new.pois["facility_id"]) >= {"osm_n3", "osm_n4", "osm_w6"}
     assert set(new.residential["osm_id"]) == {"w7", "r1", "w10"}
     assert isinstance(new.residential, gpd.GeoDataFrame)
+
+
+def test_a_catalogue_tag_set_matching_anything_turns_the_key_filters_off() -> None:
+    """An empty tag set matches every tagged object: no key can pre-select POIs then."""
+    path = CHENGDU[0]
+    if not path.is_file():
+        pytest.skip(f"{path} not present")
+    cat = read_catalogue()
+    first = dataclasses.replace(cat.types[0], osm_tags=({},))
+    anything = dataclasses.replace(cat, types=(first, *cat.types[1:]))
+    assert poi_keys(anything) is None and poi_keys(cat) is not None
+    new = read_osm_file(path, anything)
+    _assert_same(new, _old_read(path, catalogue=anything))
+    assert len(new.pois) > 10 * len(read_osm_file(path, cat).pois)

@@ -6,12 +6,15 @@ Cases (each in its own process so peak memory is its own):
   synth100k / synth1m   synthetic networks with 3,000 facilities of six types: prepare, cache
             round trip, snapping, travel (ratio to the floor), coverage, gaps, dissolved polygons
 
-  synth1m also writes the district as an .osm.pbf (pyosmium: walkable ways, residential land
-  use, tagged facilities) and times `careplan analyze --osm that.pbf` as a subprocess (wall time,
-  peak RSS of the process tree) against a bare pyosmium pass over the same file (the floor).
+  synth1m also writes the district as an .osm.pbf (pyosmium: streets as ways of up to 12
+  segments chained through junctions, residential land use, tagged facilities) and times
+  `careplan analyze --osm that.pbf` as a subprocess (wall time, peak RSS of the process tree,
+  the split parse / prepare / analysis / outputs from the CLI's step seconds) and our parse
+  against a bare pyosmium pass over the same file (the floor). --segment-ways also parses a
+  file with one way per segment (the old writer) against its floor.
 
 Usage: python bench/bench_core.py [chengdu synth100k synth1m] [--osm PATH] [--work DIR]
-       [--no-pbf] [--no-dissolved]
+       [--no-pbf] [--no-dissolved] [--pbf-only] [--segment-ways]
 
   analysis_from_cache_s      cache load + demand, snapping, travel, coverage and gaps, without
                              polygons (what the issue's 18.8 s baseline measured); best of 2
@@ -28,6 +31,7 @@ import sys
 import tempfile
 import time
 import warnings
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -192,8 +196,23 @@ def area_error(network, fsnap, reach, built) -> dict[str, float]:  # type: ignor
             "area_bias_mean_pct": 100 * float(np.mean(signed))}
 
 
+def case_pbf_only(target_nodes: int) -> dict[str, object]:
+    """Only the PBF figures (no in-process stages): one 1M-node run is costly on a shared box."""
+    from planner.synthetic.district import build_demo_district
+
+    start = time.perf_counter()
+    inputs = build_demo_district(seed=3, target_nodes=target_nodes, n_facilities=3000)
+    res: dict[str, object] = {"case": f"synth{target_nodes}", "nodes": inputs.network.n_nodes,
+                              "segments": inputs.network.n_edges,
+                              "generate_s": time.perf_counter() - start,
+                              "load_at_start": load()}
+    res.update(pbf_figures(inputs))
+    res["peak_gb"] = peak_gb()
+    res["load_at_end"] = load()
+    return res
+
+
 def case_synth(target_nodes: int) -> dict[str, object]:
-    from planner.catchments.polygons import CatchmentParams
     from planner.io.cache import load_cached, save_cached
     from planner.io.osm import OsmExtract
     from planner.network.graph import build_walk_network
@@ -318,28 +337,58 @@ def dissolved_figures(network, result, params) -> dict[str, object]:  # type: ig
 
 
 def pbf_figures(inputs) -> dict[str, object]:  # type: ignore[no-untyped-def]
-    """Write the district as .osm.pbf, time the bare pyosmium floor and the CLI run."""
+    """Write the district as .osm.pbf, time the bare pyosmium floor, our parse and the CLI run
+    (wall, peak RSS of the process tree, and its per-step split from the CLI's report)."""
     import os
-
-    from planner.io.catalogue import read_catalogue
-    from planner.io.osm import read_osm_file
 
     work = Path(str(OPTS["work"]))
     work.mkdir(parents=True, exist_ok=True)
     pbf = work / "synth1m.osm.pbf"
-    write_pbf(inputs, pbf)
-    floor_s, refs = best_of(3, lambda: count_way_refs(pbf))
+    start = time.perf_counter()
+    ways = write_pbf(inputs, pbf)
+    res: dict[str, object] = {"pbf_write_s": time.perf_counter() - start,
+                              "pbf_mb": pbf.stat().st_size / 1e6, "pbf_street_ways": ways,
+                              "pbf_segments_per_way": inputs.network.n_edges / ways}
+    res.update(parse_figures(pbf, "", runs=2))
+    if OPTS.get("segment_ways"):  # the old writer's file: one way per segment
+        single = work / "synth1m_segment_ways.osm.pbf"
+        write_pbf(inputs, single, chained=False)
+        res.update(parse_figures(single, "segment_ways_", runs=1))
+        single.unlink()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "api.cli", "analyze", "--osm", str(pbf), "--out",
            str(work / "synth1m_out"), "--no-cache"]
-    parse_s, extract = best_of(1, lambda: read_osm_file(pbf, read_catalogue()))
-    found = len(extract.pois)
-    del extract
-    wall_s, peak, _ = run_measured(cmd, env)
-    return {"pbf_mb": pbf.stat().st_size / 1e6, "pbf_way_node_refs": refs,
-            "pbf_facilities_read": found, "pyosmium_floor_s": floor_s,
-            "pbf_parse_s": parse_s, "pbf_parse_over_floor": parse_s / floor_s,
-            "pbf_end_to_end_s": wall_s, "pbf_peak_gb": peak, "load_after_pbf": load()}
+    wall_s, peak, out = run_measured(cmd, env)
+    res.update({"pbf_end_to_end_s": wall_s, "pbf_peak_gb": peak,
+                "pbf_steps_s": step_seconds(out), "load_after_pbf": load()})
+    return res
+
+
+def parse_figures(pbf: Path, prefix: str, runs: int) -> dict[str, object]:
+    """Bare pyosmium pass (best of 3) and our reader (best of ``runs``) over one file."""
+    from planner.io.catalogue import read_catalogue
+    from planner.io.osm import read_osm_file
+
+    floor_s, refs = best_of(3, lambda: count_way_refs(pbf))
+    parse_s, extract = best_of(runs, lambda: read_osm_file(pbf, read_catalogue()))
+    return {f"{prefix}pbf_way_node_refs": refs, f"{prefix}pbf_facilities_read": len(extract.pois),
+            f"{prefix}pbf_residential_read": len(extract.residential),
+            f"{prefix}pyosmium_floor_s": floor_s, f"{prefix}pbf_parse_s": parse_s,
+            f"{prefix}pbf_parse_over_floor": parse_s / floor_s}
+
+
+def step_seconds(out: str) -> dict[str, float]:
+    """The CLI's ``step seconds:`` line, grouped as parse, prepare, analysis, outputs."""
+    line = next((x for x in out.splitlines() if "step seconds:" in x), "")
+    steps = {k: float(v) for k, v in (p.rsplit(" ", 1) for p in
+                                      line.split("step seconds:", 1)[-1].strip().split(", ")
+                                      if p)}
+    group = {"load": "parse", "prepare": "prepare", "background": "outputs", "write": "outputs"}
+    split: dict[str, float] = {}
+    for name, sec in steps.items():
+        key = group.get(name, "analysis")
+        split[key] = round(split.get(key, 0.0) + sec, 2)
+    return {**split, **{f"step_{k}": v for k, v in steps.items()}}
 
 
 def count_way_refs(path: Path) -> int:
@@ -381,9 +430,63 @@ def run_measured(cmd: list[str], env: dict[str, str]) -> tuple[float, float, str
     return wall, peak / 1024**3, out
 
 
-def write_pbf(inputs, path: Path) -> None:  # type: ignore[no-untyped-def]
-    """The synthetic district as OSM: one way per walkable segment, residential land use as
-    closed ways, facilities as nodes tagged as the catalogue reads them."""
+def street_chains(net, max_segments: int = 12) -> list[list[int]]:  # type: ignore[no-untyped-def]
+    """Node positions of OSM-like ways: segments of one highway tag chained on through junctions
+    (the straightest unused continuation turning by under 120 degrees, never back to a node of
+    the chain), at most ``max_segments`` each, so a way is a stretch of street, not a single
+    segment as before."""
+    u, v, hw = net.edge_u, net.edge_v, net.edge_highway
+    x, y = net.lon * np.cos(np.radians(net.lat.mean())), net.lat
+    m = len(u)
+    ends = np.concatenate([u, v])
+    order = np.argsort(ends, kind="stable")
+    ptr = np.searchsorted(ends[order], np.arange(len(net.lon) + 1))
+    inc = np.concatenate([np.arange(m), np.arange(m)])[order].tolist()
+    ptr, ul, vl, hwl = ptr.tolist(), u.tolist(), v.tolist(), hw.tolist()
+    xl, yl = x.tolist(), y.tolist()
+    used = bytearray(m)
+
+    def step(a: int, b: int, tag: str, seen: set[int]) -> int:
+        best, best_cos = -1, -0.5
+        dx, dy = xl[b] - xl[a], yl[b] - yl[a]
+        for t in inc[ptr[b]:ptr[b + 1]]:
+            if used[t] or hwl[t] != tag:
+                continue
+            c = vl[t] if ul[t] == b else ul[t]
+            if c in seen:
+                continue
+            ex, ey = xl[c] - xl[b], yl[c] - yl[b]
+            norm = ((dx * dx + dy * dy) * (ex * ex + ey * ey)) ** 0.5
+            cos = (dx * ex + dy * ey) / norm if norm > 0 else -1.0
+            if cos > best_cos:
+                best, best_cos = t, cos
+        return best
+
+    chains = []
+    for s in range(m):
+        if used[s]:
+            continue
+        used[s] = 1
+        chain = deque([ul[s], vl[s]])
+        seen = {ul[s], vl[s]}
+        for forward in (True, False):
+            while len(chain) <= max_segments:
+                a, b = (chain[-2], chain[-1]) if forward else (chain[1], chain[0])
+                t = step(a, b, hwl[s], seen)
+                if t < 0:
+                    break
+                used[t] = 1
+                c = vl[t] if ul[t] == b else ul[t]
+                seen.add(c)
+                chain.append(c) if forward else chain.appendleft(c)
+        chains.append(list(chain))
+    return chains
+
+
+def write_pbf(inputs, path: Path, *, chained: bool = True) -> int:  # type: ignore[no-untyped-def]
+    """The synthetic district as OSM: walkable streets as ways (:func:`street_chains`, or one
+    way per segment when not ``chained``, as before), residential land use as closed ways,
+    facilities as nodes tagged as the catalogue reads them. Returns the number of street ways."""
     import osmium
     import shapely
 
@@ -395,6 +498,8 @@ def write_pbf(inputs, path: Path) -> None:  # type: ignore[no-untyped-def]
     cat = read_catalogue()
     tags_of = {t.key: (dict(t.osm_tags[0]) if t.osm_tags else {"amenity": "social_facility"})
                for t in cat.types}
+    chains = street_chains(net) if chained else [[int(a), int(b)] for a, b in
+                                                  zip(net.edge_u, net.edge_v, strict=True)]
     w = osmium.SimpleWriter(str(path))
     try:
         for i in range(len(net.node_id)):
@@ -416,16 +521,21 @@ def write_pbf(inputs, path: Path) -> None:  # type: ignore[no-untyped-def]
                 w.add_node(osmium.osm.mutable.Node(id=nid, location=(float(x), float(y))))
             next_id += len(coords)
             ring_nodes.append(ids)
-        u = net.node_id[net.edge_u] if net.edge_u.max() < len(net.node_id) else net.edge_u
-        v = net.node_id[net.edge_v] if net.edge_v.max() < len(net.node_id) else net.edge_v
-        for k in range(len(u)):
-            w.add_way(osmium.osm.mutable.Way(id=k + 1, nodes=[int(u[k]), int(v[k])],
-                                             tags={"highway": str(net.edge_highway[k])}))
+        # the first segment of a chain gives its way's tag (a chain keeps one tag)
+        first_edge = {}
+        for k, (a, b) in enumerate(zip(net.edge_u.tolist(), net.edge_v.tolist(), strict=True)):
+            first_edge.setdefault((a, b), k)
+            first_edge.setdefault((b, a), k)
+        for k, chain in enumerate(chains):
+            tag = str(net.edge_highway[first_edge[(chain[0], chain[1])]])
+            w.add_way(osmium.osm.mutable.Way(id=k + 1, nodes=net.node_id[chain].tolist(),
+                                             tags={"highway": tag}))
         for k, ids in enumerate(ring_nodes):
-            w.add_way(osmium.osm.mutable.Way(id=len(u) + k + 1, nodes=[*ids, ids[0]],
+            w.add_way(osmium.osm.mutable.Way(id=len(chains) + k + 1, nodes=[*ids, ids[0]],
                                              tags={"landuse": "residential"}))
     finally:
         w.close()
+    return len(chains)
 
 
 def main(argv: list[str]) -> None:
@@ -438,19 +548,26 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--no-pbf", action="store_true", help="skip the PBF end-to-end run")
     ap.add_argument("--no-dissolved", action="store_true",
                     help="skip the dissolved catchments (and analysis_with_polygons_s)")
+    ap.add_argument("--pbf-only", action="store_true",
+                    help="synth cases: only the PBF figures (parse, floor, end-to-end run)")
+    ap.add_argument("--segment-ways", action="store_true",
+                    help="also parse a PBF written with one way per segment (the old writer)")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     OPTS.update(osm=args.osm, work=args.work, pbf=not args.no_pbf,
-                dissolved=not args.no_dissolved)
+                dissolved=not args.no_dissolved, segment_ways=args.segment_ways)
     if args.one:
-        res = case_chengdu() if args.one == "chengdu" else case_synth(
-            {"synth100k": 100_000, "synth1m": 1_000_000}[args.one])
+        size = {"synth100k": 100_000, "synth1m": 1_000_000}.get(args.one, 0)
+        res = case_chengdu() if args.one == "chengdu" else (
+            case_pbf_only(size) if args.pbf_only else case_synth(size))
         sys.stdout.write(json.dumps(res, default=str) + "\n")
         return
     last: dict[str, object] = {}
     for name in args.cases:
-        extra = ["--osm", str(args.osm), "--work", str(args.work)]
-        extra += ["--no-pbf"] * args.no_pbf + ["--no-dissolved"] * args.no_dissolved
+        extra = ["--osm", str(args.osm), "--work", str(args.work)] + [
+            flag for flag, on in (("--no-pbf", args.no_pbf), ("--no-dissolved", args.no_dissolved),
+                                  ("--pbf-only", args.pbf_only),
+                                  ("--segment-ways", args.segment_ways)) if on]
         out = subprocess.run([sys.executable, __file__, f"--one={name}", *extra],
                              capture_output=True, text=True, check=True)
         res = json.loads(out.stdout.strip().splitlines()[-1])

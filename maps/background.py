@@ -14,12 +14,11 @@ from typing import Final
 import geopandas as gpd
 import numpy as np
 import shapely
-from branca.element import MacroElement
 from jinja2 import Template
 
 from maps.basemap import OSM_ATTRIBUTION
-from maps.geojson import shift_to_gcj02
-from maps.runtime import Lang, escape_json, js_json
+from maps.geojson import geojson_text, shift_to_gcj02
+from maps.runtime import Lang, TextMacroElement, escape_json, js_json
 from maps.styles import TEXT
 from planner.network.graph import WalkNetwork
 
@@ -59,7 +58,7 @@ def street_lines(network: WalkNetwork, *, to_gcj02: bool = False) -> gpd.GeoData
     return gpd.GeoDataFrame(geometry=[merged] if merged is not None else [], crs="EPSG:4326")
 
 
-class OfflineBackground(MacroElement):
+class OfflineBackground(TextMacroElement):
     """The street background (own pane under the tiles) and the "tiles failed" banner."""
 
     _template = Template("""
@@ -95,13 +94,13 @@ class OfflineBackground(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "OfflineBackground"
         lines = street_lines(network, to_gcj02=to_gcj02)
-        self.data = escape_json(str(lines.to_json(drop_id=True))) if len(lines) else "null"
+        self.data = escape_json(geojson_text(lines)) if len(lines) else "null"
         self.n_features = len(lines)
         self.areas = "null"
         if areas is not None and len(areas):
             shown = areas[["kind", areas.geometry.name]].to_crs("EPSG:4326")
             shown = shift_to_gcj02(shown) if to_gcj02 else shown
-            self.areas = escape_json(str(shown.to_json(drop_id=True)))
+            self.areas = escape_json(geojson_text(shown))
         self.colours = js_json(AREA_COLOURS)
         self.pane = js_json(PANE)
         self.options = js_json({"pane": PANE, "interactive": False, "attribution": OSM_ATTRIBUTION,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Final
 
@@ -51,14 +52,50 @@ def shift_to_gcj02(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def simplify_for_display(geoms: NDArray[np.object_], tolerance_m: float) -> NDArray[np.object_]:
+    """Douglas-Peucker simplification of drawn geometry; polygons stay valid.
+
+    GEOS repairs a polygon whose simplified rings cross (``buffer(0)``), so the result is valid
+    and within ``tolerance_m`` of the input. The topology-preserving simplifier is not used: it
+    tests every flattened stretch against every other ring of the polygon, which is quadratic in
+    the holes -- a city's dissolved 30-minute catchment (600k vertices, 6,000 holes) took 44 s,
+    ten times that ran for hours. Where no ring would cross, both flatten the same stretches;
+    on a city's dissolved polygons the two results differ by slivers (symmetric difference under
+    a millionth of the area).
+    """
+    return np.asarray(shapely.simplify(geoms, tolerance_m, preserve_topology=False), dtype=object)
+
+
 def _to_lonlat(frame: gpd.GeoDataFrame, simplify_m: float) -> gpd.GeoDataFrame:
     """Copy in EPSG:4326, simplified in the source (metric) CRS first when asked."""
     out = frame.copy()
     if simplify_m > 0 and len(out) and out.crs is not None and out.crs.is_projected:
-        out = out.set_geometry(out.geometry.simplify(simplify_m, preserve_topology=True))
+        geoms = simplify_for_display(np.asarray(out.geometry.array, dtype=object), simplify_m)
+        out = out.set_geometry(gpd.GeoSeries(geoms, index=out.index, crs=out.crs))
     out = out.to_crs(WGS84) if out.crs is not None else out.set_crs(WGS84)
     name = out.geometry.name
     return out[[c for c in out.columns if c != name] + [name]]
+
+
+def geojson_text(frame: gpd.GeoDataFrame) -> str:
+    """The frame as GeoJSON FeatureCollection text (no ids, NaN as null, UTF-8 kept).
+
+    The same features as ``frame.to_json(drop_id=True, ensure_ascii=False)``, but geometries are
+    written by GEOS in one vectorised call instead of one Python ``mapping`` per row, which is
+    the cost at a city's tens of thousands of polygons and millions of vertices.
+    """
+    name = frame.geometry.name
+    geoms = shapely.to_geojson(np.asarray(frame.geometry.array, dtype=object))
+    props = pd.DataFrame(frame.drop(columns=name)).astype(object)
+    props = props.where(props.notna(), None)
+    columns = [str(c) for c in props.columns]
+    rows = props.itertuples(index=False, name=None)
+    features = [
+        f'{{"type": "Feature", "properties": '
+        f'{json.dumps(dict(zip(columns, values, strict=True)), ensure_ascii=False)}, '
+        f'"geometry": {"null" if geom is None else geom}}}'
+        for values, geom in zip(rows, geoms, strict=True)]
+    return '{"type": "FeatureCollection", "features": [' + ", ".join(features) + "]}"
 
 
 def coverage_wide(coverage: pd.DataFrame) -> pd.DataFrame:

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Final, Literal
 
 import geopandas as gpd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from maps import styles
+from maps.geojson import geojson_text
 
 Lang = Literal["zh", "en"]
 #: Popup row: (property, label, format in "text" | "int" | "num" | "pct", value lookup or None).
@@ -70,7 +71,42 @@ class LayerSpec:
                 "popup": [list(r) for r in self.popup], **self.style}
 
 
-class GeoJsonLayer(MacroElement):
+class _Text(Element):
+    """Page text that is already rendered: inserted as is, never compiled as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text.removesuffix("\n")  # as a Jinja template would render it
+
+    def render(self, **kwargs: object) -> str:
+        """Return the text."""
+        del kwargs
+        return self.text
+
+
+class TextMacroElement(MacroElement):
+    """A MacroElement whose rendered macros go into the page as plain text.
+
+    branca's ``MacroElement.render`` wraps each rendered macro in ``Element(text)``, which
+    compiles that text as a new Jinja template and renders it again: for a layer inlining
+    megabytes of GeoJSON the Jinja lexer was most of the page's cost, and a ``{{`` in the data
+    (a facility's name) would be evaluated as template code. The page text is the same.
+    """
+
+    def render(self, **kwargs: object) -> None:  # type: ignore[override]  # as branca's
+        """Add the header, html and script macros' text to the figure; render the children."""
+        figure = self.get_root()
+        macros = self._template.module.__dict__
+        for part in ("header", "html", "script"):
+            macro = macros.get(part)
+            if macro is not None:
+                getattr(figure, part).add_child(_Text(str(macro(self, kwargs))),
+                                                name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
+
+class GeoJsonLayer(TextMacroElement):
     """Features of one :class:`LayerSpec`, inlined or fetched by viewport from ``url``."""
 
     _template = Template("""
@@ -114,7 +150,7 @@ def _feature_json(frame: gpd.GeoDataFrame, spec: LayerSpec) -> str:
         if isinstance(conf, Mapping):
             used |= {str(conf[k]) for k in ("field", "colour_field", "text_field") if k in conf}
     keep = [c for c in sub.columns if c in used] + [sub.geometry.name]
-    return str(sub[keep].to_json(drop_id=True, ensure_ascii=False))
+    return geojson_text(sub[keep])
 
 
 

@@ -84,8 +84,11 @@ def _parse_bbox(text: str | None) -> shapely.Geometry | None:
 
 
 def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
-                 cache_dir: Path | None) -> tuple[OsmExtract, WalkNetwork, str]:
-    """Parse (or load from cache) an OSM file and its prepared network; return the file hash too."""
+                 cache_dir: Path | None, progress: Callable[[str], None] | None = None
+                 ) -> tuple[OsmExtract, WalkNetwork, str]:
+    """Parse (or load from cache) an OSM file and its prepared network; return the file hash too.
+
+    ``progress`` is told ``prepare`` between parsing and preparing the network."""
     digest = hash_file(path) if path.is_file() else ""
     key = cache_key(digest, params.walk, area)
     if cache_dir is not None and digest:
@@ -93,6 +96,8 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
         if cached is not None:
             return cached[0], cached[1], digest
     extract = read_osm_file(path, read_catalogue(), study_area=area)
+    if progress is not None:
+        progress("prepare")
     network = build_walk_network(extract.network, params.walk)
     if cache_dir is not None:
         save_cached(cache_dir, key, extract, network)
@@ -174,7 +179,7 @@ def _profile_digest(profile: RuleProfile) -> str:
     return hash_file(path) if profile.origin and path.is_file() else ""
 
 
-def _report(result: PlanResult, out: Path) -> None:
+def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = None) -> None:
     s = result.summary
     lines = [f"careplan: {s['label']}: {s['units']} units, {s['older_pop']:.0f} older adults"]
     for ftype in s["required_types"]:
@@ -192,6 +197,8 @@ def _report(result: PlanResult, out: Path) -> None:
     if s.get("synthetic"):
         lines.append("  NOTE: synthetic demo district, not real data")
     lines.append(f"  outputs: {out}")
+    if seconds:  # where the wall time went (load = reading the OSM file, or the cache)
+        lines.append("  step seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -306,20 +313,22 @@ def run_analyze(args: argparse.Namespace) -> int:
     osm = args.osm or download_place(args.place, read_catalogue(), args.cache_dir)
     bar = StepBar()
     bar("load")
-    extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir)
+    extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir, bar)
+    bar("inputs")
     loaded = _read_inputs(args, extract, digest, profile)
     result = run_plan(loaded.inputs, params, network=network,
                       catchment_params=CatchmentParams(workers=2), progress=bar)
     _warn_unknown_zones(result, loaded.problems, profile)
-    bar("write")
+    bar("background")
     background = read_background_areas(osm, extract.study_area)  # the care map's light base
+    bar("write")
     _write(result, args.out, args, profile, started, loaded, background)
     for what, info in loaded.files.items():
         sys.stdout.write(f"  {what}: {info['path']} ({info['encoding'] or 'binary'}, "
                          f"{info['coords']}): {info['rows_used']} rows used, "
                          f"{info['rows_with_problems']} rows with problems (input_problems.csv)\n")
     bar.close()
-    _report(result, args.out)
+    _report(result, args.out, bar.seconds())
     return 0
 
 

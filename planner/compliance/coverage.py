@@ -9,8 +9,9 @@ profile's ``coverage.target_share`` of its older adults are (its source is state
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,14 @@ def _combined_share(ctx: RuleContext, rule: Rule, cov: pd.DataFrame) -> pd.DataF
     return meta.assign(share=share.reindex(meta.index))
 
 
+def _records(table: pd.DataFrame) -> Iterator[tuple[Any, str, str, float, float]]:
+    """``(unit_id, name, level, older_pop, share)`` per row as Python scalars (what ``iterrows``
+    gave, without building a Series per row: tens of thousands of units at city scale)."""
+    return zip(table.index.tolist(), *(table[c].astype(object).tolist()
+                                       for c in ("name", "level", "older_pop", "share")),
+               strict=True)
+
+
 def _unit_coverage(ctx: RuleContext, rule: Rule) -> Evaluation:
     """Share of units (at the rule's levels) whose older adults are within the circle enough."""
     cov, note = _type_coverage(ctx, rule)
@@ -70,12 +79,12 @@ def _unit_coverage(ctx: RuleContext, rule: Rule) -> Evaluation:
                   .astype(str))
     table = _combined_share(ctx, rule, cov)
     rows = []
-    for uid, r in table.loc[table["level"].isin(levels)].iterrows():
-        if r["level"] in BOTTOM and uid not in allowed:
+    for uid, name, level, pop, share in _records(table.loc[table["level"].isin(levels)]):
+        if level in BOTTOM and uid not in allowed:
             continue
-        if not r["older_pop"] > 0:
+        if not pop > 0:
             continue
-        rows.append(result_row(rule, str(uid), r["name"], r["level"], r["share"], unit_share))
+        rows.append(result_row(rule, str(uid), name, level, share, unit_share))
     out = share_passing(ctx, rows)
     source = ctx.t("unit_share", s=unit_share, src=ctx.profile.target_share_source)
     return rows, Outcome(out.value, "; ".join(x for x in (out.note, source) if x), out.bounds,
@@ -91,8 +100,8 @@ def _population_coverage(ctx: RuleContext, rule: Rule) -> Evaluation:
     allowed = set(bottom_units(ctx, str(rule.params.get("settlement", "all")))["unit_id"])
     table = _combined_share(ctx, rule, cov)
     table = table.loc[table.index.isin(allowed) & (table["older_pop"] > 0)]
-    rows = [result_row(rule, str(u), r["name"], r["level"], r["share"], target)
-            for u, r in table.iterrows()]
+    rows = [result_row(rule, str(u), name, level, share, target)
+            for u, name, level, _, share in _records(table)]
     if table.empty:
         return not_evaluable(ctx.t("no_units"))
     value = float((table["share"] * table["older_pop"]).sum() / table["older_pop"].sum())

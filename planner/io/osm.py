@@ -1,4 +1,4 @@
-"""Read walkable ways, care facilities and residential areas from OSM files, or download by place."""
+"""Read walkable ways, care facilities and residential areas from OSM files; download by place."""
 
 from __future__ import annotations
 
@@ -12,18 +12,17 @@ import numpy as np
 import osmium
 import pandas as pd
 import shapely
-from shapely.geometry import Point, box
+from shapely.geometry import box
 from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError, SourceUnavailableError
-from planner.facilities import Catalogue, classify_osm_tags
-from planner.network.walkable import is_walkable
+from planner.facilities import Catalogue
+from planner.io.osm_collect import Collector, filtered_processor
 from planner.schema import WGS84, RawNetwork
 
 logger = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
-RESIDENTIAL_BUILDINGS = frozenset({"residential", "apartments", "house", "dormitory", "detached"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,84 +49,6 @@ class OsmExtract:
     study_area: BaseGeometry
 
 
-class _Collector:
-    """Accumulates ways, POIs and areas during one pass."""
-
-    def __init__(self, catalogue: Catalogue) -> None:
-        self.catalogue = catalogue
-        self.seg_u: list[int] = []
-        self.seg_v: list[int] = []
-        self.seg_way: list[int] = []
-        self.seg_highway: list[str] = []
-        self.node_xy: dict[int, tuple[float, float]] = {}
-        self.pois: list[dict[str, object]] = []
-        self.residential: list[dict[str, object]] = []
-        self.wkb = osmium.geom.WKBFactory()
-
-    def way(self, way: osmium.osm.Way) -> None:
-        tags = {t.k: t.v for t in way.tags}
-        if not is_walkable(tags):
-            return
-        refs = []
-        for node in way.nodes:
-            if not node.location.valid():
-                continue
-            refs.append(node.ref)
-            self.node_xy[node.ref] = (node.location.lon, node.location.lat)
-        for a, b in zip(refs[:-1], refs[1:], strict=True):
-            if a != b:
-                self.seg_u.append(a)
-                self.seg_v.append(b)
-                self.seg_way.append(way.id)
-                self.seg_highway.append(tags["highway"])
-
-    def node(self, node: osmium.osm.Node) -> None:
-        if not node.tags or not node.location.valid():
-            return
-        tags = {t.k: t.v for t in node.tags}
-        ftype = classify_osm_tags(tags, self.catalogue)
-        if ftype is not None:
-            geom = Point(node.location.lon, node.location.lat)
-            self._add_poi(f"osm_n{node.id}", tags, ftype, geom)
-
-    def area(self, area: osmium.osm.Area) -> None:
-        tags = {t.k: t.v for t in area.tags}
-        ftype = classify_osm_tags(tags, self.catalogue)
-        is_landuse = tags.get("landuse") == "residential"
-        is_building = tags.get("building") in RESIDENTIAL_BUILDINGS
-        if ftype is None and not (is_landuse or is_building):
-            return
-        try:
-            geom = shapely.from_wkb(self.wkb.create_multipolygon(area))
-        except RuntimeError:
-            return
-        kind = "w" if area.from_way() else "r"
-        if ftype is not None:
-            self._add_poi(f"osm_{kind}{area.orig_id()}", tags, ftype, geom.representative_point())
-        if is_landuse or is_building:
-            self.residential.append(
-                {
-                    "osm_id": f"{kind}{area.orig_id()}",
-                    "name": tags.get("name", ""),
-                    "kind": "landuse" if is_landuse else "building",
-                    "geometry": geom,
-                }
-            )
-
-    def _add_poi(self, fid: str, tags: dict[str, str], ftype: str, geom: BaseGeometry) -> None:
-        keep = {k: v for k, v in tags.items() if k in ("amenity", "healthcare", "social_facility")}
-        self.pois.append(
-            {
-                "facility_id": fid,
-                "name": tags.get("name:zh") or tags.get("name") or fid,
-                "type": ftype,
-                "capacity": float(tags["capacity"]) if tags.get("capacity", "").isdigit() else np.nan,
-                "osm_tags": ";".join(f"{k}={v}" for k, v in sorted(keep.items())),
-                "geometry": geom,
-            }
-        )
-
-
 def _file_bounds(path: Path) -> BaseGeometry | None:
     header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
     bbox = header.box()
@@ -136,19 +57,16 @@ def _file_bounds(path: Path) -> BaseGeometry | None:
     return box(bbox.bottom_left.lon, bbox.bottom_left.lat, bbox.top_right.lon, bbox.top_right.lat)
 
 
-def _to_raw_network(col: _Collector, study_area: BaseGeometry | None) -> RawNetwork:
-    seg_u = np.asarray(col.seg_u, dtype=np.int64)
-    seg_v = np.asarray(col.seg_v, dtype=np.int64)
-    ids = np.unique(np.concatenate([seg_u, seg_v]))
-    xy = np.array([col.node_xy[i] for i in ids], dtype=np.float64).reshape(-1, 2)
-    u_pos = np.searchsorted(ids, seg_u)
-    v_pos = np.searchsorted(ids, seg_v)
+def _to_raw_network(col: Collector, study_area: BaseGeometry | None) -> RawNetwork:
+    seg_u, seg_v, lon, lat, way, highway = col.segments()
+    ids, first, inverse = np.unique(np.concatenate([seg_u, seg_v]), return_index=True,
+                                    return_inverse=True)
+    xy = np.column_stack([lon[first], lat[first]])
+    u_pos, v_pos = inverse[:seg_u.shape[0]], inverse[seg_u.shape[0]:]
     keep = np.ones(seg_u.shape[0], dtype=bool)
     if study_area is not None and ids.size:
         inside = shapely.contains_xy(study_area, xy[:, 0], xy[:, 1])
         keep = inside[u_pos] | inside[v_pos]
-    highway = np.asarray(col.seg_highway, dtype=str)
-    way = np.asarray(col.seg_way, dtype=np.int64)
     used = np.unique(np.concatenate([u_pos[keep], v_pos[keep]]))
     remap = np.full(ids.shape[0], -1, dtype=np.int64)
     remap[used] = np.arange(used.shape[0])
@@ -189,10 +107,16 @@ def read_osm_file(
     if not path.name.lower().endswith(OSM_SUFFIXES):
         msg = f"{path.name} is not an OSM file; give an .osm, .osm.bz2 or .osm.pbf file"
         raise InputDataError(msg)
-    col = _Collector(catalogue)
+    col = Collector(catalogue)
+    area = collect(path, col, filtered_processor(str(path), catalogue), study_area)
+    return assemble(path, col, area)
+
+
+def collect(path: Path, col: Collector, processor: osmium.FileProcessor,
+            study_area: BaseGeometry | None) -> BaseGeometry | None:
+    """Feed every object of ``processor`` to ``col``; return the study area (or file bounds)."""
     try:
         area = study_area if study_area is not None else _file_bounds(path)
-        processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
         for obj in processor:
             if isinstance(obj, osmium.osm.Way):
                 col.way(obj)
@@ -203,20 +127,23 @@ def read_osm_file(
     except RuntimeError as exc:
         msg = f"cannot read OSM file {path} ({exc}); check that it is a valid, complete OSM file"
         raise InputDataError(msg) from exc
+    return area
+
+
+def assemble(path: Path, col: Collector, area: BaseGeometry | None) -> OsmExtract:
+    """The extract from what ``col`` collected, clipped to ``area``."""
     network = _to_raw_network(col, area)
     if network.n_edges == 0:
         msg = f"no walkable way inside the study area of {path}; check the file or the area"
         raise InputDataError(msg)
-    pois = gpd.GeoDataFrame(
-        pd.DataFrame(col.pois, columns=["facility_id", "name", "type", "capacity", "osm_tags", "geometry"]),
-        geometry="geometry",
-        crs=WGS84,
-    )
+    columns = ["facility_id", "name", "type", "capacity", "osm_tags", "geometry"]
+    pois = gpd.GeoDataFrame(pd.DataFrame(col.pois, columns=columns), geometry="geometry",
+                            crs=WGS84)
     if area is not None and len(pois):
         pois = pois[pois.within(area)].reset_index(drop=True)
     pois = pois.drop_duplicates("facility_id").reset_index(drop=True)
     residential = gpd.GeoDataFrame(
-        pd.DataFrame(col.residential, columns=["osm_id", "name", "kind", "geometry"]),
+        pd.DataFrame(col.residential_rows(), columns=["osm_id", "name", "kind", "geometry"]),
         geometry="geometry",
         crs=WGS84,
     )

@@ -52,6 +52,16 @@ def background_kind(tags: dict[str, str]) -> str | None:
     return None
 
 
+def _area_processor(path: Path) -> osmium.FileProcessor:
+    """Only areas with a key of :data:`KINDS` (libosmium drops the rest, and assembles only such
+    multipolygon relations): an area without one has no background kind."""
+    keys = sorted({key for key, _, _ in KINDS})
+    return (osmium.FileProcessor(str(path))
+            .with_areas(osmium.filter.KeyFilter(*keys))
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.AREA))
+            .with_filter(osmium.filter.KeyFilter(*keys)))
+
+
 def read_background_areas(path: Path, study_area: BaseGeometry | None = None) -> gpd.GeoDataFrame:
     """Background polygons of an OSM file: ``kind`` (water/green/built) and geometry (WGS-84).
 
@@ -72,9 +82,8 @@ def read_background_areas(path: Path, study_area: BaseGeometry | None = None) ->
     wkb = osmium.geom.WKBFactory()
     rows: list[tuple[str, BaseGeometry]] = []
     try:
-        for area in osmium.FileProcessor(str(path)).with_areas():
-            if not isinstance(area, osmium.osm.Area):
-                continue
+        for area in _area_processor(path):
+            assert isinstance(area, osmium.osm.Area)  # the entity filter passes areas only
             kind = background_kind({t.k: t.v for t in area.tags})
             if kind is None:
                 continue

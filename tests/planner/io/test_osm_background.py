@@ -31,3 +31,22 @@ def test_chengdu_extract_has_water_green_and_built_areas(chengdu_osm: Path) -> N
 def test_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     with pytest.raises(InputDataError, match="not found"):
         read_background_areas(tmp_path / "none.osm")
+
+
+def test_filtered_pass_reads_what_the_unfiltered_one_did(chengdu_osm: Path) -> None:
+    """Every area through Python and classified there (the reader before the filters): the same
+    rows, kinds and geometries."""
+    import geopandas as gpd
+    import osmium
+
+    wkb = osmium.geom.WKBFactory()
+    rows = [(kind, shapely.from_wkb(wkb.create_multipolygon(a)))
+            for a in osmium.FileProcessor(str(chengdu_osm)).with_areas()
+            if isinstance(a, osmium.osm.Area)
+            and (kind := osm_background.background_kind({t.k: t.v for t in a.tags}))]
+    old = gpd.GeoDataFrame({"kind": [r[0] for r in rows]}, geometry=[r[1] for r in rows])
+    old["geometry"] = old.geometry.simplify(osm_background.SIMPLIFY_DEG)
+    new = read_background_areas(chengdu_osm)
+    assert len(new) == len(old) > 100
+    assert list(new["kind"]) == list(old["kind"])
+    assert shapely.equals_exact(new.geometry.to_numpy(), old.geometry.to_numpy(), 0).all()

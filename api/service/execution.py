@@ -213,10 +213,10 @@ def run_whatif(inputs: Any, plan: PlanResult, progress: Progress) -> Outcome:
 
 
 def run_batch_process(inputs: BatchInputs, project: dict[str, Any], uploads: list[dict[str, Any]],
-                      store: Store, progress: Progress) -> Outcome:
-    """The batch process: ``api.batch.run.run_batch`` with per-region progress in the job."""
+                      store: Store, progress: Progress, scratch: Path) -> Outcome:
+    """The batch process: ``api.batch.run.run_batch`` with per-region progress in the job; its
+    region parts and merged run go to ``scratch`` (removed by the job runner in any case)."""
     import shutil
-    import tempfile
 
     from api.batch.config import BatchConfig
     from api.batch.run import default_scheduler, run_batch
@@ -227,7 +227,8 @@ def run_batch_process(inputs: BatchInputs, project: dict[str, Any], uploads: lis
         raise ProblemError(409, f"project {project['id']} has no OSM file; the batch process "
                                 "needs one (upload kind osm)")
     progress(2, "cutting regions")
-    work = Path(tempfile.mkdtemp(prefix="batch-", dir=store.root / "cache"))
+    work = scratch
+    work.mkdir(parents=True, exist_ok=True)
     regions = gpd.GeoDataFrame.from_features(inputs.regions["features"], crs=4326)
     if inputs.region_id_property not in regions.columns:
         raise ProblemError(422, f"regions lack the property {inputs.region_id_property!r}; "

@@ -45,6 +45,20 @@ def job_context() -> BaseContext:
         return _context[0]
 
 
+def warm_up() -> None:
+    """Start the forkserver (and its imports, a few seconds) in the background, so the first
+    job does not wait for it."""
+    def start() -> None:
+        try:
+            if job_context().get_start_method() == "forkserver":
+                from multiprocessing import forkserver
+
+                forkserver.ensure_running()
+        except Exception:  # the first job starts it then, or reports why it cannot
+            logger.exception("could not start the job forkserver")
+    threading.Thread(target=start, name="careplan-forkserver", daemon=True).start()
+
+
 def _signal_group(pid: int, sig: signal.Signals) -> None:
     """Send ``sig`` to the child's process group (to the child alone before it has made one)."""
     try:

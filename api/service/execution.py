@@ -14,9 +14,12 @@ from typing import Any
 import geopandas as gpd
 
 from api.service.errors import ProblemError
-from api.service.processes import (
+from api.service.inputs import (
     BatchInputs,
     CoverageInputs,
+    SitingInputs,
+)
+from api.service.processes import (
     InputCheck,
     Outcome,
     Progress,
@@ -128,7 +131,7 @@ def run_coverage(inputs: CoverageInputs, project: dict[str, Any], uploads: list[
 
 
 
-def run_siting(process_id: str, inputs: Any, plan: PlanResult, hook: Callable[..., Any],
+def run_siting(process_id: str, inputs: SitingInputs, plan: PlanResult, hook: Callable[..., Any],
                progress: Progress) -> Outcome:
     """Siting / what-if through a planner.siting entry point taking a PlanResult.
 
@@ -136,7 +139,10 @@ def run_siting(process_id: str, inputs: Any, plan: PlanResult, hook: Callable[..
     ``summary`` dict (or ``to_dict()``); proposed sites become the ``sites`` collection.
     """
     progress(50, process_id)
-    params = inputs.model_dump(exclude={"project", "scenario"}, exclude_none=True)
+    params = inputs.model_dump(exclude={"project", "scenario", "candidates"}, exclude_none=True)
+    candidates = inputs.to_candidates()
+    if candidates is not None:
+        params["candidates"] = candidates
     result = hook(plan, **params)
     frames: dict[str, gpd.GeoDataFrame] = {}
     for name in ("sites", "candidates"):

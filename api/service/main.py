@@ -34,8 +34,8 @@ from api.service.routers import (
 )
 from api.service.schemas import Link
 from api.service.settings import ApiSettings, get_settings
-from api.service.static import install_static
 from api.service.startup import check_data_dir, lock_data_dir, unlock_data_dir
+from api.service.static import install_static
 from api.service.store import Store
 
 logger = logging.getLogger(__name__)

@@ -13,12 +13,14 @@ from pydantic import BaseModel, ValidationError
 from api.service.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
 from api.service.errors import ProblemError
 from api.service.execution import PlanCache
-from api.service.jobs import JobRunner, new_id
-from api.service.processes import (
+from api.service.inputs import (
     CoverageInputs,
-    Process,
     ProcessInputs,
     WhatifInputs,
+)
+from api.service.jobs import JobRunner, new_id
+from api.service.processes import (
+    Process,
     cache_key,
     demo_checksum,
     find_hook,
@@ -86,12 +88,18 @@ class Services:
 
 
 def parse_inputs(process: Process, raw: dict[str, Any]) -> ProcessInputs:
-    """Validate a process's inputs (422 problem on failure)."""
+    """Validate a process's inputs: a 400 problem naming an unknown key, else 422 on failure."""
     try:
         return process.inputs.model_validate(raw)
     except ValidationError as exc:
+        errors = exc.errors()
+        unknown = [".".join(map(str, e["loc"])) for e in errors if e["type"] == "extra_forbidden"]
+        if unknown:
+            known = ", ".join(process.inputs.model_fields)
+            raise ProblemError(400, f"unknown input {unknown[0]!r} of process {process.id}; "
+                                    f"its inputs are: {known}", unknown=unknown) from None
         raise RequestValidationError(
-            [{**e, "loc": ("body", "inputs", *e["loc"])} for e in exc.errors()]) from None
+            [{**e, "loc": ("body", "inputs", *e["loc"])} for e in errors]) from None
 
 
 def _sources(services: Services, project: dict[str, Any]) -> list[str]:

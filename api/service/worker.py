@@ -26,10 +26,13 @@ from api.service.db import dumps
 from api.service.errors import ProblemError, job_error_message
 from api.service.execution import run_batch_process, run_coverage, run_siting, run_whatif
 from api.service.guard import check_input
-from api.service.processes import (
-    PROCESSES,
+from api.service.inputs import (
     BatchInputs,
     CoverageInputs,
+    WhatifInputs,
+)
+from api.service.processes import (
+    PROCESSES,
     InputCheck,
     Outcome,
     Progress,
@@ -103,7 +106,7 @@ def compute(spec: JobSpec, progress: Progress, scratch: Path) -> Outcome:
         return run_coverage(inputs, spec.project, spec.uploads, store, progress,
                             _input_check(spec.limits))
     plan = _base_plan(store, spec)
-    if spec.process_id == "whatif":
+    if isinstance(inputs, WhatifInputs):
         return run_whatif(inputs, plan, progress)
     hook = find_hook(process.needs)
     if hook is None:

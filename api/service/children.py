@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from api.service.worker import JobSpec, child_main
+from api.service.worker import PRELOAD, JobSpec, child_main
 
 logger = logging.getLogger(__name__)
 
@@ -32,13 +32,13 @@ _context_lock = threading.Lock()
 
 
 def job_context() -> BaseContext:
-    """The multiprocessing context of job children: ``forkserver`` preloading the worker
-    module (``spawn`` where the platform has no forkserver)."""
+    """The multiprocessing context of job children: ``forkserver`` preloading
+    :data:`api.service.worker.PRELOAD` (``spawn`` where the platform has no forkserver)."""
     with _context_lock:
         if not _context:
             if "forkserver" in mp.get_all_start_methods():
                 server = mp.get_context("forkserver")
-                server.set_forkserver_preload(["api.service.worker"])
+                server.set_forkserver_preload(list(PRELOAD))
                 _context.append(server)
             else:  # pragma: no cover - Windows
                 _context.append(mp.get_context("spawn"))

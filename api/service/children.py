@@ -102,7 +102,10 @@ class Child:
 
     def stop(self, grace_s: float = GRACE_S) -> float:
         """SIGTERM to the child's group, SIGKILL after ``grace_s``; wait until it is gone.
-        Returns the seconds it took."""
+        Returns the seconds it took (0 when it had been stopped before: its process id may
+        belong to another process by then)."""
+        if self.closed:
+            return 0.0
         started = time.monotonic()
         if self.process.is_alive():
             _signal_group(self.pid, signal.SIGTERM)

@@ -105,27 +105,6 @@ def test_xlsx_row_limit(make_client: MakeClient) -> None:
     assert "CAREPLAN_MAX_REGISTER_ROWS" in job["message"] and "登记表.xlsx" in job["message"]
 
 
-def test_dismiss_running_job(make_client: MakeClient) -> None:
-    """DELETE /jobs/{id}: status dismissed at once, the worker stops, nothing is left behind."""
-    client = make_client()
-    made = client.post("/projects", files={"osm": ("chengdu.osm", CHENGDU.read_bytes())},
-                       headers=KEY)
-    job_id = _coverage(client, made.json()["id"])["jobID"]
-    time.sleep(0.3)
-    gone = client.delete(f"/jobs/{job_id}", headers=KEY)
-    assert gone.status_code == 200, gone.text
-    assert gone.json()["status"] == "dismissed"
-    services = client.app.state.services  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 60
-    while services.runner.active and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert services.runner.active == 0
-    assert client.get(f"/jobs/{job_id}").json()["status"] == "dismissed"
-    assert not list((services.store.root / "results").iterdir())
-    assert_problem(client.delete("/jobs/nope", headers=KEY), 404)
-    assert_problem(client.delete(f"/jobs/{job_id}"), 401)
-
-
 def test_latest_result_kept_and_reads_never_recompute(make_client: MakeClient,
                                                        tmp_path: Path) -> None:
     """Only the latest result per project and process is kept (older files deleted); after a

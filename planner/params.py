@@ -60,12 +60,23 @@ WALK_PRESETS_M_S: Mapping[str, float] = MappingProxyType(
 #: Thresholds 1-120 minutes (the plans' circles are 5, 15 and 30 minutes; two hours is already far
 #: beyond walking to a service); speeds 0.3-2.0 m/s (the frailest measured gait to a brisk walk);
 #: snapping up to 2 km; steps at 1-10 times the walking time; target shares in (0, 1].
+#: Siting: 1-500 new sites per run (a district's plan adds tens; 500 is also the most candidates
+#: solved exactly); up to 10,000 candidate sites given by the user (150 m spacing over 200 km² of
+#: gaps; generated candidates are not capped); solver time 1 s to 1 h; a site's capacity up to
+#: 100,000 places and its relative cost up to 1e9. What-if: up to 1,000 added, moved or removed
+#: facilities per scenario.
 BOUNDS: Mapping[str, tuple[float, float]] = MappingProxyType({
     "threshold_min": (1.0, 120.0),
     "speed_m_s": (0.3, 2.0),
     "max_snap_m": (1.0, 2000.0),
     "steps_factor": (1.0, 10.0),
     "target_share": (0.0, 1.0),
+    "sites_k": (1.0, 500.0),
+    "candidate_sites": (1.0, 10_000.0),
+    "solver_time_limit_s": (1.0, 3600.0),
+    "site_capacity": (0.0, 100_000.0),
+    "site_cost": (0.0, 1e9),
+    "scenario_changes": (0.0, 1000.0),
 })
 
 
@@ -82,6 +93,19 @@ def check_bounded(name: str, value: float, bound: str, fix: str) -> None:
     if not low <= value <= high:
         msg = f"{name}={value!r} is outside {low:g}-{high:g}; {fix}"
         raise InputDataError(msg)
+
+
+def check_siting(k: int | None, time_limit_s: float, n_candidates: int | None = None) -> None:
+    """Raise :class:`InputDataError` unless the siting inputs are within :data:`BOUNDS`: ``k``
+    new sites, the solver's time limit and the number of candidate sites the user gave."""
+    if k is not None:
+        check_bounded("k", k, "sites_k", "propose at most 500 sites per run (run again from "
+                      "the result for more)")
+    check_bounded("time_limit_s", time_limit_s, "solver_time_limit_s",
+                  "give the solver 1 s to 1 h")
+    if n_candidates is not None:
+        check_bounded("candidates", n_candidates, "candidate_sites",
+                      "give at most 10000 candidate sites, or none to generate them")
 
 
 @dataclass(frozen=True, slots=True)

@@ -233,15 +233,19 @@ def solver_log(path: Path) -> Iterator[None]:
 def run_site(args: argparse.Namespace) -> int:
     """`careplan site`: propose new sites of one type (MCLP with --k, set cover with --cover)."""
     from planner.io.candidates import read_candidates
+    from planner.params import check_siting
     from planner.siting.propose import propose_sites
 
     if not args.cover and args.k is None:
         raise InputDataError("give --k N (maximal coverage) or --cover (set cover); e.g. --k 5")
+    check_siting(None if args.cover else args.k, args.time_limit_s)
+    given = read_candidates(Path(args.candidates)) if args.candidates else None
+    if given is not None:
+        check_siting(None, args.time_limit_s, len(given))
     out = prepare_out_dir(Path(args.out))
     result, inputs, used = rebuild_inputs(args)
     _check_type(result, args.type)
-    cands = (read_candidates(Path(args.candidates)) if args.candidates
-             else street_candidates(result, inputs, args.type))
+    cands = given if given is not None else street_candidates(result, inputs, args.type)
     with solver_log(out / "solver.log"):
         p = propose_sites(result, facility_type=args.type, k=args.k, cover=args.cover,
                           candidates=cands, method=args.method, time_limit_s=args.time_limit_s)

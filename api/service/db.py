@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
     text,
 )
@@ -33,6 +34,10 @@ INTERRUPTED = "interrupted by server restart"
 ACTIVE_STATES = ("accepted", "running")
 
 metadata = MetaData()
+
+
+class _NotActiveError(Exception):
+    """Rolls back a job's completion: the job is no longer queued or running."""
 
 projects = Table(
     "projects", metadata,
@@ -81,6 +86,7 @@ jobs = Table(
     Column("created_at", String(40), nullable=False),
     Column("started_at", String(40)),
     Column("finished_at", String(40)),
+    Column("worker_pid", Integer),  # the child process running the job (api.service.children)
 )
 scenarios = Table(
     "scenarios", metadata,
@@ -125,8 +131,18 @@ class Database:
         self.engine = build_engine(url)
 
     def create_all(self) -> None:
-        """Create missing tables."""
+        """Create missing tables, and add the columns a newer version brought to old ones."""
         metadata.create_all(self.engine)
+        found = inspect(self.engine)
+        for table in metadata.sorted_tables:
+            have = {c["name"] for c in found.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have and column.nullable and not column.primary_key:
+                    kind = column.type.compile(dialect=self.engine.dialect)
+                    with self.begin() as conn:
+                        conn.exec_driver_sql(
+                            f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}')
+                    logger.info("added column %s.%s", table.name, column.name)
 
     def dispose(self) -> None:
         """Close pooled connections."""
@@ -163,6 +179,14 @@ class Database:
         """Update one row by id."""
         with self.begin() as conn:
             conn.execute(table.update().where(table.c.id == row_id).values(**values))
+
+    def update_job(self, job_id: str, *states: str, **values: Any) -> bool:
+        """Update a job only while its status is one of ``states`` (default: queued or running,
+        so a dismissal is never overwritten); whether it was."""
+        with self.begin() as conn:
+            done = conn.execute(jobs.update().where(
+                jobs.c.id == job_id, jobs.c.status.in_(states or ACTIVE_STATES)).values(**values))
+        return bool(done.rowcount)
 
     def get(self, table: Table, row_id: str) -> dict[str, Any] | None:
         """One row by id, or ``None``."""
@@ -206,13 +230,21 @@ class Database:
             row = conn.execute(query).mappings().first()
         return dict(row) if row else None
 
-    def finish_job(self, job_id: str, result_row: dict[str, Any]) -> None:
-        """Insert the result row and mark the job successful in one transaction."""
-        with self.begin() as conn:
-            conn.execute(results.insert().values(**result_row))
-            conn.execute(jobs.update().where(jobs.c.id == job_id).values(
-                status="successful", progress=100, result_id=result_row["id"],
-                finished_at=now_iso(), message="done"))
+    def finish_job(self, job_id: str, result_row: dict[str, Any]) -> bool:
+        """Insert the result row and mark the job successful in one transaction, unless the job
+        is no longer queued or running (dismissed meanwhile): then nothing is stored (False)."""
+        try:
+            with self.begin() as conn:
+                conn.execute(results.insert().values(**result_row))
+                done = conn.execute(jobs.update().where(
+                    jobs.c.id == job_id, jobs.c.status.in_(ACTIVE_STATES)).values(
+                    status="successful", progress=100, result_id=result_row["id"],
+                    finished_at=now_iso(), message="done"))
+                if not done.rowcount:
+                    raise _NotActiveError(job_id)
+        except _NotActiveError:
+            return False
+        return True
 
     def delete_project(self, project_id: str) -> None:
         """Delete a project and everything that belongs to it, in one transaction."""

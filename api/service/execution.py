@@ -14,9 +14,12 @@ from typing import Any
 import geopandas as gpd
 
 from api.service.errors import ProblemError
-from api.service.processes import (
+from api.service.inputs import (
     BatchInputs,
     CoverageInputs,
+    SitingInputs,
+)
+from api.service.processes import (
     InputCheck,
     Outcome,
     Progress,
@@ -128,7 +131,7 @@ def run_coverage(inputs: CoverageInputs, project: dict[str, Any], uploads: list[
 
 
 
-def run_siting(process_id: str, inputs: Any, plan: PlanResult, hook: Callable[..., Any],
+def run_siting(process_id: str, inputs: SitingInputs, plan: PlanResult, hook: Callable[..., Any],
                progress: Progress) -> Outcome:
     """Siting / what-if through a planner.siting entry point taking a PlanResult.
 
@@ -136,7 +139,10 @@ def run_siting(process_id: str, inputs: Any, plan: PlanResult, hook: Callable[..
     ``summary`` dict (or ``to_dict()``); proposed sites become the ``sites`` collection.
     """
     progress(50, process_id)
-    params = inputs.model_dump(exclude={"project", "scenario"}, exclude_none=True)
+    params = inputs.model_dump(exclude={"project", "scenario", "candidates"}, exclude_none=True)
+    candidates = inputs.to_candidates()
+    if candidates is not None:
+        params["candidates"] = candidates
     result = hook(plan, **params)
     frames: dict[str, gpd.GeoDataFrame] = {}
     for name in ("sites", "candidates"):
@@ -213,10 +219,10 @@ def run_whatif(inputs: Any, plan: PlanResult, progress: Progress) -> Outcome:
 
 
 def run_batch_process(inputs: BatchInputs, project: dict[str, Any], uploads: list[dict[str, Any]],
-                      store: Store, progress: Progress) -> Outcome:
-    """The batch process: ``api.batch.run.run_batch`` with per-region progress in the job."""
+                      store: Store, progress: Progress, scratch: Path) -> Outcome:
+    """The batch process: ``api.batch.run.run_batch`` with per-region progress in the job; its
+    region parts and merged run go to ``scratch`` (removed by the job runner in any case)."""
     import shutil
-    import tempfile
 
     from api.batch.config import BatchConfig
     from api.batch.run import default_scheduler, run_batch
@@ -227,7 +233,8 @@ def run_batch_process(inputs: BatchInputs, project: dict[str, Any], uploads: lis
         raise ProblemError(409, f"project {project['id']} has no OSM file; the batch process "
                                 "needs one (upload kind osm)")
     progress(2, "cutting regions")
-    work = Path(tempfile.mkdtemp(prefix="batch-", dir=store.root / "cache"))
+    work = scratch
+    work.mkdir(parents=True, exist_ok=True)
     regions = gpd.GeoDataFrame.from_features(inputs.regions["features"], crs=4326)
     if inputs.region_id_property not in regions.columns:
         raise ProblemError(422, f"regions lack the property {inputs.region_id_property!r}; "

@@ -1,31 +1,33 @@
-"""Job runner: a bounded thread pool running analyses, their progress, cancellation (``DELETE
-/jobs/{id}`` → ``dismissed``), atomic completion and the pruning of older results."""
+"""Job runner: a bounded pool of threads, each running one job in a child process
+(``api.service.children``), its progress, cancellation (``DELETE /jobs/{id}`` → ``dismissed``:
+the child's process group is stopped within seconds and its files removed), atomic completion
+and the pruning of older results."""
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import shutil
+import tempfile
 import threading
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from api.service.db import ACTIVE_STATES, Database, dumps, jobs, now_iso, results, uploads
+from api.service.children import Child, start_child
+from api.service.db import ACTIVE_STATES, Database, jobs, now_iso, results, uploads
 from api.service.errors import ProblemError, job_error_message
 from api.service.execution import PlanCache
-from api.service.processes import Outcome, Progress
 from api.service.store import Store
-from planner.errors import PlannerError
+from api.service.worker import JobSpec
 
 logger = logging.getLogger(__name__)
 
-Work = Callable[[Progress], Outcome]
 DISMISSED = "dismissed"
-
-
-class JobDismissedError(Exception):
-    """Raised inside a job's thread at its next step once the job was dismissed."""
+#: Seconds between looks at a running job's child (and at its dismissal).
+POLL_S = 0.1
 
 
 def new_id() -> str:
@@ -33,8 +35,17 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+class _Handle:
+    """A submitted job: whether it was dismissed, and its child once started."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.child: Child | None = None
+
+
 class JobRunner:
-    """Runs jobs on ``workers`` threads and refuses more than ``max_queued`` waiting or running."""
+    """Runs jobs, each in a child process, on ``workers`` threads; refuses more than
+    ``max_queued`` waiting or running."""
 
     def __init__(self, db: Database, store: Store, plans: PlanCache, *, workers: int,
                  max_queued: int, keep_results: int = 1) -> None:
@@ -44,7 +55,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="careplan-job")
         self._active = 0
         self._lock = threading.Lock()
-        self._stops: dict[str, threading.Event] = {}
+        self._handles: dict[str, _Handle] = {}
 
     @property
     def active(self) -> int:
@@ -66,92 +77,118 @@ class JobRunner:
         with self._lock:
             self._active = max(0, self._active - 1)
 
-    def submit(self, job_id: str, work: Work) -> None:
-        """Run ``work`` for an accepted job whose slot was reserved."""
+    def submit(self, spec: JobSpec) -> None:
+        """Run an accepted job whose slot was reserved."""
         with self._lock:
-            self._stops[job_id] = threading.Event()
+            self._handles[spec.job_id] = _Handle()
         try:
-            self._pool.submit(self._run, job_id, work)
+            self._pool.submit(self._run, spec)
         except RuntimeError:
+            with self._lock:
+                self._handles.pop(spec.job_id, None)
             self.release()
             raise
 
-    def stop_requested(self, job_id: str) -> Callable[[], bool]:
-        """A cheap check a job's long loops call: has the job been dismissed?"""
+    def worker_pid(self, job_id: str) -> int | None:
+        """The process id of a running job's child, or ``None``."""
         with self._lock:
-            event = self._stops.setdefault(job_id, threading.Event())
-        return event.is_set
+            handle = self._handles.get(job_id)
+            return handle.child.pid if handle is not None and handle.child is not None else None
 
     def dismiss(self, job_id: str) -> bool:
-        """Dismiss a queued or running job: status ``dismissed`` now; its thread stops at its next
-        step and removes what it had written. False when the job is not active."""
+        """Dismiss a queued or running job: status ``dismissed`` now; its thread stops the child
+        (SIGTERM, SIGKILL after a grace period) and removes its files. False when the job is
+        not active."""
         with self.db.begin() as conn:
             done = conn.execute(jobs.update().where(
                 jobs.c.id == job_id, jobs.c.status.in_(ACTIVE_STATES)).values(
                 status=DISMISSED, message="dismissed by request", finished_at=now_iso()))
         with self._lock:
-            event = self._stops.get(job_id)
-            if event is not None:
-                event.set()
+            handle = self._handles.get(job_id)
+            if handle is not None:
+                handle.stop.set()
         return bool(done.rowcount)
 
     def shutdown(self) -> None:
-        """Stop taking jobs; queued ones stay ``accepted`` and are failed at the next start."""
+        """Stop taking jobs and stop the running children; queued and running jobs keep their
+        status and are failed as interrupted at the next start."""
         with self._lock:
-            for event in self._stops.values():
-                event.set()
+            for handle in self._handles.values():
+                handle.stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _progress(self, job_id: str, stopped: Callable[[], bool]) -> Progress:
-        last = [-1]
-
-        def report(percent: int, step: str) -> None:
-            if stopped():
-                raise JobDismissedError(job_id)
-            if percent != last[0]:
-                last[0] = percent
-                self.db.update(jobs, job_id, progress=int(percent), message=step)
-        return report
-
-    def _run(self, job_id: str, work: Work) -> None:
-        stopped = self.stop_requested(job_id)
+    def _run(self, spec: JobSpec) -> None:
+        with self._lock:
+            handle = self._handles.get(spec.job_id) or _Handle()
+        result_id = new_id()
+        folder = self.store.temp_result(result_id)
+        scratch = self.store.temp_result(result_id, ".work")
         try:
-            if stopped():
-                return
-            self.db.update(jobs, job_id, status="running", started_at=now_iso(), progress=1,
-                           message="started")
-            outcome = work(self._progress(job_id, stopped))
-            if stopped():
-                raise JobDismissedError(job_id)
-            self._complete(job_id, outcome, stopped)
-        except JobDismissedError:
-            logger.info("job %s dismissed; partial files removed", job_id)
-        except ProblemError as exc:
-            self._fail(job_id, exc.detail)
-        except PlannerError as exc:
-            self._fail(job_id, f"{type(exc).__name__}: {exc}")
+            if not handle.stop.is_set():
+                self._supervise(spec, handle, result_id)
         except Exception as exc:  # a job must end failed, never stay running
-            logger.exception("job %s failed", job_id)
-            self._fail(job_id, job_error_message(exc))
+            logger.exception("job %s failed", spec.job_id)
+            self._fail(spec.job_id, job_error_message(exc))
         finally:
+            if handle.child is not None:
+                handle.child.stop()
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(scratch, ignore_errors=True)
             with self._lock:
-                self._stops.pop(job_id, None)
+                self._handles.pop(spec.job_id, None)
             self.release()
 
-    def _complete(self, job_id: str, outcome: Outcome, stopped: Callable[[], bool]) -> None:
+    def _supervise(self, spec: JobSpec, handle: _Handle, result_id: str) -> None:
+        """Start the child, pass its progress to the job row, stop it when dismissed, store its
+        result when it succeeds."""
+        child = start_child(spec, str(self.store.temp_result(result_id)),
+                            str(self.store.temp_result(result_id, ".work")))
+        with self._lock:
+            handle.child = child
+        self.db.update_job(spec.job_id, "accepted", status="running", started_at=now_iso(),
+                           progress=1, message="started", worker_pid=child.pid)
+        while True:
+            if handle.stop.is_set():
+                took = child.stop()
+                logger.info("job %s dismissed: worker %d gone after %.2f s; partial files "
+                            "removed", spec.job_id, child.pid, took)
+                return
+            message = child.receive(POLL_S)
+            if message is None:
+                continue
+            if message[0] == "progress":
+                self.db.update_job(spec.job_id, progress=int(message[1]),
+                                   message=str(message[2]))
+            elif message[0] == "done":
+                child.stop()
+                self._complete(spec.job_id, result_id, str(message[1]), handle)
+                return
+            elif message[0] == "error":
+                self._fail(spec.job_id, str(message[1]))
+                return
+            else:
+                code = child.process.exitcode
+                if not handle.stop.is_set():
+                    self._fail(spec.job_id, f"the job's worker process ended unexpectedly "
+                                            f"(exit code {code}); see the server log")
+                return
+
+    def _complete(self, job_id: str, result_id: str, summary: str, handle: _Handle) -> None:
         job = self.db.get(jobs, job_id)
-        if job is None or job["status"] == DISMISSED:  # project deleted or job dismissed
+        if job is None or job["status"] == DISMISSED or handle.stop.is_set():
+            return  # project deleted or job dismissed: the folder is removed by _run
+        path = self.store.commit_result(result_id)
+        stored = False
+        try:
+            stored = self.db.finish_job(job_id, {
+                "id": result_id, "project_id": job["project_id"],
+                "process_id": job["process_id"], "cache_key": job["cache_key"], "path": path,
+                "inputs": job["inputs"], "summary": summary, "created_at": now_iso()})
+        finally:
+            if not stored:
+                self.store.remove_results([path])
+        if not stored:
             return
-        result_id = new_id()
-        path = self.store.write_result(result_id, outcome.frames, outcome.summary,
-                                       outcome.run_writer, plan=outcome.plan)
-        if stopped():
-            self.store.remove_results([path])
-            raise JobDismissedError(job_id)
-        self.db.finish_job(job_id, {
-            "id": result_id, "project_id": job["project_id"], "process_id": job["process_id"],
-            "cache_key": job["cache_key"], "path": path, "inputs": job["inputs"],
-            "summary": dumps(outcome.summary), "created_at": now_iso()})
         logger.info("job %s done: result %s", job_id, result_id)
         self.prune(job["project_id"], job["process_id"])
 
@@ -176,14 +213,52 @@ class JobRunner:
             return
         text = scrub_paths(message, self.store.root,
                            self.db.list(uploads, project_id=job["project_id"]))
-        self.db.update(jobs, job_id, status="failed", message=text[:2000], finished_at=now_iso())
+        self.db.update_job(job_id, status="failed", message=text[:2000], finished_at=now_iso())
 
 
-def scrub_paths(message: str, root: Path, files: list[dict[str, str]]) -> str:
-    """``message`` with every data-dir path replaced by its upload's original file name (or by
-    ``<data dir>/…`` for any other file under the data dir)."""
-    names = {str(root / f["path"]): str(f["filename"]) for f in files}
-    names.update({Path(f["path"]).name: str(f["filename"]) for f in files})
-    for absolute, name in sorted(names.items(), key=lambda kv: -len(kv[0])):
-        message = message.replace(absolute, name)
-    return re.sub(re.escape(str(root)) + r"[^\s'\",;:)]*", "<data dir>/…", message)
+#: Characters that end a path inside a message.
+_PATH_TAIL = r"[^\s'\"`,;:()<>\[\]]*"
+#: An absolute path token: "/" not preceded by a word character, a dot or another slash.
+_ABSOLUTE = re.compile(r"(?<![\w./~-])/" + _PATH_TAIL)
+#: A path inside some data dir (an old one too): a folder of the data-dir layout after a prefix.
+_DATA_LAYOUT = re.compile(r"./(?:projects|results|cache)/")
+_TOP_LEVEL: list[set[str]] = []
+
+
+def _top_level_dirs() -> set[str]:
+    """Names in the filesystem root (``tmp``, ``home``, ``srv``, ...): a message's absolute path
+    starting with one is a server path, unlike a route such as ``/processes/coverage``."""
+    if not _TOP_LEVEL:
+        try:
+            _TOP_LEVEL.append({p.name for p in Path("/").iterdir()})
+        except OSError:
+            _TOP_LEVEL.append(set())
+    return _TOP_LEVEL[0]
+
+
+def _constant(text: str, _match: re.Match[str]) -> str:
+    return text
+
+
+def scrub_paths(message: str, root: Path, files: list[dict[str, Any]]) -> str:
+    """``message`` without server paths: an upload's path (under this data dir or any other,
+    e.g. the one an older version ran on) becomes its original file name; any other path under
+    the data dir, the temporary folder or a top-level folder of this machine becomes ``<data>``.
+    Used when a job fails and again whenever a job's message is read."""
+    known = {str(root / str(f["path"])): str(f["filename"]) for f in files}
+    for path, name in sorted(known.items(), key=lambda kv: -len(kv[0])):
+        message = message.replace(path, name)
+    for f in files:  # the stored name, after any folder (of this data dir or an older one)
+        stored = re.escape(Path(str(f["path"])).name)
+        message = re.sub(r"(?:" + _PATH_TAIL + r"/)?" + stored,
+                         functools.partial(_constant, str(f["filename"])), message)
+    for prefix in {str(root), str(root.resolve()), tempfile.gettempdir()}:
+        message = re.sub(re.escape(prefix) + _PATH_TAIL, "<data>", message)
+    top = _top_level_dirs()
+
+    def private(match: re.Match[str]) -> str:
+        path = match.group(0)
+        first = path[1:].split("/", 1)[0]
+        inside = first in top and path.count("/") > 1
+        return "<data>" if inside or _DATA_LAYOUT.search(path) else path
+    return _ABSOLUTE.sub(private, message)

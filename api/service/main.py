@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.service.children import warm_up
 from api.service.db import Database
 from api.service.errors import install_error_handlers
 from api.service.execution import PlanCache
@@ -33,8 +34,8 @@ from api.service.routers import (
 )
 from api.service.schemas import Link
 from api.service.settings import ApiSettings, get_settings
-from api.service.static import install_static
 from api.service.startup import check_data_dir, lock_data_dir, unlock_data_dir
+from api.service.static import install_static
 from api.service.store import Store
 
 logger = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ def build_services(settings: ApiSettings) -> Services:
     plans = PlanCache(max_bytes=int(settings.plan_cache_mb * 2**20))
     runner = JobRunner(db, store, plans, workers=settings.job_workers,
                        max_queued=settings.max_queued_jobs, keep_results=settings.keep_results)
+    warm_up()
     return Services(settings, db, store, runner, plans)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, cast
 
 from fastapi.exceptions import RequestValidationError
@@ -13,29 +12,22 @@ from pydantic import BaseModel, ValidationError
 
 from api.service.db import Database, dumps, jobs, now_iso, projects, results, scenarios, uploads
 from api.service.errors import ProblemError
-from api.service.execution import (
-    PlanCache,
-    run_batch_process,
-    run_coverage,
-    run_siting,
-    run_whatif,
-)
-from api.service.guard import check_input
-from api.service.jobs import JobRunner, Work, new_id
-from api.service.processes import (
-    BatchInputs,
+from api.service.execution import PlanCache
+from api.service.inputs import (
     CoverageInputs,
-    InputCheck,
-    Process,
     ProcessInputs,
-    Progress,
     WhatifInputs,
+)
+from api.service.jobs import JobRunner, new_id
+from api.service.processes import (
+    Process,
     cache_key,
     demo_checksum,
     find_hook,
 )
 from api.service.settings import ApiSettings
 from api.service.store import Store
+from api.service.worker import JobSpec
 from planner.errors import InputDataError
 from planner.pipeline import PlanResult
 
@@ -96,12 +88,18 @@ class Services:
 
 
 def parse_inputs(process: Process, raw: dict[str, Any]) -> ProcessInputs:
-    """Validate a process's inputs (422 problem on failure)."""
+    """Validate a process's inputs: a 400 problem naming an unknown key, else 422 on failure."""
     try:
         return process.inputs.model_validate(raw)
     except ValidationError as exc:
+        errors = exc.errors()
+        unknown = [".".join(map(str, e["loc"])) for e in errors if e["type"] == "extra_forbidden"]
+        if unknown:
+            known = ", ".join(process.inputs.model_fields)
+            raise ProblemError(400, f"unknown input {unknown[0]!r} of process {process.id}; "
+                                    f"its inputs are: {known}", unknown=unknown) from None
         raise RequestValidationError(
-            [{**e, "loc": ("body", "inputs", *e["loc"])} for e in exc.errors()]) from None
+            [{**e, "loc": ("body", "inputs", *e["loc"])} for e in errors]) from None
 
 
 def _sources(services: Services, project: dict[str, Any]) -> list[str]:
@@ -112,40 +110,28 @@ def _sources(services: Services, project: dict[str, Any]) -> list[str]:
     return found
 
 
-def input_check(services: Services, job_id: str) -> InputCheck:
-    """The expansion and row limits of the settings, for one job's uploads."""
-    settings, stopped = services.settings, services.runner.stop_requested(job_id)
-
-    def check(path: Path, row: dict[str, Any]) -> None:
-        check_input(path, str(row["detected"]), str(row["filename"]),
-                    max_xml_bytes=int(settings.max_osm_xml_mb * 2**20),
-                    max_expanded_bytes=int(settings.max_expanded_mb * 2**20),
-                    max_rows=settings.max_register_rows, stopped=stopped)
-    return check
-
-
-def _work(services: Services, process: Process, inputs: BaseModel,
-          project: dict[str, Any], job_id: str) -> Work:
-    rows = services.db.list(uploads, project_id=project["id"])
-    if isinstance(inputs, BatchInputs):  # before CoverageInputs, which it extends
-        return lambda progress: run_batch_process(inputs, project, rows, services.store, progress)
-    if isinstance(inputs, CoverageInputs):
-        check = input_check(services, job_id)
-        return lambda progress: run_coverage(inputs, project, rows, services.store, progress,
-                                             check)
-    hook = find_hook(process.needs)
-    base = _require_base(services, process, project)
-    if hook is None:
-        raise ProblemError(501, f"process {process.id!r} needs {process.needs}",
-                           missing=process.needs)
-    if isinstance(inputs, WhatifInputs):
-        plan = services.plan_for(base)
-        check_scenario(inputs, plan)
-        return lambda progress: run_whatif(inputs, plan, progress)
-
-    def work(progress: Progress) -> Any:
-        return run_siting(process.id, inputs, services.plan_for(base), hook, progress)
-    return work
+def _spec(services: Services, process: Process, inputs: BaseModel,
+          project: dict[str, Any], job_id: str) -> JobSpec:
+    """What the job's child needs (checked here first: 409, 422 and 501 problems at once)."""
+    settings = services.settings
+    base_path = None
+    if not isinstance(inputs, CoverageInputs):
+        if find_hook(process.needs) is None:
+            raise ProblemError(501, f"process {process.id!r} needs {process.needs}",
+                               missing=process.needs)
+        base = _require_base(services, process, project)
+        if not services.store.has_plan(base["path"]):
+            raise ProblemError(409, f"the coverage result of project {project['id']} has no "
+                                    "stored analysis; run the coverage process first")
+        if isinstance(inputs, WhatifInputs):
+            check_scenario(inputs, services.plan_for(base))
+        base_path = str(base["path"])
+    return JobSpec(job_id=job_id, process_id=process.id,
+                   inputs=inputs.model_dump(mode="json"), project=dict(project),
+                   uploads=services.db.list(uploads, project_id=project["id"]),
+                   data_dir=str(services.store.root), base_path=base_path,
+                   limits=(int(settings.max_osm_xml_mb * 2**20),
+                           int(settings.max_expanded_mb * 2**20), settings.max_register_rows))
 
 
 def _require_base(services: Services, process: Process,
@@ -196,7 +182,7 @@ def submit_job(services: Services, process: Process,
         services.db.insert(jobs, row)
         _save_scenario(services, inputs, row)
         return row, "cached"
-    work = _work(services, process, inputs, project, row["id"])
+    spec = _spec(services, process, inputs, project, row["id"])
     services.runner.reserve()
     try:
         services.db.insert(jobs, {**row, "status": "accepted", "message": "queued"})
@@ -204,7 +190,7 @@ def submit_job(services: Services, process: Process,
     except Exception:
         services.runner.release()
         raise
-    services.runner.submit(row["id"], work)
+    services.runner.submit(spec)
     return {**row, "status": "accepted", "message": "queued"}, "queued"
 
 

@@ -145,26 +145,41 @@ class Store:
                      summary: dict[str, Any], run_writer: Callable[[Path], None] | None,
                      plan: Any = None) -> str:
         """Write a result folder under a temporary name, then rename it into place atomically."""
-        final = self.root / "results" / result_id
-        tmp = self.root / "results" / f".{result_id}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        (tmp / LAYER_DIR).mkdir(parents=True)
+        tmp = self.temp_result(result_id)
         try:
-            for name, frame in frames.items():
-                text = frame.to_crs(4326).to_json(na="null", drop_id=True) if len(frame) else \
-                    json.dumps({"type": "FeatureCollection", "features": []})
-                (tmp / LAYER_DIR / f"{name}.geojson").write_text(text, encoding="utf-8")
-            (tmp / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, default=str),
-                                            encoding="utf-8")
-            if run_writer is not None:
-                run_writer(tmp / RUN_DIR)
-            if plan is not None:
-                with (tmp / PLAN_FILE).open("wb") as handle:
-                    pickle.dump(plan, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, final)
+            self.write_result_folder(tmp, frames, summary, run_writer, plan=plan)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        return self.commit_result(result_id)
+
+    def temp_result(self, result_id: str, suffix: str = "") -> Path:
+        """The temporary folder a result is written to (removed by :meth:`sweep_temp`)."""
+        return self.root / "results" / f".{result_id}{suffix}.tmp"
+
+    def write_result_folder(self, folder: Path, frames: dict[str, gpd.GeoDataFrame],
+                            summary: dict[str, Any], run_writer: Callable[[Path], None] | None,
+                            plan: Any = None) -> None:
+        """Write layers, summary, run files and the plan into a fresh ``folder`` (a temporary
+        one: :meth:`commit_result` moves it into place)."""
+        shutil.rmtree(folder, ignore_errors=True)
+        (folder / LAYER_DIR).mkdir(parents=True)
+        for name, frame in frames.items():
+            text = frame.to_crs(4326).to_json(na="null", drop_id=True) if len(frame) else \
+                json.dumps({"type": "FeatureCollection", "features": []})
+            (folder / LAYER_DIR / f"{name}.geojson").write_text(text, encoding="utf-8")
+        (folder / SUMMARY_FILE).write_text(json.dumps(summary, ensure_ascii=False, default=str),
+                                           encoding="utf-8")
+        if run_writer is not None:
+            run_writer(folder / RUN_DIR)
+        if plan is not None:
+            with (folder / PLAN_FILE).open("wb") as handle:
+                pickle.dump(plan, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def commit_result(self, result_id: str) -> str:
+        """Rename a written temporary result folder into place (atomic); its stored path."""
+        final = self.root / "results" / result_id
+        os.replace(self.temp_result(result_id), final)
         return self.relative(final)
 
     def read_layer(self, result_path: str, name: str) -> gpd.GeoDataFrame:

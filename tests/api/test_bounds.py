@@ -14,7 +14,7 @@ from api.service.jobs import scrub_paths
 from planner.compliance.rules import build_profile
 from planner.errors import InputDataError
 from planner.io.rules import read_profile
-from planner.params import BOUNDS, CoverageParams, SnapParams, WalkProfile
+from planner.params import BOUNDS, CoverageParams, SnapParams, WalkProfile, check_siting
 
 
 @pytest.mark.parametrize(("flag", "value"), [("--speed-m-s", "5"), ("--speed-m-s", "1e-300"),
@@ -25,6 +25,29 @@ def test_cli_refuses_out_of_bounds(flag: str, value: str, tmp_path: Path,
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and value.split("e")[0] in err
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (["--k", "100000"], "k=100000"), (["--k", "0"], "k=0"),
+    (["--k", "3", "--time-limit-s", "1e9"], "time_limit_s=1000000000.0")])
+def test_cli_site_refuses_out_of_bounds(args: list[str], named: str, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused before the run is even read (it does not exist here)."""
+    code = main(["site", "--run", str(tmp_path / "run"), "--type", "day_care", *args,
+                 "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.strip().splitlines()) == 1 and named in err, err
+    assert not (tmp_path / "o").exists()
+
+
+def test_siting_bounds() -> None:
+    check_siting(int(BOUNDS["sites_k"][1]), 60.0, int(BOUNDS["candidate_sites"][1]))
+    with pytest.raises(InputDataError, match=r"^k=501 is outside 1-500"):
+        check_siting(501, 60.0)
+    with pytest.raises(InputDataError, match="candidates=10001"):
+        check_siting(5, 60.0, 10_001)
+    with pytest.raises(InputDataError, match="time_limit_s"):
+        check_siting(None, float("inf"))
 
 
 def test_params_use_the_shared_bounds() -> None:

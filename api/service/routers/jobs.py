@@ -7,16 +7,30 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from api.service.db import jobs, results
+from api.service.db import jobs, results, uploads
 from api.service.deps import READ, WRITE, ServicesDep
 from api.service.errors import ProblemError
+from api.service.jobs import scrub_paths
+from api.service.parts import Services
 from api.service.schemas import JobList, JobResults, Link, StatusInfo, problems
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
+def public_message(services: Services, job: dict[str, Any],
+                   files: list[dict[str, Any]] | None = None) -> str:
+    """A job's message as the public may read it: server paths replaced again on the way out
+    (messages stored by versions before the fix kept absolute data-dir paths)."""
+    message = str(job.get("message") or "")
+    if "/" not in message and "\\" not in message:
+        return message
+    if files is None:
+        files = services.db.list(uploads, project_id=job["project_id"])
+    return scrub_paths(message, services.store.root, files)
+
+
 def status_info(job: dict[str, Any], *, reused: bool = False) -> StatusInfo:
-    """A job row as an OGC status document."""
+    """A job row as an OGC status document (its message already made public)."""
     href = f"/jobs/{job['id']}"
     links = [Link(href=href, rel="self", type="application/json"),
              Link(href=f"/projects/{job['project_id']}", rel="up", type="application/json")]
@@ -32,11 +46,12 @@ def status_info(job: dict[str, Any], *, reused: bool = False) -> StatusInfo:
 
 
 def _job(services: ServicesDep, job_id: str) -> dict[str, Any]:
+    """A job row with its public message, or a 404 problem."""
     row = services.db.get(jobs, job_id)
     if row is None:
         raise ProblemError(404, f"no job {job_id!r}; list them at GET /jobs",
                          type="http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-job")
-    return row
+    return {**row, "message": public_message(services, row)}
 
 
 @router.get("", response_model=JobList, dependencies=READ, responses=problems(401, 403))
@@ -46,7 +61,10 @@ def list_jobs(services: ServicesDep, project: str | None = Query(None, max_lengt
     """Jobs, newest first (optionally of one project)."""
     where = {"project_id": project} if project else {}
     rows = services.db.list(jobs, limit=limit, offset=offset, **where)
-    return JobList(jobs=[status_info(r) for r in rows], links=[Link(href="/jobs", rel="self")])
+    files = services.db.uploads_of(sorted({r["project_id"] for r in rows}))
+    shown = [status_info({**r, "message": public_message(services, r, files[r["project_id"]])})
+             for r in rows]
+    return JobList(jobs=shown, links=[Link(href="/jobs", rel="self")])
 
 
 @router.get("/{job_id}", response_model=StatusInfo, dependencies=READ,
@@ -81,7 +99,8 @@ def get_job_results(job_id: str, services: ServicesDep) -> JobResults:
                responses=problems(401, 403, 404, 409))
 def dismiss_job(job_id: str, services: ServicesDep) -> StatusInfo:
     """Dismiss a queued or running job (OGC API Processes): its status becomes ``dismissed``,
-    its worker stops at its next step and removes what it had written."""
+    its worker process (and whatever it forked) is stopped within seconds (SIGTERM, SIGKILL
+    after a grace period) and what it had written is removed."""
     _job(services, job_id)  # 404 for an unknown job
     if not services.runner.dismiss(job_id):
         job = _job(services, job_id)

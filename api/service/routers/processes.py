@@ -53,7 +53,7 @@ def get_process(process_id: str) -> ProcessDescription:
 
 
 @router.post("/{process_id}/execution", status_code=202, response_model=StatusInfo,
-             dependencies=WRITE, responses=problems(401, 403, 404, 409, 422, 429, 501))
+             dependencies=WRITE, responses=problems(400, 401, 403, 404, 409, 422, 429, 501))
 async def execute_process(process_id: str, body: Execute, response: Response,
                           services: ServicesDep) -> StatusInfo:
     """Start a job (202 + Location); an identical earlier request reuses its result."""

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.service.db import jobs, uploads
 from api.service.execution import PlanCache
 from api.service.filetype import detect_kind
 from api.service.limits import CONTENT_SECURITY_POLICY
@@ -104,27 +105,6 @@ def test_xlsx_row_limit(make_client: MakeClient) -> None:
     assert "CAREPLAN_MAX_REGISTER_ROWS" in job["message"] and "登记表.xlsx" in job["message"]
 
 
-def test_dismiss_running_job(make_client: MakeClient) -> None:
-    """DELETE /jobs/{id}: status dismissed at once, the worker stops, nothing is left behind."""
-    client = make_client()
-    made = client.post("/projects", files={"osm": ("chengdu.osm", CHENGDU.read_bytes())},
-                       headers=KEY)
-    job_id = _coverage(client, made.json()["id"])["jobID"]
-    time.sleep(0.3)
-    gone = client.delete(f"/jobs/{job_id}", headers=KEY)
-    assert gone.status_code == 200, gone.text
-    assert gone.json()["status"] == "dismissed"
-    services = client.app.state.services  # type: ignore[attr-defined]
-    deadline = time.monotonic() + 60
-    while services.runner.active and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert services.runner.active == 0
-    assert client.get(f"/jobs/{job_id}").json()["status"] == "dismissed"
-    assert not list((services.store.root / "results").iterdir())
-    assert_problem(client.delete("/jobs/nope", headers=KEY), 404)
-    assert_problem(client.delete(f"/jobs/{job_id}"), 401)
-
-
 def test_latest_result_kept_and_reads_never_recompute(make_client: MakeClient,
                                                        tmp_path: Path) -> None:
     """Only the latest result per project and process is kept (older files deleted); after a
@@ -179,6 +159,33 @@ def test_failed_job_names_the_upload_not_a_server_path(make_client: MakeClient) 
     assert root not in listed
 
 
+def test_old_failed_messages_are_scrubbed_on_read(make_client: MakeClient) -> None:
+    """A message stored by a version before the fix (written straight into the database, paths
+    of this data dir, of the data dir it used to have and of the temporary folder) shows the
+    upload's original name or ``<data>`` on every read; routes named in it stay."""
+    client = make_client()
+    services = client.app.state.services  # type: ignore[attr-defined]
+    made = client.post("/projects", files={"osm": ("老城区.osm", CHENGDU.read_bytes())},
+                       headers=KEY).json()
+    upload = services.db.list(uploads, project_id=made["id"])[0]
+    stored = services.store.root / upload["path"]
+    old_dir = f"/srv/careplan-old/projects/{made['id']}/uploads/{Path(upload['path']).name}"
+    message = (f"OSMError: cannot parse {stored} (line 3); first seen as {old_dir}; cache "
+               f"{services.store.root}/cache/osm/x.pbf, scratch /tmp/tmpk2j3/part-1.pbf, "
+               "run POST /processes/coverage/execution again")
+    services.db.insert(jobs, {"id": "oldjob", "project_id": made["id"], "process_id": "coverage",
+                              "inputs": "{}", "cache_key": "old", "status": "failed",
+                              "progress": 40, "message": message, "created_at": "2025-01-01"})
+    shown = client.get("/jobs/oldjob").json()["message"]
+    listed = {j["jobID"]: j["message"] for j in client.get("/jobs").json()["jobs"]}["oldjob"]
+    assert shown == listed
+    for private in (str(services.store.root), "/srv", "/tmp", upload["path"]):
+        assert private not in shown, shown
+    assert shown.count("老城区.osm") == 2 and shown.count("<data>") == 2, shown
+    assert "POST /processes/coverage/execution" in shown
+    assert "老城区.osm" in assert_problem(client.get("/jobs/oldjob/results"), 404)["detail"]
+
+
 @pytest.mark.parametrize("inputs", [{"thresholds_min": [1e9]}, {"thresholds_min": [0.5]},
                                     {"speed_m_s": 1e-300}, {"speed_m_s": 2.5},
                                     {"max_snap_m": 5000}])
@@ -190,12 +197,67 @@ def test_unbounded_parameters_refused(client: TestClient, demo_run: dict[str, st
     assert_problem(response, 422)
 
 
+@pytest.mark.parametrize(("inputs", "key"), [
+    ({"budget": 5}, "budget"), ({"k": 2, "sites": 3}, "sites"),
+    ({"candidates": [{"lon": 104.06, "lat": 30.66, "height": 3}]}, "candidates.0.height")])
+def test_unknown_siting_inputs_are_400_naming_the_key(client: TestClient,
+                                                      demo_run: dict[str, str],
+                                                      inputs: dict[str, Any], key: str) -> None:
+    body = {"inputs": {"project": demo_run["project"], "facility_type": "day_care", **inputs}}
+    problem = assert_problem(client.post("/processes/siting/execution", json=body, headers=KEY),
+                             400)
+    assert repr(key) in problem["detail"] and problem["unknown"] == [key]
+    coverage = {"inputs": {"project": demo_run["project"], "speed": 1.0}}
+    assert "'speed'" in assert_problem(client.post("/processes/coverage/execution", json=coverage,
+                                                   headers=KEY), 400)["detail"]
+
+
+_POINT = {"lon": 104.06, "lat": 30.66}
+
+
+@pytest.mark.parametrize(("inputs", "key"), [
+    ({"k": BOUNDS["sites_k"][1] + 1}, "k"), ({"k": 0}, "k"), ({"k": 10**12}, "k"),
+    ({"time_limit_s": 1e9}, "time_limit_s"), ({"time_limit_s": 0}, "time_limit_s"),
+    ({"facility_type": "casino"}, "facility_type"),
+    ({"candidates": [_POINT] * (int(BOUNDS["candidate_sites"][1]) + 1)}, "candidates"),
+    ({"candidates": []}, "candidates"),
+    ({"candidates": [{**_POINT, "capacity": -1}]}, "capacity"),
+    ({"candidates": [{**_POINT, "cost": 1e300}]}, "cost"),
+    ({"candidates": [{"lon": 500, "lat": 30.66}]}, "lon")])
+def test_siting_inputs_are_bounded(client: TestClient, demo_run: dict[str, str],
+                                   inputs: dict[str, Any], key: str) -> None:
+    body = {"inputs": {"project": demo_run["project"], **inputs}}
+    problem = assert_problem(client.post("/processes/siting/execution", json=body, headers=KEY),
+                             422)
+    assert key in problem["detail"], problem["detail"]
+
+
+def test_siting_on_given_candidates(client: TestClient, demo_run: dict[str, str]) -> None:
+    """Candidates given in the request are the ones sited (ids kept)."""
+    body = {"inputs": {"project": demo_run["project"], "facility_type": "meal_point", "k": 1,
+                       "method": "exact", "time_limit_s": 30, "candidates": [
+                           {"candidate_id": "甲", "lon": 104.052, "lat": 30.662, "capacity": 40},
+                           {"candidate_id": "乙", "lon": 104.058, "lat": 30.668}]}}
+    started = client.post("/processes/siting/execution", json=body, headers=KEY)
+    assert started.status_code == 202, started.text
+    job = wait_job(client, started.json()["jobID"], timeout_s=120)
+    assert job["status"] == "successful", job
+    sites = client.get(f"/projects/{demo_run['project']}/collections/sites/items").json()
+    assert [f["properties"]["candidate_id"] for f in sites["features"]] in (["甲"], ["乙"])
+
+
 def test_api_schema_takes_bounds_from_planner(client: TestClient) -> None:
     schema = client.get("/processes/coverage").json()["inputs"]["properties"]
     speed = schema["speed_m_s"]["anyOf"][0]
     assert (speed["minimum"], speed["maximum"]) == BOUNDS["speed_m_s"]
     minutes = schema["thresholds_min"]["anyOf"][0]["items"]
     assert (minutes["minimum"], minutes["maximum"]) == BOUNDS["threshold_min"]
+    siting = client.get("/processes/siting").json()["inputs"]
+    k = siting["properties"]["k"]["anyOf"][0]
+    assert (k["minimum"], k["maximum"]) == BOUNDS["sites_k"]
+    assert siting["properties"]["candidates"]["anyOf"][0]["maxItems"] == \
+        BOUNDS["candidate_sites"][1]
+    assert siting["additionalProperties"] is False
 
 
 def test_chunked_upload_over_limit_is_413(make_client: MakeClient) -> None:

@@ -109,3 +109,28 @@ def test_result_folder_is_atomic(tmp_path: Path) -> None:
     (tmp_path / "results" / ".r3.tmp").mkdir()
     store.sweep_temp()
     assert [p.name for p in (tmp_path / "results").iterdir()] == ["r2"]
+
+
+def test_old_database_gets_new_columns(tmp_path: Path) -> None:
+    """A database made before jobs recorded their worker process gains the column at start."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE projects (id VARCHAR(40) PRIMARY KEY, name VARCHAR(200) NOT "
+                     "NULL, source VARCHAR(16) NOT NULL, place TEXT, created_at VARCHAR(40) NOT "
+                     "NULL)")
+        conn.execute("CREATE TABLE jobs (id VARCHAR(40) PRIMARY KEY, project_id VARCHAR(40), "
+                     "process_id VARCHAR(32) NOT NULL, inputs TEXT NOT NULL, cache_key "
+                     "VARCHAR(64) NOT NULL, status VARCHAR(16) NOT NULL, progress INTEGER NOT "
+                     "NULL, message TEXT NOT NULL, result_id VARCHAR(40), created_at VARCHAR(40) "
+                     "NOT NULL, started_at VARCHAR(40), finished_at VARCHAR(40))")
+        conn.execute("INSERT INTO jobs VALUES ('j', 'p', 'coverage', '{}', 'k', 'failed', 0, "
+                     "'old', NULL, '2025-01-01', NULL, NULL)")
+    db = Database(f"sqlite:///{path}")
+    db.create_all()
+    db.create_all()  # idempotent
+    assert db.get(jobs, "j")["worker_pid"] is None  # type: ignore[index]
+    db.update(jobs, "j", worker_pid=4242)
+    assert db.get(jobs, "j")["worker_pid"] == 4242  # type: ignore[index]
+    db.dispose()

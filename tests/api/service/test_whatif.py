@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from api.service.processes import CoverageInputs, build_demo_inputs, build_params
+from api.service.inputs import CoverageInputs
+from api.service.processes import build_demo_inputs, build_params
 from planner.pipeline import run_plan
 from tests.api.conftest import KEY, assert_problem, wait_job
 

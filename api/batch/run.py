@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from api.batch.task import MARKER, RegionJob, run_region
 from planner.batch.parts import cut_parts
 from planner.batch.regions import Halo, large_regions, make_halo
 from planner.errors import InputDataError
+from planner.io.osm import OsmExtract
+from planner.io.osm_split import combine_extracts, read_piece, scan_pbf
 from planner.io.region_parts import inputs_digest, read_regions, read_whole_area, write_part
 
 Say = Callable[[str], None]
@@ -37,8 +40,52 @@ def _check(cfg: BatchConfig) -> None:
         raise InputDataError(msg)
 
 
+class Cluster:
+    """The run's Dask client, connected (or started) on first use and closed with the run."""
+
+    def __init__(self, cfg: BatchConfig, say: Say, stack: ExitStack) -> None:
+        self._cfg, self._say, self._stack = cfg, say, stack
+        self.client: Any = None
+        self.info: dict[str, Any] = {"cluster": "none (nothing to run)"}
+
+    def get(self) -> Any:
+        """The client (connecting on the first call)."""
+        if self.client is None:
+            self.client, self.info = self._stack.enter_context(
+                open_client(self._cfg.scheduler, self._cfg.workers, self._say))
+        return self.client
+
+
+def _read_osm(cfg: BatchConfig, out: Path, cluster: Cluster, say: Say) -> OsmExtract | None:
+    """The OSM file read in pieces on the cluster (one per worker), or ``None`` to read it whole.
+
+    A type-sorted .osm.pbf without relations is split (``planner.io.osm_split``); anything else,
+    or a piece without a walkable way, falls back to one read in this process.
+    """
+    layout = scan_pbf(cfg.osm)
+    if layout is None or layout.relations or len(layout.ways) < 2:
+        return None
+    client = cluster.get()
+    runs = layout.way_runs(len(client.scheduler_info(n_workers=-1)["workers"]))
+    if len(runs) < 2:
+        return None
+    futures = [client.submit(read_piece, cfg.osm, layout, run, out / "_parts",
+                             key=f"careplan-osm-piece-{i}-{time.time_ns()}", pure=False)
+               for i, run in enumerate(runs)]
+    try:
+        pieces = client.gather(futures)
+    except InputDataError as exc:
+        say(f"parts: reading {cfg.osm.name} in pieces failed ({exc}); reading it whole")
+        return None
+    finally:
+        for future in futures:
+            future.release()
+    say(f"parts: read {cfg.osm.name} in {len(runs)} pieces on the cluster")
+    return combine_extracts(pieces)
+
+
 def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
-         say: Say) -> dict[str, Any]:
+         say: Say, cluster: Cluster) -> dict[str, Any]:
     """Read the whole area once and write one part file per region; return the parts manifest."""
     manifest_path = out / "_parts" / "manifest.json"
     if manifest_path.is_file():
@@ -51,7 +98,8 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
     started = time.perf_counter()
     whole = read_whole_area(cfg.osm, cfg.params, facilities=cfg.facilities, coords=cfg.coords,
                             units=cfg.units, units_coords=cfg.units_coords,
-                            zone_settlement=cfg.profile.zone_settlement)
+                            zone_settlement=cfg.profile.zone_settlement,
+                            extract=_read_osm(cfg, out, cluster, say))
     entries: dict[str, Any] = {}
     for part in cut_parts(whole.network, regions, whole.facilities, whole.units, whole.residential,
                           halo_m=halo.halo_m, crs=whole.crs, units_given=whole.units_given):
@@ -98,31 +146,31 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else 'no message'}"[:300]
 
 
-def _execute(cfg: BatchConfig, jobs: list[RegionJob], say: Say,
-             on_region: OnRegion | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _execute(cfg: BatchConfig, jobs: list[RegionJob], cluster: Cluster,
+             on_region: OnRegion | None) -> list[dict[str, Any]]:
     import distributed
 
     as_completed: Any = distributed.as_completed  # distributed is only partly typed
 
     if not jobs:
-        return [], {"cluster": "none (nothing to run)"}
-    with open_client(cfg.scheduler, cfg.workers, say) as (client, info):
-        futures = {client.submit(run_region, job, key=f"careplan-region-{job.region_id}-"
-                                 f"{job.key[:12]}", retries=cfg.retries, pure=False): job
-                   for job in jobs}
-        statuses = []
-        for done, future in enumerate(as_completed(futures), start=1):
-            job = futures[future]
-            if future.status == "finished":
-                status = dict(future.result())
-            else:
-                exc = future.exception()
-                status = {"region": job.region_id, "status": "failed", "seconds": None,
-                          "peak_memory_mb": None, "error": _one_line(exc) if exc else "cancelled"}
-            statuses.append(status)
-            if on_region is not None:
-                on_region(status, done, len(jobs))
-        return statuses, info
+        return []
+    client = cluster.get()
+    futures = {client.submit(run_region, job, key=f"careplan-region-{job.region_id}-"
+                             f"{job.key[:12]}", retries=cfg.retries, pure=False): job
+               for job in jobs}
+    statuses = []
+    for done, future in enumerate(as_completed(futures), start=1):
+        job = futures[future]
+        if future.status == "finished":
+            status = dict(future.result())
+        else:
+            exc = future.exception()
+            status = {"region": job.region_id, "status": "failed", "seconds": None,
+                      "peak_memory_mb": None, "error": _one_line(exc) if exc else "cancelled"}
+        statuses.append(status)
+        if on_region is not None:
+            on_region(status, done, len(jobs))
+    return statuses
 
 
 def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
@@ -148,18 +196,20 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
                         {"params": repr(cfg.params), "rules": repr(cfg.profile),
                          "horizon_s": halo.horizon_s, "halo_m": halo.halo_m, "coords": cfg.coords,
                          "units_coords": cfg.units_coords, "id_column": cfg.region_id_column})
-    manifest = _cut(cfg, regions, out, halo, key, say)
-    big = large_regions({r: e["nodes"] for r, e in manifest["regions"].items()})
-    if big:
-        say(f"large regions (> 4x the median node count; split them for even load): {big}")
-    jobs, skipped = _jobs(cfg, out, manifest, halo, key)
-    say(f"regions: {len(jobs)} to run, {len(skipped)} complete and unchanged (skipped)")
-    clock = time.perf_counter()
-    ran, cluster = _execute(cfg, jobs, say, on_region)
-    regions_s = time.perf_counter() - clock
-    summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big)
-    merge_s = time.perf_counter() - clock - regions_s
-    summary.update({"cluster": cluster, "wall_s": round(time.perf_counter() - started, 3),
+    with ExitStack() as stack:
+        cluster = Cluster(cfg, say, stack)
+        manifest = _cut(cfg, regions, out, halo, key, say, cluster)
+        big = large_regions({r: e["nodes"] for r, e in manifest["regions"].items()})
+        if big:
+            say(f"large regions (> 4x the median node count; split them for even load): {big}")
+        jobs, skipped = _jobs(cfg, out, manifest, halo, key)
+        say(f"regions: {len(jobs)} to run, {len(skipped)} complete and unchanged (skipped)")
+        clock = time.perf_counter()
+        ran = _execute(cfg, jobs, cluster, on_region)
+        regions_s = time.perf_counter() - clock
+        summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big)
+        merge_s = time.perf_counter() - clock - regions_s
+    summary.update({"cluster": cluster.info, "wall_s": round(time.perf_counter() - started, 3),
                     "timings_s": {"prepare": round(clock - started, 3),
                                   "regions": round(regions_s, 3), "merge": round(merge_s, 3)},
                     "ran": len(ran), "skipped": len(skipped), **cfg.extra})

@@ -19,7 +19,7 @@ from planner.coverage.demand import derive_units_from_residential
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.folder import hash_file
-from planner.io.osm import read_osm_file
+from planner.io.osm import OsmExtract, read_osm_file
 from planner.network.crs import choose_utm_crs
 from planner.params import PlanParams
 from planner.schema import WGS84, RawNetwork
@@ -94,13 +94,14 @@ def read_regions(path: Path, id_column: str | None) -> gpd.GeoDataFrame:
 
 def read_whole_area(osm: Path, params: PlanParams, *, facilities: Path | None = None,
                     coords: str = "wgs84", units: Path | None = None, units_coords: str = "wgs84",
-                    zone_settlement: Mapping[str, str] | None = None) -> WholeArea:
-    """Read the OSM file, the register and the units file once for the whole batch."""
+                    zone_settlement: Mapping[str, str] | None = None,
+                    extract: OsmExtract | None = None) -> WholeArea:
+    """Read the OSM file (unless its ``extract`` is given), the register and the units file once."""
     from planner.io.registers import read_facility_register
     from planner.io.units import read_units
 
     catalogue = read_catalogue()
-    extract = read_osm_file(osm, catalogue)
+    extract = extract if extract is not None else read_osm_file(osm, catalogue)
     crs = choose_utm_crs(extract.network.lon, extract.network.lat)
     fac = extract.pois.drop(columns=["osm_tags"], errors="ignore")
     if facilities is not None:

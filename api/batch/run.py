@@ -96,10 +96,12 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
                 "have the same hashes)")
             return manifest
     started = time.perf_counter()
+    extract = _read_osm(cfg, out, cluster, say)
+    osm_s = time.perf_counter() - started
     whole = read_whole_area(cfg.osm, cfg.params, facilities=cfg.facilities, coords=cfg.coords,
                             units=cfg.units, units_coords=cfg.units_coords,
-                            zone_settlement=cfg.profile.zone_settlement,
-                            extract=_read_osm(cfg, out, cluster, say))
+                            zone_settlement=cfg.profile.zone_settlement, extract=extract)
+    read_s = time.perf_counter() - started
     entries: dict[str, Any] = {}
     for part in cut_parts(whole.network, regions, whole.facilities, whole.units, whole.residential,
                           halo_m=halo.halo_m, crs=whole.crs, units_given=whole.units_given):
@@ -110,6 +112,7 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
     if whole.hierarchy is not None:
         whole.hierarchy.to_csv(out / "_parts" / "hierarchy.csv", index=False)
     manifest = {"key": key, "regions": entries, "cut_s": round(time.perf_counter() - started, 3),
+                "cut_detail_s": {"osm_pieces": round(osm_s, 3), "read": round(read_s, 3)},
                 "nodes_total": whole.network.n_nodes, "crs": whole.crs,
                 "region_names": dict(zip(regions["region_id"], regions["region_name"], strict=True))}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
@@ -207,7 +210,7 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
         clock = time.perf_counter()
         ran = _execute(cfg, jobs, cluster, on_region)
         regions_s = time.perf_counter() - clock
-        summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big)
+        summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big, cluster.client)
         merge_s = time.perf_counter() - clock - regions_s
     summary.update({"cluster": cluster.info, "wall_s": round(time.perf_counter() - started, 3),
                     "timings_s": {"prepare": round(clock - started, 3),

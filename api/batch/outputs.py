@@ -15,8 +15,13 @@ import geopandas as gpd
 import pandas as pd
 
 from api.batch.config import BatchConfig
-from planner.batch.merge import (Merged, RegionTables, merge_regions, merged_compliance,
-                                 merged_rollup)
+from planner.batch.merge import (
+    Merged,
+    RegionTables,
+    merge_regions,
+    merged_compliance,
+    merged_rollup,
+)
 from planner.batch.regions import Halo
 from planner.compliance.rules import RuleProfile
 from planner.errors import InputDataError

@@ -192,7 +192,8 @@ def read_osm_file(
     col = _Collector(catalogue)
     try:
         area = study_area if study_area is not None else _file_bounds(path)
-        processor = osmium.FileProcessor(str(path)).with_locations().with_areas()
+        processor = osmium.FileProcessor(str(path)).with_locations().with_areas().with_filter(
+            osmium.filter.EmptyTagFilter())  # untagged nodes stay in C++ (locations only)
         for obj in processor:
             if isinstance(obj, osmium.osm.Way):
                 col.way(obj)

@@ -108,7 +108,7 @@ def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
 
 
 def _first_group_kind(block: bytes) -> str:
-    """The kind of the first PrimitiveGroup in (a prefix of) a PrimitiveBlock; IndexError: need more."""
+    """Kind of the first PrimitiveGroup in (a prefix of) a block; IndexError: need more bytes."""
     pos = 0
     while True:
         key, pos = _varint(block, pos)

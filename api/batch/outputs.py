@@ -8,12 +8,14 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from api.batch.cluster import results_or_local
 from api.batch.config import BatchConfig
 from planner.batch.merge import (
     Merged,
@@ -139,7 +141,10 @@ def _merged_files(out: Path, merged: Merged, cfg: BatchConfig, hierarchy: pd.Dat
         return
     futures = [client.submit(fn, out, *args, pure=False, key=f"careplan-merge-{fn.__name__}-{i}-"
                              f"{os.getpid()}-{id(merged)}") for i, (fn, args) in enumerate(jobs)]
-    client.gather(futures)
+    here = [partial(fn, out, *(merged if a is data else a for a in args)) for fn, args in jobs]
+    results_or_local(futures, here)
+    for future in [*futures, data]:
+        future.release()
 
 
 def _region_tables(folder: Path, region_id: str) -> RegionTables:

@@ -11,20 +11,17 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from api.batch.cluster import open_client
+from api.batch.cluster import Cluster
 from api.batch.config import BatchConfig
+from api.batch.inputs import cut_regions, read_area
 from api.batch.outputs import merge_outputs, safe_name, staging_dir, upload
 from api.batch.task import MARKER, RegionJob, run_region
-from planner.batch.parts import CutPlan, cut_region, plan_cut
+from planner.batch.parts import plan_cut
 from planner.batch.regions import Halo, large_regions, make_halo
 from planner.errors import InputDataError
-from planner.io.osm import OsmExtract
-from planner.io.osm_split import combine_extracts, read_piece, scan_pbf
-from planner.io.region_parts import inputs_digest, read_regions, read_whole_area, write_part
+from planner.io.region_parts import inputs_digest, read_regions
 
 Say = Callable[[str], None]
-#: Pieces of the OSM file per worker (more than one evens out pieces of unequal cost).
-PIECES_PER_WORKER = 2
 OnRegion = Callable[[dict[str, Any], int, int], None]
 
 
@@ -42,84 +39,6 @@ def _check(cfg: BatchConfig) -> None:
         raise InputDataError(msg)
 
 
-class Cluster:
-    """The run's Dask client, connected (or started) on first use and closed with the run."""
-
-    def __init__(self, cfg: BatchConfig, say: Say, stack: ExitStack) -> None:
-        self._cfg, self._say, self._stack = cfg, say, stack
-        self.client: Any = None
-        self.info: dict[str, Any] = {"cluster": "none (nothing to run)"}
-
-    def get(self) -> Any:
-        """The client (connecting on the first call)."""
-        if self.client is None:
-            self.client, self.info = self._stack.enter_context(
-                open_client(self._cfg.scheduler, self._cfg.workers, self._say))
-        return self.client
-
-
-def _workers(client: Any) -> int:
-    return len(client.scheduler_info(n_workers=-1)["workers"])
-
-
-def _read_osm(cfg: BatchConfig, out: Path, cluster: Cluster, say: Say) -> OsmExtract | None:
-    """The OSM file read in pieces on the cluster, or ``None`` to read it whole in this process.
-
-    A type-sorted .osm.pbf without relations is split (``planner.io.osm_split``); anything else,
-    or a piece without a walkable way, falls back to one read in this process.
-    """
-    layout = scan_pbf(cfg.osm)
-    if layout is None or layout.relations or len(layout.ways) < 2:
-        return None
-    client = cluster.get()
-    workers = _workers(client)
-    runs = layout.way_runs(PIECES_PER_WORKER * workers) if workers > 1 else []
-    if len(runs) < 2:
-        return None
-    futures = [client.submit(read_piece, cfg.osm, layout, run, out / "_parts",
-                             key=f"careplan-osm-piece-{i}-{time.time_ns()}", pure=False)
-               for i, run in enumerate(runs)]
-    try:
-        pieces = client.gather(futures)
-    except InputDataError as exc:
-        say(f"parts: reading {cfg.osm.name} in pieces failed ({exc}); reading it whole")
-        return None
-    finally:
-        for future in futures:
-            future.release()
-    say(f"parts: read {cfg.osm.name} in {len(runs)} pieces on the cluster")
-    return combine_extracts(pieces)
-
-
-def cut_and_write(plan: CutPlan, r: int, folder: Path) -> tuple[str, dict[str, Any]]:
-    """Cut the ``r``-th region's part and write it (a task); return its manifest entry."""
-    part = cut_region(plan, r)
-    name = f"{safe_name(part.region_id)}.pkl"
-    digest = write_part(part, folder / name)
-    return part.region_id, {"file": name, "sha256": digest, "nodes": part.network.n_nodes,
-                            "units": len(part.owned_unit_ids)}
-
-
-def _cut_regions(plan: CutPlan, folder: Path, cluster: Cluster) -> dict[str, Any]:
-    """Every region's part: as tasks when the cluster has 2+ workers, else in this process.
-
-    The plan (the whole area's data) goes to every worker once; each task then cuts and writes
-    one region's part.
-    """
-    client = cluster.get()
-    if _workers(client) < 2:
-        return dict(cut_and_write(plan, r, folder) for r in range(len(plan.region_ids)))
-    data = client.scatter(plan, broadcast=True, hash=False)
-    futures = [client.submit(cut_and_write, data, r, folder, pure=False,
-                             key=f"careplan-cut-{r}-{time.time_ns()}")
-               for r in range(len(plan.region_ids))]
-    try:
-        return dict(client.gather(futures))
-    finally:
-        for future in [*futures, data]:
-            future.release()
-
-
 def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
          say: Say, cluster: Cluster) -> dict[str, Any]:
     """Read the whole area once and write one part file per region; return the parts manifest."""
@@ -132,19 +51,15 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
                 "have the same hashes)")
             return manifest
     started = time.perf_counter()
-    extract = _read_osm(cfg, out, cluster, say)
-    osm_s = time.perf_counter() - started
-    whole = read_whole_area(cfg.osm, cfg.params, facilities=cfg.facilities, coords=cfg.coords,
-                            units=cfg.units, units_coords=cfg.units_coords,
-                            zone_settlement=cfg.profile.zone_settlement, extract=extract)
+    whole = read_area(cfg, out, cluster, say)
     read_s = time.perf_counter() - started
     plan = plan_cut(whole.network, regions, whole.facilities, whole.units, whole.residential,
                     halo_m=halo.halo_m, crs=whole.crs, units_given=whole.units_given)
-    entries = _cut_regions(plan, out / "_parts", cluster)
+    entries = cut_regions(plan, out / "_parts", cluster)
     if whole.hierarchy is not None:
         whole.hierarchy.to_csv(out / "_parts" / "hierarchy.csv", index=False)
     manifest = {"key": key, "regions": entries, "cut_s": round(time.perf_counter() - started, 3),
-                "cut_detail_s": {"osm": round(osm_s, 3), "inputs": round(read_s - osm_s, 3),
+                "cut_detail_s": {"read": round(read_s, 3),
                                  "parts": round(time.perf_counter() - started - read_s, 3)},
                 "nodes_total": whole.network.n_nodes, "crs": whole.crs,
                 "region_names": dict(zip(regions["region_id"], regions["region_name"], strict=True))}
@@ -233,7 +148,7 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
                          "horizon_s": halo.horizon_s, "halo_m": halo.halo_m, "coords": cfg.coords,
                          "units_coords": cfg.units_coords, "id_column": cfg.region_id_column})
     with ExitStack() as stack:
-        cluster = Cluster(cfg, say, stack)
+        cluster = Cluster(cfg.scheduler, cfg.workers, say, stack)
         manifest = _cut(cfg, regions, out, halo, key, say, cluster)
         big = large_regions({r: e["nodes"] for r, e in manifest["regions"].items()})
         if big:

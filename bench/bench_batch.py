@@ -103,7 +103,9 @@ def _best(args: argparse.Namespace, files: DistrictFiles, regions: Path,
 def _phases(run: dict[str, Any]) -> dict[str, float]:
     """Cut, region phase, merge and wall seconds of one run."""
     t = run["timings_s"]
-    return {"cut": float(run["cut_s"]), "regions": float(t["regions"]),
+    detail = run.get("cut_detail_s") or {}
+    return {"cut": float(run["cut_s"]), "cut_read": float(detail.get("read", float("nan"))),
+            "cut_parts": float(detail.get("parts", float("nan"))), "regions": float(t["regions"]),
             "merge": float(t["merge"]), "wall": float(run["wall_s"])}
 
 
@@ -181,7 +183,8 @@ def main() -> None:
     fig = _scaling(args, files, regions)
     for w in ("1w", "2w"):
         ph = fig[f"phases_{w}_s"]
-        print(f"{w[0]} worker(s): cut {ph['cut']:.1f} s, regions {ph['regions']:.1f} s, merge "
+        print(f"{w[0]} worker(s): cut {ph['cut']:.1f} s (read {ph['cut_read']:.1f} s, parts "
+              f"{ph['cut_parts']:.1f} s), regions {ph['regions']:.1f} s, merge "
               f"{ph['merge']:.1f} s, wall {ph['wall']:.1f} s")
     print(f"speed-up 1 -> 2 workers: wall {fig['speedup_wall']:.2f}x (target >= 1.7); per phase "
           f"{fig['speedup']}; tasks at once {fig['concurrency_1w']:.2f} / {fig['concurrency_2w']:.2f}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,7 @@ from planner.io.catalogue import read_catalogue
 from planner.io.osm import _file_bounds, read_osm_file
 from planner.io.osm_split import combine_extracts, read_piece, scan_pbf
 from planner.io.region_parts import (
+    SideInputs,
     WholeArea,
     read_side_inputs,
     read_whole_area,
@@ -34,6 +36,23 @@ def _side_options(cfg: BatchConfig) -> dict[str, Any]:
             "units_coords": cfg.units_coords, "zone_settlement": cfg.profile.zone_settlement}
 
 
+def side_inputs_task(box: Any, options: dict[str, Any]) -> tuple[SideInputs, list[Any]]:
+    """Read the register and units file (a task); also return the warnings raised meanwhile."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        side = read_side_inputs(box, **options)
+    return side, [(w.message, w.category) for w in seen]
+
+
+def _side_result(future: Any, box: Any, options: dict[str, Any]) -> SideInputs:
+    """The side inputs of the task, its warnings raised again here (as a local read raises them)."""
+    side: SideInputs
+    side, seen = results_or_local([future], [lambda: side_inputs_task(box, options)])[0]
+    for message, category in seen:
+        warnings.warn(message, category, stacklevel=2)
+    return side
+
+
 def read_area(cfg: BatchConfig, out: Path, cluster: Cluster, say: Say) -> WholeArea:
     """The whole area, read as tasks on a cluster of 2+ workers when the OSM file allows it.
 
@@ -48,7 +67,7 @@ def read_area(cfg: BatchConfig, out: Path, cluster: Cluster, say: Say) -> WholeA
         return read_whole_area(cfg.osm, cfg.params, **_side_options(cfg))
     client = cluster.get()
     stamp = time.time_ns()
-    side = client.submit(read_side_inputs, box, **_side_options(cfg), pure=False,
+    side = client.submit(side_inputs_task, box, _side_options(cfg), pure=False,
                          key=f"careplan-side-inputs-{stamp}")
     runs = layout.way_runs(PIECES_PER_WORKER * cluster.workers())
     futures = [client.submit(read_piece, cfg.osm, layout, run, out / "_parts", pure=False,
@@ -62,10 +81,10 @@ def read_area(cfg: BatchConfig, out: Path, cluster: Cluster, say: Say) -> WholeA
     except InputDataError as exc:
         say(f"parts: reading {cfg.osm.name} in pieces failed ({exc}); reading it whole")
         extract = read_osm_file(cfg.osm, read_catalogue())
-    sides = results_or_local([side], [lambda: read_side_inputs(box, **_side_options(cfg))])
+    area = whole_area(extract, _side_result(side, box, _side_options(cfg)), cfg.params)
     for future in [*futures, side]:
         future.release()
-    return whole_area(extract, sides[0], cfg.params)
+    return area
 
 
 def cut_and_write(plan: CutPlan, r: int, folder: Path) -> tuple[str, dict[str, Any]]:

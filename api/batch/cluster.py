@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from typing import Any
 
 import psutil
@@ -67,3 +67,52 @@ def open_client(scheduler: str | None, workers: int | None,
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+class Cluster:
+    """The run's Dask client, connected (or started) on first use and closed with the run."""
+
+    def __init__(self, scheduler: str | None, workers: int | None, say: Callable[[str], None],
+                 stack: ExitStack) -> None:
+        self._scheduler, self._workers, self._say, self._stack = scheduler, workers, say, stack
+        self.client: Any = None
+        self.info: dict[str, Any] = {"cluster": "none (nothing to run)"}
+
+    def get(self) -> Any:
+        """The client (connecting on the first call)."""
+        if self.client is None:
+            self.client, self.info = self._stack.enter_context(
+                open_client(self._scheduler, self._workers, self._say))
+        return self.client
+
+    def workers(self) -> int:
+        """The number of workers (connecting on the first call)."""
+        return len(self.get().scheduler_info(n_workers=-1)["workers"])
+
+
+def results_or_local(futures: list[Any], local: Sequence[Callable[[], Any]]) -> list[Any]:
+    """Each task's result; a task lost with its worker (or cancelled) is run here instead.
+
+    Tasks on scattered data cannot be recomputed by Dask when a worker dies, so a killed worker
+    costs the time of running its tasks in this process, never the run. Errors of the task
+    itself (bad data) are raised as they are.
+    """
+    out = []
+    for future, run_here in zip(futures, local, strict=True):
+        try:
+            out.append(future.result())
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - cancellation is a BaseException
+            if not _lost(exc):
+                raise
+            out.append(run_here())
+    return out
+
+
+def _lost(exc: BaseException) -> bool:
+    """True for the errors of a lost worker or task (not of the task's own work)."""
+    import distributed
+
+    names = ("KilledWorker", "CancelledError", "FutureCancelledError", "CommClosedError")
+    return type(exc).__name__ in names or isinstance(exc, distributed.KilledWorker)

@@ -7,15 +7,25 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 
+from api.batch.cluster import results_or_local
 from api.batch.config import BatchConfig
-from planner.batch.merge import RegionTables, merge_regions, merged_compliance, merged_rollup
+from planner.batch.merge import (
+    Merged,
+    RegionTables,
+    merge_regions,
+    merged_compliance,
+    merged_rollup,
+)
 from planner.batch.regions import Halo
+from planner.compliance.rules import RuleProfile
 from planner.errors import InputDataError
 from planner.io.rounding import EXTRA_DECIMALS, input_decimals, round_populations
 from planner.schema import OLDER_POP
@@ -76,9 +86,65 @@ def _write(path: Path, writer: Callable[[Path], None]) -> None:
 
 def _csv(frame: pd.DataFrame, decimals: int | None = None) -> Callable[[Path], None]:
     """A CSV writer; ``decimals`` rounds the ``*_pop`` columns as ``careplan analyze`` does."""
-    if decimals is not None:
-        frame = round_populations(frame, decimals)
-    return lambda path: frame.to_csv(path, index=False, encoding="utf-8-sig")
+    def write(path: Path) -> None:
+        rounded = round_populations(frame, decimals) if decimals is not None else frame
+        rounded.to_csv(path, index=False, encoding="utf-8-sig")
+    return write
+
+
+def _write_csv(out: Path, name: str, frame: pd.DataFrame, decimals: int | None = None) -> None:
+    _write(out / name, _csv(frame, decimals))
+
+
+def _table_file(out: Path, merged: Merged, attr: str, name: str, decimals: int | None) -> None:
+    _write_csv(out, name, getattr(merged, attr), decimals)
+
+
+def _compliance_files(out: Path, merged: Merged, profile: RuleProfile,
+                      hierarchy: pd.DataFrame | None, lang: str) -> None:
+    comp = merged_compliance(merged, profile, hierarchy, lang)
+    _write_csv(out, "compliance.csv", comp.per_unit)
+    _write_csv(out, "indicators.csv", comp.indicators)
+
+
+def _rollup_file(out: Path, merged: Merged, hierarchy: pd.DataFrame | None) -> None:
+    rollup = merged_rollup(merged, hierarchy)
+    if rollup is not None:
+        _write_csv(out, "coverage_rollup.csv", rollup)  # unrounded, as in `analyze`
+
+
+def _geo_file(out: Path, merged: Merged, fmt: str) -> None:
+    name, writer = _geo_writer({"units": merged.units, "facilities": merged.facilities}, fmt)
+    _write(out / name, writer)
+
+
+def _merged_files(out: Path, merged: Merged, cfg: BatchConfig, hierarchy: pd.DataFrame | None,
+                  client: Any) -> None:
+    """Compute and write the merged files, as tasks on the cluster when ``client`` is given.
+
+    Compliance, roll-up, the geodata and each large table are independent jobs, so with more
+    than one worker they run side by side (the largest first).
+    """
+    # populations at the inputs' precision, as in the files of one `careplan analyze`
+    dec = input_decimals(merged.units[OLDER_POP]) + EXTRA_DECIMALS if len(merged.units) else None
+    data: Any = merged if client is None else client.scatter(merged, hash=False)
+    jobs: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+    if len(merged.units):
+        jobs += [(_compliance_files, (data, cfg.profile, hierarchy, cfg.lang or cfg.profile.lang)),
+                 (_geo_file, (data, cfg.fmt)), (_rollup_file, (data, hierarchy))]
+    jobs += [(_table_file, (data, attr, f"{name}.csv", dec)) for name, attr in (
+        ("coverage_thresholds", "threshold_coverage"), ("coverage", "coverage"),
+        ("gaps", "gaps"), ("coverage_by_region", "by_region"))]
+    if client is None:
+        for fn, args in jobs:
+            fn(out, *args)
+        return
+    futures = [client.submit(fn, out, *args, pure=False, key=f"careplan-merge-{fn.__name__}-{i}-"
+                             f"{os.getpid()}-{id(merged)}") for i, (fn, args) in enumerate(jobs)]
+    here = [partial(fn, out, *(merged if a is data else a for a in args)) for fn, args in jobs]
+    results_or_local(futures, here)
+    for future in [*futures, data]:
+        future.release()
 
 
 def _region_tables(folder: Path, region_id: str) -> RegionTables:
@@ -107,43 +173,32 @@ def _geo_writer(layers: dict[str, gpd.GeoDataFrame], fmt: str) -> tuple[str, Cal
 
 
 def merge_outputs(out: Path, manifest: dict[str, Any], statuses: list[dict[str, Any]],
-                  cfg: BatchConfig, halo: Halo, large: list[str]) -> dict[str, Any]:
-    """Write the merged outputs of every finished region; return the run summary."""
+                  cfg: BatchConfig, halo: Halo, large: list[str],
+                  client: Any = None) -> dict[str, Any]:
+    """Write the merged outputs of every finished region; return the run summary.
+
+    With a Dask ``client`` the merged files are computed and written on the cluster.
+    """
     names = manifest.get("region_names", {})
     by_id = {s["region"]: s for s in statuses}
     ok = [r for r in manifest["regions"] if by_id.get(r, {}).get("status") == "ok"]
-    parts = [_region_tables(out / "regions" / safe_name(r), r) for r in ok]
+    with ThreadPoolExecutor(4) as pool:  # parquet and CSV readers release the GIL
+        parts = list(pool.map(lambda r: _region_tables(out / "regions" / safe_name(r), r), ok))
     merged = merge_regions(parts, cfg.params)
     hier_path = out / "_parts" / "hierarchy.csv"
     hierarchy = pd.read_csv(hier_path, dtype=str) if hier_path.is_file() else None
-    lang = cfg.lang or cfg.profile.lang
-    # populations at the inputs' precision, as in the files of one `careplan analyze`
-    dec = input_decimals(merged.units[OLDER_POP]) + EXTRA_DECIMALS if len(merged.units) else None
-    files: dict[str, Callable[[Path], None]] = {
-        "coverage.csv": _csv(merged.coverage, dec),
-        "coverage_thresholds.csv": _csv(merged.threshold_coverage, dec),
-        "gaps.csv": _csv(merged.gaps, dec), "coverage_by_region.csv": _csv(merged.by_region, dec)}
-    if len(merged.units):
-        comp = merged_compliance(merged, cfg.profile, hierarchy, lang)
-        files["compliance.csv"] = _csv(comp.per_unit)
-        files["indicators.csv"] = _csv(comp.indicators)
-        rollup = merged_rollup(merged, hierarchy)
-        if rollup is not None:
-            files["coverage_rollup.csv"] = _csv(rollup)  # unrounded, as in `analyze`
-        name, writer = _geo_writer({"units": merged.units, "facilities": merged.facilities}, cfg.fmt)
-        files[name] = writer
+    _merged_files(out, merged, cfg, hierarchy, client)
     rows = [{"region": r, "region_name": names.get(r, r), "resumed": False,
              **by_id.get(r, {"status": "missing", "error": "no result"})} for r in manifest["regions"]]
-    files["batch_status.csv"] = _csv(pd.DataFrame(rows).reindex(columns=list(STATUS_COLUMNS)))
-    for name, writer in files.items():
-        _write(out / name, writer)
+    _write_csv(out, "batch_status.csv", pd.DataFrame(rows).reindex(columns=list(STATUS_COLUMNS)))
     failed = {r["region"]: r.get("error", "") for r in rows if r["status"] != "ok"}
     totals = merged.by_region[merged.by_region["region_id"] == "all"]
     return {
         "regions": len(rows), "ok": len(ok), "failed": len(failed), "missing_regions": failed,
         "complete": not failed, "units": len(merged.units), "facilities": len(merged.facilities),
         "nodes_total": manifest.get("nodes_total"), "crs": manifest.get("crs"),
-        "cut_s": manifest.get("cut_s"), "large_regions": large,
+        "cut_s": manifest.get("cut_s"), "cut_detail_s": manifest.get("cut_detail_s"),
+        "large_regions": large,
         "halo": {"halo_m": round(halo.halo_m, 1), "horizon_min": halo.horizon_s / 60,
                  "speed_m_s": halo.speed_m_s, "max_snap_m": halo.max_snap_m,
                  "safety": halo.safety,

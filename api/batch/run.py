@@ -7,17 +7,19 @@ import json
 import os
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from api.batch.cluster import open_client
+from api.batch.cluster import Cluster
 from api.batch.config import BatchConfig
+from api.batch.inputs import cut_regions, read_area
 from api.batch.outputs import merge_outputs, safe_name, staging_dir, upload
 from api.batch.task import MARKER, RegionJob, run_region
-from planner.batch.parts import cut_parts
+from planner.batch.parts import plan_cut
 from planner.batch.regions import Halo, large_regions, make_halo
 from planner.errors import InputDataError
-from planner.io.region_parts import inputs_digest, read_regions, read_whole_area, write_part
+from planner.io.region_parts import inputs_digest, read_regions
 
 Say = Callable[[str], None]
 OnRegion = Callable[[dict[str, Any], int, int], None]
@@ -38,7 +40,7 @@ def _check(cfg: BatchConfig) -> None:
 
 
 def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
-         say: Say) -> dict[str, Any]:
+         say: Say, cluster: Cluster) -> dict[str, Any]:
     """Read the whole area once and write one part file per region; return the parts manifest."""
     manifest_path = out / "_parts" / "manifest.json"
     if manifest_path.is_file():
@@ -49,19 +51,16 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
                 "have the same hashes)")
             return manifest
     started = time.perf_counter()
-    whole = read_whole_area(cfg.osm, cfg.params, facilities=cfg.facilities, coords=cfg.coords,
-                            units=cfg.units, units_coords=cfg.units_coords,
-                            zone_settlement=cfg.profile.zone_settlement)
-    entries: dict[str, Any] = {}
-    for part in cut_parts(whole.network, regions, whole.facilities, whole.units, whole.residential,
-                          halo_m=halo.halo_m, crs=whole.crs, units_given=whole.units_given):
-        name = f"{safe_name(part.region_id)}.pkl"
-        digest = write_part(part, out / "_parts" / name)
-        entries[part.region_id] = {"file": name, "sha256": digest, "nodes": part.network.n_nodes,
-                                   "units": len(part.owned_unit_ids)}
+    whole = read_area(cfg, out, cluster, say)
+    read_s = time.perf_counter() - started
+    plan = plan_cut(whole.network, regions, whole.facilities, whole.units, whole.residential,
+                    halo_m=halo.halo_m, crs=whole.crs, units_given=whole.units_given)
+    entries = cut_regions(plan, out / "_parts", cluster)
     if whole.hierarchy is not None:
         whole.hierarchy.to_csv(out / "_parts" / "hierarchy.csv", index=False)
     manifest = {"key": key, "regions": entries, "cut_s": round(time.perf_counter() - started, 3),
+                "cut_detail_s": {"read": round(read_s, 3),
+                                 "parts": round(time.perf_counter() - started - read_s, 3)},
                 "nodes_total": whole.network.n_nodes, "crs": whole.crs,
                 "region_names": dict(zip(regions["region_id"], regions["region_name"], strict=True))}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
@@ -98,31 +97,31 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else 'no message'}"[:300]
 
 
-def _execute(cfg: BatchConfig, jobs: list[RegionJob], say: Say,
-             on_region: OnRegion | None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def _execute(cfg: BatchConfig, jobs: list[RegionJob], cluster: Cluster,
+             on_region: OnRegion | None) -> list[dict[str, Any]]:
     import distributed
 
     as_completed: Any = distributed.as_completed  # distributed is only partly typed
 
     if not jobs:
-        return [], {"cluster": "none (nothing to run)"}
-    with open_client(cfg.scheduler, cfg.workers, say) as (client, info):
-        futures = {client.submit(run_region, job, key=f"careplan-region-{job.region_id}-"
-                                 f"{job.key[:12]}", retries=cfg.retries, pure=False): job
-                   for job in jobs}
-        statuses = []
-        for done, future in enumerate(as_completed(futures), start=1):
-            job = futures[future]
-            if future.status == "finished":
-                status = dict(future.result())
-            else:
-                exc = future.exception()
-                status = {"region": job.region_id, "status": "failed", "seconds": None,
-                          "peak_memory_mb": None, "error": _one_line(exc) if exc else "cancelled"}
-            statuses.append(status)
-            if on_region is not None:
-                on_region(status, done, len(jobs))
-        return statuses, info
+        return []
+    client = cluster.get()
+    futures = {client.submit(run_region, job, key=f"careplan-region-{job.region_id}-"
+                             f"{job.key[:12]}", retries=cfg.retries, pure=False): job
+               for job in jobs}
+    statuses = []
+    for done, future in enumerate(as_completed(futures), start=1):
+        job = futures[future]
+        if future.status == "finished":
+            status = dict(future.result())
+        else:
+            exc = future.exception()
+            status = {"region": job.region_id, "status": "failed", "seconds": None,
+                      "peak_memory_mb": None, "error": _one_line(exc) if exc else "cancelled"}
+        statuses.append(status)
+        if on_region is not None:
+            on_region(status, done, len(jobs))
+    return statuses
 
 
 def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
@@ -148,18 +147,20 @@ def run_batch(cfg: BatchConfig, *, say: Say = lambda text: None,
                         {"params": repr(cfg.params), "rules": repr(cfg.profile),
                          "horizon_s": halo.horizon_s, "halo_m": halo.halo_m, "coords": cfg.coords,
                          "units_coords": cfg.units_coords, "id_column": cfg.region_id_column})
-    manifest = _cut(cfg, regions, out, halo, key, say)
-    big = large_regions({r: e["nodes"] for r, e in manifest["regions"].items()})
-    if big:
-        say(f"large regions (> 4x the median node count; split them for even load): {big}")
-    jobs, skipped = _jobs(cfg, out, manifest, halo, key)
-    say(f"regions: {len(jobs)} to run, {len(skipped)} complete and unchanged (skipped)")
-    clock = time.perf_counter()
-    ran, cluster = _execute(cfg, jobs, say, on_region)
-    regions_s = time.perf_counter() - clock
-    summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big)
-    merge_s = time.perf_counter() - clock - regions_s
-    summary.update({"cluster": cluster, "wall_s": round(time.perf_counter() - started, 3),
+    with ExitStack() as stack:
+        cluster = Cluster(cfg.scheduler, cfg.workers, say, stack)
+        manifest = _cut(cfg, regions, out, halo, key, say, cluster)
+        big = large_regions({r: e["nodes"] for r, e in manifest["regions"].items()})
+        if big:
+            say(f"large regions (> 4x the median node count; split them for even load): {big}")
+        jobs, skipped = _jobs(cfg, out, manifest, halo, key)
+        say(f"regions: {len(jobs)} to run, {len(skipped)} complete and unchanged (skipped)")
+        clock = time.perf_counter()
+        ran = _execute(cfg, jobs, cluster, on_region)
+        regions_s = time.perf_counter() - clock
+        summary = merge_outputs(out, manifest, ran + skipped, cfg, halo, big, cluster.client)
+        merge_s = time.perf_counter() - clock - regions_s
+    summary.update({"cluster": cluster.info, "wall_s": round(time.perf_counter() - started, 3),
                     "timings_s": {"prepare": round(clock - started, 3),
                                   "regions": round(regions_s, 3), "merge": round(merge_s, 3)},
                     "ran": len(ran), "skipped": len(skipped), **cfg.extra})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -80,35 +79,73 @@ def representative_points(frame: gpd.GeoDataFrame) -> NDArray[np.object_]:
     return pts
 
 
-def cut_parts(raw: RawNetwork, regions: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
-              units: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, *, halo_m: float,
-              crs: str, units_given: bool) -> Iterator[RegionPart]:
-    """Yield one part per region (rows of ``regions``: ``region_id`` and polygon, WGS-84).
+@dataclass(frozen=True, slots=True)
+class CutPlan:
+    """What the cut of every region needs, decided once for all regions (picklable).
+
+    Ownership (first region covering the representative point) and the main part of the
+    network are whole-area facts, so they are computed here; :func:`cut_region` then only
+    selects by box and can run for each region on its own (on a cluster worker).
+    """
+
+    raw: RawNetwork
+    ends: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+                NDArray[np.float64]]
+    main: NDArray[np.bool_]
+    region_ids: tuple[str, ...]
+    region_bounds: NDArray[np.float64]
+    facilities: gpd.GeoDataFrame
+    fac_owner: NDArray[np.int64]
+    fac_xy: NDArray[np.float64]
+    units: gpd.GeoDataFrame
+    unit_owner: NDArray[np.int64]
+    unit_bounds: NDArray[np.float64]
+    residential: gpd.GeoDataFrame
+    res_bounds: NDArray[np.float64]
+    halo_m: float
+    crs: str
+    units_given: bool
+
+
+def plan_cut(raw: RawNetwork, regions: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame,
+             units: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, *, halo_m: float,
+             crs: str, units_given: bool) -> CutPlan:
+    """The whole-area facts of the cut (``regions``: ``region_id`` and polygon, WGS-84).
 
     ``units`` are the units file's (``units_given``) or those derived from residential land for
     the whole area; either way ownership is decided once, here, for all regions.
     """
     geoms = regions.geometry.to_numpy()
-    main = main_node_mask(raw)
-    fac_owner = assign_owner(representative_points(facilities), geoms)
-    unit_owner = assign_owner(representative_points(units), geoms)
     units_wgs = units.to_crs(WGS84)
-    unit_bounds = shapely.bounds(units_wgs.geometry.to_numpy())
-    fac_xy = shapely.get_coordinates(representative_points(facilities))
-    res_tree = shapely.STRtree(residential.geometry.to_numpy())
-    for r, region_id in enumerate(regions["region_id"].astype(str)):
-        own = unit_owner == r
-        bounds = np.vstack([shapely.bounds(geoms[r])[None, :], unit_bounds[own]])
-        box = widen_box((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(),
-                         bounds[:, 3].max()), halo_m)
-        keep = segments_in_box(raw.lon[raw.edge_u], raw.lat[raw.edge_u], raw.lon[raw.edge_v],
-                               raw.lat[raw.edge_v], box)
-        network, used = slice_network(raw, keep)
-        w, s, e, n = box
-        in_box = ((fac_xy[:, 0] >= w) & (fac_xy[:, 0] <= e) & (fac_xy[:, 1] >= s)
-                  & (fac_xy[:, 1] <= n)) if len(facilities) else np.zeros(0, dtype=bool)
-        fac = facilities[in_box].assign(owned=fac_owner[in_box] == r).reset_index(drop=True)
-        res = residential.iloc[np.sort(res_tree.query(shapely.box(*box)))].reset_index(drop=True)
-        yield RegionPart(region_id, box, network, main[used], fac,
-                         units_wgs[own].reset_index(drop=True) if units_given else None,
-                         tuple(units[UNIT_ID].astype(str)[own]), res, crs)
+    return CutPlan(
+        raw, (raw.lon[raw.edge_u], raw.lat[raw.edge_u], raw.lon[raw.edge_v], raw.lat[raw.edge_v]),
+        main_node_mask(raw), tuple(regions["region_id"].astype(str)), shapely.bounds(geoms),
+        facilities, assign_owner(representative_points(facilities), geoms),
+        shapely.get_coordinates(representative_points(facilities)), units_wgs,
+        assign_owner(representative_points(units), geoms),
+        shapely.bounds(units_wgs.geometry.to_numpy()), residential,
+        shapely.bounds(residential.geometry.to_numpy()).reshape(-1, 4), halo_m, crs, units_given)
+
+
+def _in_box(bounds: NDArray[np.float64], box: tuple[float, ...]) -> NDArray[np.bool_]:
+    """Rows whose ``(minx, miny, maxx, maxy)`` meet ``box`` (edges included, like an STRtree)."""
+    w, s, e, n = box
+    hit: NDArray[np.bool_] = ((bounds[:, 0] <= e) & (bounds[:, 2] >= w) & (bounds[:, 1] <= n)
+                              & (bounds[:, 3] >= s))
+    return hit
+
+
+def cut_region(plan: CutPlan, r: int) -> RegionPart:
+    """The part of the ``r``-th region: its box, and the data in it."""
+    own = plan.unit_owner == r
+    bounds = np.vstack([plan.region_bounds[r][None, :], plan.unit_bounds[own]])
+    box = widen_box((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(),
+                     bounds[:, 3].max()), plan.halo_m)
+    network, used = slice_network(plan.raw, segments_in_box(*plan.ends, box))
+    in_box = _in_box(np.hstack([plan.fac_xy, plan.fac_xy]).reshape(-1, 4), box)
+    fac = plan.facilities[in_box].assign(owned=plan.fac_owner[in_box] == r).reset_index(drop=True)
+    res = plan.residential[_in_box(plan.res_bounds, box)].reset_index(drop=True)
+    unit_ids = plan.units[UNIT_ID].astype(str).to_numpy()[own]
+    return RegionPart(plan.region_ids[r], box, network, plan.main[used], fac,
+                      plan.units[own].reset_index(drop=True) if plan.units_given else None,
+                      tuple(unit_ids), res, plan.crs)

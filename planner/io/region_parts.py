@@ -13,13 +13,14 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+from shapely.geometry.base import BaseGeometry
 
 from planner.batch.parts import RegionPart
 from planner.coverage.demand import derive_units_from_residential
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.folder import hash_file
-from planner.io.osm import read_osm_file
+from planner.io.osm import OsmExtract, read_osm_file
 from planner.network.crs import choose_utm_crs
 from planner.params import PlanParams
 from planner.schema import WGS84, RawNetwork
@@ -92,28 +93,52 @@ def read_regions(path: Path, id_column: str | None) -> gpd.GeoDataFrame:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class SideInputs:
+    """The register's facilities (``None``: use the OSM POIs), the units file's units and hierarchy."""
+
+    facilities: gpd.GeoDataFrame | None
+    units: gpd.GeoDataFrame | None
+    hierarchy: pd.DataFrame | None
+
+
+def read_side_inputs(study_area: BaseGeometry | None, *, facilities: Path | None = None,
+                     coords: str = "wgs84", units: Path | None = None,
+                     units_coords: str = "wgs84",
+                     zone_settlement: Mapping[str, str] | None = None) -> SideInputs:
+    """Read the facility register and the units file (independent of the OSM read)."""
+    from planner.io.registers import read_facility_register
+    from planner.io.units import read_units
+
+    fac = None
+    if facilities is not None:
+        fac = read_facility_register(facilities, catalogue=read_catalogue(), coords=coords,
+                                     study_area=study_area).facilities
+    if units is None:
+        return SideInputs(fac, None, None)
+    read = read_units(units, coords=units_coords, zone_settlement=zone_settlement)
+    return SideInputs(fac, read.units, read.hierarchy)
+
+
+def whole_area(extract: OsmExtract, side: SideInputs, params: PlanParams) -> WholeArea:
+    """The whole area from the OSM extract and the side inputs."""
+    crs = choose_utm_crs(extract.network.lon, extract.network.lat)
+    fac = side.facilities if side.facilities is not None else extract.pois.drop(
+        columns=["osm_tags"], errors="ignore")
+    units = side.units if side.units is not None else derive_units_from_residential(
+        extract.residential, params.demand, crs)
+    return WholeArea(extract.network, fac, extract.residential, units, side.units is not None,
+                     side.hierarchy, crs)
+
+
 def read_whole_area(osm: Path, params: PlanParams, *, facilities: Path | None = None,
                     coords: str = "wgs84", units: Path | None = None, units_coords: str = "wgs84",
                     zone_settlement: Mapping[str, str] | None = None) -> WholeArea:
     """Read the OSM file, the register and the units file once for the whole batch."""
-    from planner.io.registers import read_facility_register
-    from planner.io.units import read_units
-
-    catalogue = read_catalogue()
-    extract = read_osm_file(osm, catalogue)
-    crs = choose_utm_crs(extract.network.lon, extract.network.lat)
-    fac = extract.pois.drop(columns=["osm_tags"], errors="ignore")
-    if facilities is not None:
-        fac = read_facility_register(facilities, catalogue=catalogue, coords=coords,
-                                     study_area=extract.study_area).facilities
-    hierarchy = None
-    if units is not None:
-        read = read_units(units, coords=units_coords, zone_settlement=zone_settlement)
-        unit_frame, hierarchy = read.units, read.hierarchy
-    else:
-        unit_frame = derive_units_from_residential(extract.residential, params.demand, crs)
-    return WholeArea(extract.network, fac, extract.residential, unit_frame, units is not None,
-                     hierarchy, crs)
+    extract = read_osm_file(osm, read_catalogue())
+    side = read_side_inputs(extract.study_area, facilities=facilities, coords=coords, units=units,
+                            units_coords=units_coords, zone_settlement=zone_settlement)
+    return whole_area(extract, side, params)
 
 
 def write_part(part: RegionPart, path: Path) -> str:

@@ -1,0 +1,116 @@
+"""The batch's inputs: read the whole area (in pieces on the cluster when it can) and cut it."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from api.batch.cluster import Cluster, results_or_local
+from api.batch.config import BatchConfig
+from api.batch.outputs import safe_name
+from planner.batch.parts import CutPlan, cut_region
+from planner.errors import InputDataError
+from planner.io.catalogue import read_catalogue
+from planner.io.osm import _file_bounds, read_osm_file
+from planner.io.osm_split import combine_extracts, read_piece, scan_pbf
+from planner.io.region_parts import (
+    SideInputs,
+    WholeArea,
+    read_side_inputs,
+    read_whole_area,
+    whole_area,
+    write_part,
+)
+
+Say = Callable[[str], None]
+#: Pieces of the OSM file per worker (more than one evens out pieces of unequal cost).
+PIECES_PER_WORKER = 2
+
+
+def _side_options(cfg: BatchConfig) -> dict[str, Any]:
+    return {"facilities": cfg.facilities, "coords": cfg.coords, "units": cfg.units,
+            "units_coords": cfg.units_coords, "zone_settlement": cfg.profile.zone_settlement}
+
+
+def side_inputs_task(box: Any, options: dict[str, Any]) -> tuple[SideInputs, list[Any]]:
+    """Read the register and units file (a task); also return the warnings raised meanwhile."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        side = read_side_inputs(box, **options)
+    return side, [(w.message, w.category) for w in seen]
+
+
+def _side_result(future: Any, box: Any, options: dict[str, Any]) -> SideInputs:
+    """The side inputs of the task, its warnings raised again here (as a local read raises them)."""
+    side: SideInputs
+    side, seen = results_or_local([future], [lambda: side_inputs_task(box, options)])[0]
+    for message, category in seen:
+        warnings.warn(message, category, stacklevel=2)
+    return side
+
+
+def read_area(cfg: BatchConfig, out: Path, cluster: Cluster, say: Say) -> WholeArea:
+    """The whole area, read as tasks on a cluster of 2+ workers when the OSM file allows it.
+
+    A type-sorted .osm.pbf with a header box and without relations is read in pieces
+    (``planner.io.osm_split``) while the register and units file are read beside them; anything
+    else is read in this process (as is everything when a piece holds no walkable way).
+    """
+    layout = scan_pbf(cfg.osm)
+    box = _file_bounds(cfg.osm) if layout is not None else None
+    if (layout is None or box is None or layout.relations or len(layout.ways) < 2
+            or cluster.workers() < 2):
+        return read_whole_area(cfg.osm, cfg.params, **_side_options(cfg))
+    client = cluster.get()
+    stamp = time.time_ns()
+    side = client.submit(side_inputs_task, box, _side_options(cfg), pure=False,
+                         key=f"careplan-side-inputs-{stamp}")
+    runs = layout.way_runs(PIECES_PER_WORKER * cluster.workers())
+    futures = [client.submit(read_piece, cfg.osm, layout, run, out / "_parts", pure=False,
+                             key=f"careplan-osm-piece-{i}-{stamp}") for i, run in enumerate(runs)]
+    try:
+        done = results_or_local(futures, [lambda: None] * len(futures))
+        if any(piece is None for piece in done):  # a worker was lost: read here instead
+            raise InputDataError("a piece was lost with its worker")
+        extract = combine_extracts(done)
+        say(f"parts: read {cfg.osm.name} in {len(runs)} pieces on the cluster")
+    except InputDataError as exc:
+        say(f"parts: reading {cfg.osm.name} in pieces failed ({exc}); reading it whole")
+        extract = read_osm_file(cfg.osm, read_catalogue())
+    area = whole_area(extract, _side_result(side, box, _side_options(cfg)), cfg.params)
+    for future in [*futures, side]:
+        future.release()
+    return area
+
+
+def cut_and_write(plan: CutPlan, r: int, folder: Path) -> tuple[str, dict[str, Any]]:
+    """Cut the ``r``-th region's part and write it (a task); return its manifest entry."""
+    part = cut_region(plan, r)
+    name = f"{safe_name(part.region_id)}.pkl"
+    digest = write_part(part, folder / name)
+    return part.region_id, {"file": name, "sha256": digest, "nodes": part.network.n_nodes,
+                            "units": len(part.owned_unit_ids)}
+
+
+def cut_regions(plan: CutPlan, folder: Path, cluster: Cluster) -> dict[str, Any]:
+    """Every region's part: as tasks when the cluster has 2+ workers, else in this process.
+
+    The plan (the whole area's data) goes to every worker once; each task then cuts and writes
+    one region's part.
+    """
+    if cluster.workers() < 2:
+        return dict(cut_and_write(plan, r, folder) for r in range(len(plan.region_ids)))
+    client = cluster.get()
+    data = client.scatter(plan, broadcast=True, hash=False)
+    futures = [client.submit(cut_and_write, data, r, folder, pure=False,
+                             key=f"careplan-cut-{r}-{time.time_ns()}")
+               for r in range(len(plan.region_ids))]
+    local = [partial(cut_and_write, plan, r, folder) for r in range(len(plan.region_ids))]
+    entries = dict(results_or_local(futures, local))
+    for future in [*futures, data]:
+        future.release()
+    return entries

@@ -168,7 +168,7 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     fac = facilities.to_crs(network.crs).reset_index(drop=True)
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
     fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
-    early = start_types(network, fac, fsnap, cparams.workers)  # half the types, meanwhile
+    early = start_types(network, fac, fsnap, cparams.workers)  # 4 of 6 types, meanwhile
     try:
         demand_clock = time.perf_counter()
         demand_res, pop_info = demand_from_inputs(inputs, units_in, params.demand, network.crs,

@@ -1,9 +1,9 @@
 """Nearest walking times per facility type, per node and per demand point (the travel step of
 :func:`planner.pipeline.run_plan`).
 
-On a large network with two workers allowed, :func:`start_types` hands half the facility types'
-node searches to a forked child as soon as the facilities are snapped; it works while this
-process builds and snaps the demand points and searches the other half, and
+On a large network with two workers allowed, :func:`start_types` hands four of the six facility
+types' node searches to a forked child as soon as the facilities are snapped; it works while
+this process builds and snaps the demand points and searches the other two, and
 :func:`all_type_times` collects its node times. Demand-point times are then taken from the node
 times in this process for every type (the same arithmetic either way).
 """
@@ -30,8 +30,10 @@ from planner.routing.travel import (
 )
 from planner.schema import FACILITY_TYPE
 
-#: Networks from this many nodes search half the facility types in a forked child (workers >= 2).
+#: Networks from this many nodes search facility types in a forked child (workers >= 2).
 FORK_TRAVEL_NODES = 200_000
+#: Types this process searches itself after building the demand; the child takes the others.
+OWN_TYPES = 2
 
 
 def type_nearest(network: WalkNetwork, facilities: gpd.GeoDataFrame, fsnap: SnapResult,
@@ -93,11 +95,13 @@ def _child_types(state: Mapping[str, Any], types: list[str]) -> list[NearestTime
 
 def start_types(network: WalkNetwork, fac: gpd.GeoDataFrame, fsnap: SnapResult,
                 workers: int) -> EarlyTypes:
-    """Start half the types' node searches in a forked child on a network of at least
-    :data:`FORK_TRAVEL_NODES` nodes when ``workers`` >= 2 (else nothing is started)."""
+    """Start the node searches of all types but the first :data:`OWN_TYPES` in a forked child
+    on a network of at least :data:`FORK_TRAVEL_NODES` nodes when ``workers`` >= 2 (else
+    nothing is started). This process builds and snaps the demand points meanwhile (on the
+    1M-node district about as long as three searches), then searches its own types."""
     if workers < 2 or network.n_nodes < FORK_TRAVEL_NODES:
         return EarlyTypes([])
-    theirs = list(FACILITY_TYPES)[1::2]
+    theirs = list(FACILITY_TYPES)[OWN_TYPES:]
     state = {"network": network, "fac": fac, "fsnap": fsnap}
     return EarlyTypes(theirs, Started(_child_types, theirs, state))
 

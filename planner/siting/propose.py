@@ -19,7 +19,6 @@ from numpy.typing import NDArray
 
 from planner.errors import SitingError
 from planner.network.snap import EdgeIndex, SnapResult
-from planner.params import check_siting
 from planner.pipeline import PlanResult
 from planner.routing.cover_times import build_cover, compute_cover_times
 from planner.schema import FACILITY_TYPE
@@ -264,10 +263,7 @@ def propose_sites(result: PlanResult, *, facility_type: str, k: int | None = Non
     ------
     SitingError
         No candidates, or MCLP without ``k``.
-    InputDataError
-        ``k`` or ``time_limit_s`` outside :data:`planner.params.BOUNDS`.
     """
-    check_siting(None if cover else k, time_limit_s)
     crs = result.network.crs
     cands = (default_candidates(result, facility_type) if candidates is None
              else prepare_candidates(candidates, result.units, crs))

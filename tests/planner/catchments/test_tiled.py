@@ -158,8 +158,9 @@ def test_chengdu_dissolved_matches_the_exact_buffer(chengdu) -> None:  # type: i
     """8 facilities on the real Chengdu network: each threshold's dissolved polygon against the
     exact GEOS buffer (8 segments a quarter circle) of the reached street. Measured: symmetric
     difference 4.3 / 3.3 / 2.6 % of the exact area at 5 / 15 / 30 min, area 2.3 / 1.4 / 0.9 %
-    short (the cell-centre raster of 10 m has these errors whatever the assembly; see
-    docs/catchments.md for the figures over more cases, before and after the stitch)."""
+    short: the errors of a 10 m cell-centre raster, the same before and after the stitch (the
+    polygons equal the GEOS-union build's; over 18 cases of 5-60 facilities both gave 3.9-4.5 /
+    2.6-3.3 / 2.2-2.5 % at 5 / 15 / 30 min against a 16-segment buffer)."""
     net, snap, node_time_s = chengdu
     which = np.arange(snap.edge.size)
     polys = build_dissolved_catchments(net, node_time_s, snap, which, THRESHOLDS_S,

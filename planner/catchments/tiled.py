@@ -93,6 +93,8 @@ def empty_grid(bounds_m: tuple[float, float, float, float], buffer_m: float, cel
 
 def sample_levels(t: NDArray[np.float64], thresholds_s: NDArray[np.float64]) -> NDArray[np.uint8]:
     """Index of the first of the ascending ``thresholds_s`` that each time is within."""
+    if thresholds_s.size >= _NONE:
+        raise ValueError(f"{thresholds_s.size} thresholds: at most {_NONE - 1} fit a level raster")
     return np.searchsorted(thresholds_s, t, side="left").astype(np.uint8)
 
 
@@ -234,7 +236,8 @@ def near_distance(seeds: NDArray[np.bool_], level: float, box: tuple[int, int, i
         np.minimum(g[:, r - d:r - d + w], g[:, r + d:r + d + w], out=pair)
         pair += dtype(d * d)
         np.minimum(out, pair, out=out)
-    return np.sqrt(out, dtype=np.float64)
+    dist: NDArray[np.float64] = np.sqrt(out, dtype=np.float64)
+    return dist
 
 
 def _concat(parts: list[Ragged]) -> Ragged:

@@ -158,8 +158,9 @@ def test_chengdu_dissolved_matches_the_exact_buffer(chengdu) -> None:  # type: i
     """8 facilities on the real Chengdu network: each threshold's dissolved polygon against the
     exact GEOS buffer (8 segments a quarter circle) of the reached street. Measured: symmetric
     difference 4.3 / 3.3 / 2.6 % of the exact area at 5 / 15 / 30 min, area 2.3 / 1.4 / 0.9 %
-    short (the cell-centre raster of 10 m has these errors whatever the assembly; see
-    docs/catchments.md for the figures over more cases, before and after the stitch)."""
+    short: the errors of a 10 m cell-centre raster, the same before and after the stitch (the
+    polygons equal the GEOS-union build's; over 18 cases of 5-60 facilities both gave 3.9-4.5 /
+    2.6-3.3 / 2.2-2.5 % at 5 / 15 / 30 min against a 16-segment buffer)."""
     net, snap, node_time_s = chengdu
     which = np.arange(snap.edge.size)
     polys = build_dissolved_catchments(net, node_time_s, snap, which, THRESHOLDS_S,
@@ -173,3 +174,21 @@ def test_chengdu_dissolved_matches_the_exact_buffer(chengdu) -> None:  # type: i
         assert abs(poly.area / exact.area - 1.0) < 0.03
     for small, big in zip(polys[:-1], polys[1:], strict=True):
         assert _inside(small, big)
+
+
+def test_stitch_joins_a_hand_made_pair_and_declines_a_lone_half() -> None:
+    """Tiles of 4 cells: a 4 x 1 rectangle cut by the line x = 4 comes back whole (area 4, one
+    ring of 6 points plus the closing one); its left half alone ends on a line with no partner,
+    so the stitch declines (None) and the caller would union with GEOS."""
+    from planner.catchments.stitch import stitch_tiles
+
+    left = [(1.5, 1.5), (4, 1.5), (4, 2), (4, 2.5), (1.5, 2.5), (1.5, 1.5)]
+    right = [(4, 1.5), (5.5, 1.5), (5.5, 2.5), (4, 2.5), (4, 2), (4, 1.5)]
+    pts = np.array(left + right, dtype=float)
+    rings, outers = np.array([0, 6, 12]), np.array([0, 1, 2])
+    out = stitch_tiles(pts, rings, outers, 4, (8, 8))
+    assert out is not None
+    p, r, o = out
+    assert list(r) == [0, 7] and list(o) == [0, 1]
+    assert shapely.polygons(p[r[0]:r[1]]).area == pytest.approx(4.0)
+    assert stitch_tiles(pts[:6], rings[:2], outers[:2], 4, (8, 8)) is None

@@ -6,12 +6,11 @@ import html
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from branca.element import MacroElement
 from jinja2 import Template
 
 from maps import styles
 from maps.layers import coverage_breaks
-from maps.runtime import Lang, js_json
+from maps.runtime import Lang, TextMacroElement, js_json
 
 _SWATCH: Final = ('<svg width="22" height="14" aria-hidden="true"><rect x="1" y="1" width="20" '
                   'height="12" fill="{fill}" fill-opacity="{opacity}" stroke="{stroke}" '
@@ -106,7 +105,7 @@ def legend_html(*, lang: Lang, types: Sequence[str], labels: Mapping[str, str],
     return "".join(parts)
 
 
-class Legend(MacroElement):
+class Legend(TextMacroElement):
     """A Leaflet control (bottom left) holding :func:`legend_html`."""
 
     _template = Template("""
@@ -132,7 +131,7 @@ class Legend(MacroElement):
         self.html_json = js_json(legend)
 
 
-class Banner(MacroElement):
+class Banner(TextMacroElement):
     """A prominent message across the top of the map (synthetic data, assumed populations)."""
 
     _template = Template("""

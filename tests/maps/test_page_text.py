@@ -19,6 +19,7 @@ from maps import build_care_map
 from maps.geojson import LAYER_NAMES, geojson_text, layer_frame, simplify_for_display
 from maps.runtime import TextMacroElement
 from planner.pipeline import PlanResult
+from planner.warnings_log import WarningLog
 
 
 def _same_json(a: object, b: object) -> bool:
@@ -64,8 +65,12 @@ def test_template_syntax_in_data_stays_text(grid_result: PlanResult) -> None:
     """A facility name with Jinja syntax is shown as written, never evaluated."""
     fac = grid_result.facilities.copy()
     fac["name"] = ["{{ 7*7 }}", "{% if 1 %}x{% endif %}", *fac["name"].iloc[2:]]
-    html = build_care_map(dataclasses.replace(grid_result, facilities=fac)).get_root().render()
+    banner = {"code": "indicators", "count": 1, "message": "no data in {{ file }}"}
+    result = dataclasses.replace(grid_result, facilities=fac, warnings=WarningLog(
+        entries=[*grid_result.warnings.entries, banner]))  # type: ignore[list-item]
+    html = build_care_map(result).get_root().render()
     assert "{{ 7*7 }}" in html and "{% if 1 %}x{% endif %}" in html
+    assert "no data in {{ file }}" in html
 
 
 def test_display_simplification_is_valid_and_near_the_topology_preserving_one(

@@ -5,10 +5,15 @@ A population raster gives people per cell. :func:`population_cells` turns one or
 (times the older-adult share when the raster counts everybody), the part of the cell inside the
 study area, and the cell centre in the network's projected CRS.
 
-Clipping is by area: a cell cut by the study-area boundary keeps ``count * area_inside /
-area_cell`` (areas measured in the raster's own CRS), so the people in the output equal the
-raster sum inside the study area. Nodata cells carry nobody; negative values are set to 0 and
-counted.
+Clipping is by area. The clipped sum is defined as the area-weighted raster sum inside the
+study area, ``sum over cells of max(count, 0) * area(cell & study_area) / area(cell)``, with the
+cell box and the study area (densified to 0.001 degree in WGS-84, then transformed) both in the
+raster's own CRS, where a cell is an exact parallelogram and its people are taken as spread
+evenly (for a geographic raster the areas are in square degrees; the error against true areas
+is the change of cos(latitude) across one cell). Nodata cells carry nobody; negative values are
+set to 0 and counted. Every positive person read is either in a cell (``pop``) or in
+``clipped_pop``: ``pop.sum() + clipped_pop`` equals the positive raster total (times
+``older_share``).
 """
 
 from __future__ import annotations
@@ -88,9 +93,45 @@ def sum_grids(grids: list[PopulationGrid]) -> list[PopulationGrid]:
     return merged
 
 
+def _boundary_cells(grid: PopulationGrid, area: BaseGeometry) -> NDArray[np.bool_]:
+    """Cells the area's boundary touches (a superset: every cell a boundary segment crosses).
+
+    The rings are cut into segments of at most half the shorter cell side; every cell of each
+    segment's bounding box in (col, row) coordinates (at most 2 x 2 on a north-up grid) is
+    marked. Testing only the cells that hold a boundary vertex misses cells the boundary
+    crosses between two vertices, e.g. a vertex lying on a cell edge (it is floored into one
+    neighbour) whose corner of the area pokes into the other, or a sliver across a cell corner.
+    """
+    t = grid.transform
+    n_rows, n_cols = grid.values.shape
+    step = 0.5 * min(float(np.hypot(t[0], t[3])), float(np.hypot(t[1], t[4])))
+    parts = shapely.get_parts(area)  # make_valid may add zero-area lines: they weigh nothing
+    rings = shapely.get_rings(parts[shapely.get_type_id(parts) == 3])
+    xy, part = shapely.get_coordinates(shapely.segmentize(rings, step), return_index=True)
+    inv = np.linalg.inv(np.array([[t[0], t[1]], [t[3], t[4]]]))
+    col = inv[0, 0] * (xy[:, 0] - t[2]) + inv[0, 1] * (xy[:, 1] - t[5])
+    row = inv[1, 0] * (xy[:, 0] - t[2]) + inv[1, 1] * (xy[:, 1] - t[5])
+    same = part[1:] == part[:-1]  # consecutive vertices of one line form a segment
+    lo_c = np.floor(np.minimum(col[1:], col[:-1])[same]).astype(np.int64)
+    hi_c = np.floor(np.maximum(col[1:], col[:-1])[same]).astype(np.int64)
+    lo_r = np.floor(np.minimum(row[1:], row[:-1])[same]).astype(np.int64)
+    hi_r = np.floor(np.maximum(row[1:], row[:-1])[same]).astype(np.int64)
+    touched = np.zeros((n_rows, n_cols), dtype=bool)
+    for dr in range(int((hi_r - lo_r).max(initial=0)) + 1):
+        for dc in range(int((hi_c - lo_c).max(initial=0)) + 1):
+            r, c = lo_r + dr, lo_c + dc
+            ok = (r <= hi_r) & (c <= hi_c) & (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+            touched[r[ok], c[ok]] = True
+    return touched
+
+
 def _inside_fraction(grid: PopulationGrid, area: BaseGeometry, rows: NDArray[np.int64],
                      cols: NDArray[np.int64]) -> NDArray[np.float64]:
-    """Share of each cell's area inside ``area`` (both in the raster CRS)."""
+    """Share of each cell's area inside ``area`` (both in the raster CRS).
+
+    A cell the boundary does not touch is wholly inside (all four corners in the area) or wholly
+    outside; the cells it touches are intersected exactly.
+    """
     shapely.prepare(area)
     n_rows, n_cols = grid.values.shape
     cr, cc = np.meshgrid(np.arange(n_rows + 1.0), np.arange(n_cols + 1.0), indexing="ij")
@@ -99,16 +140,7 @@ def _inside_fraction(grid: PopulationGrid, area: BaseGeometry, rows: NDArray[np.
     k = (corner_in[rows, cols].astype(np.int8) + corner_in[rows + 1, cols]
          + corner_in[rows, cols + 1] + corner_in[rows + 1, cols + 1])
     frac = (k == 4).astype(float)
-    # cells holding a boundary vertex, plus cells whose corners differ, are all cut cells
-    t = grid.transform
-    vx, vy = shapely.get_coordinates(area).T
-    inv = np.linalg.inv(np.array([[t[0], t[1]], [t[3], t[4]]]))
-    vc = np.floor(inv[0, 0] * (vx - t[2]) + inv[0, 1] * (vy - t[5])).astype(np.int64)
-    vr = np.floor(inv[1, 0] * (vx - t[2]) + inv[1, 1] * (vy - t[5])).astype(np.int64)
-    touched = np.zeros((n_rows, n_cols), dtype=bool)
-    ok = (vr >= 0) & (vr < n_rows) & (vc >= 0) & (vc < n_cols)
-    touched[vr[ok], vc[ok]] = True
-    mixed = np.flatnonzero(((k > 0) & (k < 4)) | touched[rows, cols])
+    mixed = np.flatnonzero(((k > 0) & (k < 4)) | _boundary_cells(grid, area)[rows, cols])
     if mixed.size:
         r, c = rows[mixed], cols[mixed]
         ring = np.stack([np.stack([gx[r + dr, c + dc], gy[r + dr, c + dc]], 1)
@@ -159,6 +191,9 @@ def population_cells(grids: list[PopulationGrid], area_wgs84: BaseGeometry, netw
                      older_share: float | None = None, *, with_corners: bool = True
                      ) -> PopulationCells:
     """Populated cells of all grids inside the study area, in the network CRS.
+
+    ``pop.sum()`` is the area-weighted raster sum inside the study area (module docstring);
+    ``pop.sum() + clipped_pop`` is the positive raster total (both times ``older_share``).
 
     Parameters
     ----------

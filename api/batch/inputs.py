@@ -29,6 +29,9 @@ from planner.io.region_parts import (
 Say = Callable[[str], None]
 #: Pieces of the OSM file per worker (more than one evens out pieces of unequal cost).
 PIECES_PER_WORKER = 2
+#: Cut the parts as tasks from this many workers on: with 2, sending the plan (0.5 GB at 3.2 M
+#: nodes) to both cost more than it saved (14.0 s against 9.6 s in this process; scaling.md).
+CUT_TASK_WORKERS = 4
 
 
 def _side_options(cfg: BatchConfig) -> dict[str, Any]:
@@ -97,12 +100,12 @@ def cut_and_write(plan: CutPlan, r: int, folder: Path) -> tuple[str, dict[str, A
 
 
 def cut_regions(plan: CutPlan, folder: Path, cluster: Cluster) -> dict[str, Any]:
-    """Every region's part: as tasks when the cluster has 2+ workers, else in this process.
+    """Every region's part: as tasks on a cluster of ``CUT_TASK_WORKERS``+ workers, else here.
 
     The plan (the whole area's data) goes to every worker once; each task then cuts and writes
     one region's part.
     """
-    if cluster.workers() < 2:
+    if cluster.workers() < CUT_TASK_WORKERS:
         return dict(cut_and_write(plan, r, folder) for r in range(len(plan.region_ids)))
     client = cluster.get()
     data = client.scatter(plan, broadcast=True, hash=False)

@@ -80,7 +80,10 @@ def _is_done(region_dir: Path, key: str) -> dict[str, Any] | None:
 def _jobs(cfg: BatchConfig, out: Path, manifest: dict[str, Any], halo: Halo,
           key: str) -> tuple[list[RegionJob], list[dict[str, Any]]]:
     jobs, skipped = [], []
-    for region_id, entry in manifest["regions"].items():
+    # largest first (Dask runs tasks in submission order): the last tasks are short ones, so
+    # workers finish together instead of one running a big region alone at the end
+    by_size = sorted(manifest["regions"].items(), key=lambda item: -int(item[1]["nodes"]))
+    for region_id, entry in by_size:
         region_key = hashlib.sha256(f"{key}:{entry['sha256']}".encode()).hexdigest()
         region_dir = out / "regions" / safe_name(region_id)
         done = _is_done(region_dir, region_key) if cfg.resume else None

@@ -213,6 +213,7 @@ def case_pbf_only(target_nodes: int) -> dict[str, object]:
 
 
 def case_synth(target_nodes: int) -> dict[str, object]:
+    from planner.catchments.polygons import CatchmentParams
     from planner.io.cache import load_cached, save_cached
     from planner.io.osm import OsmExtract
     from planner.network.graph import build_walk_network

@@ -65,11 +65,6 @@ def best_of_cpu(n: int, fn):  # type: ignore[no-untyped-def]
     return min(walls), min(cpus)
 
 
-def cpu_s() -> float:
-    t = __import__("os").times()
-    return float(t.user + t.system + t.children_user + t.children_system)
-
-
 def load() -> str:
     return " ".join(f"{v:.2f}" for v in __import__("os").getloadavg())
 

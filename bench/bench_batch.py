@@ -28,6 +28,7 @@ import json
 import os
 import resource
 import shutil
+import sys
 import time
 import warnings
 from pathlib import Path
@@ -35,6 +36,8 @@ from typing import Any
 
 import numpy as np
 import shapely
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable from a checkout
 
 from api.batch.config import BatchConfig
 from api.batch.run import run_batch

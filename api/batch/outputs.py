@@ -156,7 +156,8 @@ def _region_tables(folder: Path, region_id: str) -> RegionTables:
                         gpd.read_parquet(folder / "facilities.parquet"))
 
 
-def _geo_writer(layers: dict[str, gpd.GeoDataFrame], fmt: str) -> tuple[str, Callable[[Path], None]]:
+def _geo_writer(layers: dict[str, gpd.GeoDataFrame],
+                fmt: str) -> tuple[str, Callable[[Path], None]]:
     if fmt == "gpkg":
         def gpkg(path: Path) -> None:
             for name, frame in layers.items():
@@ -189,7 +190,8 @@ def merge_outputs(out: Path, manifest: dict[str, Any], statuses: list[dict[str, 
     hierarchy = pd.read_csv(hier_path, dtype=str) if hier_path.is_file() else None
     _merged_files(out, merged, cfg, hierarchy, client)
     rows = [{"region": r, "region_name": names.get(r, r), "resumed": False,
-             **by_id.get(r, {"status": "missing", "error": "no result"})} for r in manifest["regions"]]
+             **by_id.get(r, {"status": "missing", "error": "no result"})}
+            for r in manifest["regions"]]
     _write_csv(out, "batch_status.csv", pd.DataFrame(rows).reindex(columns=list(STATUS_COLUMNS)))
     failed = {r["region"]: r.get("error", "") for r in rows if r["status"] != "ok"}
     totals = merged.by_region[merged.by_region["region_id"] == "all"]

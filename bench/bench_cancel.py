@@ -18,9 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -29,17 +27,15 @@ from typing import Any
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from service_proc import free_port, start_service  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 OSM = ROOT.parent / "shared" / "data" / "osm" / "chengdu_center_2018.osm"
 REGISTER = ("名称,类型,经度,纬度\n锦江日照,day_care,104.065,30.66\n春熙助餐点,meal_point,104.078,"
             "30.657\n东门站,service_station,104.085,30.667\n")
 KEY = {"X-API-Key": "bench"}
 
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _status(pid: int) -> dict[str, str]:
@@ -91,21 +87,6 @@ def _children(pid: int) -> list[int]:
         if int(text[text.rindex(")") + 2:].split()[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-def _start(data: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CAREPLAN_DATA_DIR": str(data), "CAREPLAN_API_KEY": "bench",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "api.service", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(300):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def _job_pid(data: Path, job_id: str) -> int | None:
@@ -171,8 +152,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10, help="jobs to cancel")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        data, port = Path(tmp) / "data", _port()
-        server = _start(data, port)
+        data, port = Path(tmp) / "data", free_port()
+        server = start_service(data, port)
         try:
             figures = _measure(server.pid, data, port, args)
         finally:

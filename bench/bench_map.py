@@ -11,9 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,30 +20,10 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from service_proc import free_port, start_service  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start(data: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "CAREPLAN_DATA_DIR": str(data), "CAREPLAN_API_KEY": "bench",
-           "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def _reader(url: str, rounds: int) -> list[float]:
@@ -70,8 +48,8 @@ def main() -> int:
     args = parser.parse_args()
     key = {"X-API-Key": "bench"}
     with tempfile.TemporaryDirectory() as tmp:
-        port = _port()
-        proc = _start(Path(tmp) / "data", port)
+        port = free_port()
+        proc = start_service(Path(tmp) / "data", port, ("api.cli", "serve"))
         base = f"http://127.0.0.1:{port}"
         try:
             pid = httpx.post(f"{base}/projects", json={"source": "demo"}, headers=key).json()["id"]

@@ -53,17 +53,30 @@ async def _send_problem(send: Send, status: int, title: str, detail: str, path: 
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimitMiddleware:
-    """Refuse bodies over CAREPLAN_MAX_UPLOAD_MB: by Content-Length up front, else while reading."""
+class HttpMiddleware:
+    """An ASGI middleware that passes anything but HTTP through and handles HTTP requests in
+    :meth:`handle` (the shared shell of the service's middlewares)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Check the declared length, then count the bytes actually received."""
+        """Dispatch: HTTP to :meth:`handle`, lifespan and websockets straight to the app."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        await self.handle(scope, receive, send)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one HTTP request (subclasses)."""
+        await self.app(scope, receive, send)
+
+
+class BodyLimitMiddleware(HttpMiddleware):
+    """Refuse bodies over CAREPLAN_MAX_UPLOAD_MB: by Content-Length up front, else while reading."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then count the bytes actually received."""
         limit = _settings(scope).max_upload_bytes
         headers = dict(scope.get("headers") or [])
         declared = headers.get(b"content-length", b"").decode() or "0"
@@ -102,17 +115,11 @@ class BodyLimitMiddleware:
             await guarded({"type": "http.response.start"})
 
 
-class TimeoutMiddleware:
+class TimeoutMiddleware(HttpMiddleware):
     """Answer 504 when a request has not started its response within CAREPLAN_REQUEST_TIMEOUT_S."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request; give up waiting for its first byte after the timeout."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
         started = asyncio.Event()
 
         async def watched(message: Message) -> None:
@@ -136,17 +143,11 @@ class TimeoutMiddleware:
         await task
 
 
-class SecurityHeadersMiddleware:
+class SecurityHeadersMiddleware(HttpMiddleware):
     """Add :data:`SECURITY_HEADERS` to every HTTP response (a handler's own CSP wins)."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request on; extend the response headers."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -159,7 +160,7 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, with_headers)
 
 
-class ErrorBoundaryMiddleware:
+class ErrorBoundaryMiddleware(HttpMiddleware):
     """Answer any error that escaped the handlers with a problem (500, or 507/503 by its kind).
 
     Nothing is re-raised to the server, so the connection stays usable for the next request
@@ -167,14 +168,8 @@ class ErrorBoundaryMiddleware:
     connection).
     """
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request; on an escaped error send a problem if nothing was sent yet."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
         started = False
 
         async def watched(message: Message) -> None:

@@ -93,11 +93,11 @@ def floor_travel_s(network, fsnap, types) -> float:  # type: ignore[no-untyped-d
 
 
 def travel_stage_s(network, fac, fsnap, dsnap):  # type: ignore[no-untyped-def]
-    from planner.pipeline import _type_times_at
+    from planner.routing.type_times import type_times_at
 
     start = time.perf_counter()
     for ftype in fac["type"].unique():
-        _type_times_at(network, fac, fsnap, dsnap, ftype)
+        type_times_at(network, fac, fsnap, dsnap, ftype)
     return time.perf_counter() - start
 
 
@@ -266,7 +266,8 @@ def stage_figures(network, result, params) -> dict[str, object]:  # type: ignore
     from planner.coverage.gaps import find_gaps
     from planner.facilities import count_by_type
     from planner.network.snap import EdgeIndex
-    from planner.pipeline import _coverage_tables, _type_times_at
+    from planner.pipeline import _coverage_tables
+    from planner.routing.type_times import type_times_at
 
     x, y = result.demand.geometry.x.to_numpy(), result.demand.geometry.y.to_numpy()
     snap_s, snap_cpu_s = best_of_cpu(3, lambda: EdgeIndex(network).snap(
@@ -274,7 +275,7 @@ def stage_figures(network, result, params) -> dict[str, object]:  # type: ignore
     fac = result.facilities
     travel = travel_stage_s(network, fac, result.facility_snap, result.demand_snap)
     floor = floor_travel_s(network, result.facility_snap, fac["type"].to_numpy())
-    times = {t: _type_times_at(network, fac, result.facility_snap, result.demand_snap, t)[1:]
+    times = {t: type_times_at(network, fac, result.facility_snap, result.demand_snap, t)[1:]
              for t in result.nearest}
     counts = count_by_type(fac["type"].tolist())
 

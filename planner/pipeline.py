@@ -29,8 +29,7 @@ from planner.params import FACILITY_TYPES, PlanParams
 from planner.routing.forkpool import fork_map
 from planner.routing.terrain_step import add_flat_minutes, apply_dem
 from planner.routing.travel import NearestTimes, compute_source_reach
-from planner.routing.type_times import all_type_times, start_types
-from planner.routing.type_times import type_times_at as _type_times_at
+from planner.routing.type_times import all_type_times, start_types, type_times_at
 from planner.schema import (
     FACILITY_ID,
     FACILITY_TYPE,
@@ -195,7 +194,7 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     units = demand_res.units
     coverage, thr_cov = _coverage_tables(demand, fac, point_times, units, params)
     if terrain is not None:  # per unit: median minutes on flat ground beside the terrain ones
-        flat_times = {t: _type_times_at(flat_net, fac, fsnap, dsnap, t, horizon_s)[1:]
+        flat_times = {t: type_times_at(flat_net, fac, fsnap, dsnap, t, horizon_s)[1:]
                       for t in FACILITY_TYPES}
         flat_cov = _coverage_tables(demand, fac, flat_times, units, params)[0]
         coverage = add_flat_minutes(coverage, flat_cov)

@@ -120,9 +120,8 @@ def apply_scenario(state: WhatIfState, scenario: Scenario) -> WhatIfResult:
                                         set(state.nearest))
     snap = snap_table(state.network, state.fsnap, table, new_pos, fresh,
                       state.params.snap.max_snap_m, state.grid)
-    gone = new_pos < 0
-    where = state.table.position()
-    gone[[where[m.facility_id] for m in scenario.move]] = True
+    gone = new_pos < 0  # an old facility is gone when removed or moved (it is re-added)
+    gone[~gone] = fresh[new_pos[~gone]]
     touched = {str(t) for t in state.table.types[gone]} | {a.facility_type for a in scenario.add}
     edges = np.r_[state.fsnap.edge[gone], snap.edge[fresh]]
     edges = edges[edges >= 0]

@@ -19,10 +19,11 @@ def test_two_threads_give_the_same_tables_in_type_order() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
         result = run_plan(inputs, params, max_catchment_facilities=0, build_dissolved=False)
-    fac = result.facilities
+    fac, fsnap, dsnap = result.facilities, result.facility_snap, result.demand_snap
+    assert fsnap is not None and dsnap is not None
     # reversed type order: the output must follow the order of the mapping, not of completion
-    times = {t: type_times_at(result.network, fac, result.facility_snap, result.demand_snap,
-                              t)[1:] for t in reversed(list(result.nearest))}
+    times = {t: type_times_at(result.network, fac, fsnap, dsnap, t)[1:]
+             for t in reversed(list(result.nearest))}
     one = _coverage_tables(result.demand, fac, times, result.units, params, threads=1)
     two = _coverage_tables(result.demand, fac, times, result.units, params, threads=2)
     for a, b in zip(one, two, strict=True):

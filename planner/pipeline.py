@@ -60,7 +60,8 @@ class PlanResult:
     demand
         Demand points + per type ``time_s`` in ``demand_times`` (long frame).
     coverage
-        Per unit and type at the unit's threshold (see ``planner.coverage.measure.COVERAGE_COLUMNS``).
+        Per unit and type at the unit's threshold
+        (see ``planner.coverage.measure.COVERAGE_COLUMNS``).
     threshold_coverage
         Per unit, type and catchment threshold.
     gaps
@@ -170,7 +171,8 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     index = EdgeIndex(network)
     fac = facilities.to_crs(network.crs).reset_index(drop=True)
     fsnap = _snap_frame(index, fac, params.snap.max_snap_m)
-    fac["snap_edge"], fac["snap_access_m"], fac["snap_status"] = fsnap.edge, fsnap.access_m, fsnap.status
+    fac["snap_edge"], fac["snap_access_m"] = fsnap.edge, fsnap.access_m
+    fac["snap_status"] = fsnap.status
     early = start_types(network, fac, fsnap, cparams.workers)  # 4 of 6 types, meanwhile
     try:
         demand_clock = time.perf_counter()
@@ -222,7 +224,8 @@ def run_plan(inputs: PlanInputs, params: PlanParams, *, network: WalkNetwork | N
     dissolved = (_dissolved(network, fac, fsnap, nearest, params, cparams) if build_dissolved
                  else gpd.GeoDataFrame({"type": [], "threshold_min": []}, geometry=[],
                                        crs=network.crs))
-    catch = _facility_catchments(network, fac, fsnap, params, cparams, max_catchment_facilities, log)
+    catch = _facility_catchments(network, fac, fsnap, params, cparams, max_catchment_facilities,
+                                 log)
     timings["catchments_s"] = time.perf_counter() - clock - sum(timings.values())
     summary = _summary(inputs, params, network, fac, units, coverage, gaps, counts, timings,
                        demand_res.assumed_density)
@@ -335,8 +338,9 @@ def _summary(inputs: PlanInputs, params: PlanParams, network: WalkNetwork, fac: 
     total = float(units["older_pop"].sum())
     by_type = {}
     for ftype, c in coverage.groupby("facility_type"):
-        by_type[str(ftype)] = {"covered_pop": float(c["covered_pop"].sum()),
-                               "covered_share": float(c["covered_pop"].sum() / total) if total else 0.0}
+        covered = float(c["covered_pop"].sum())
+        by_type[str(ftype)] = {"covered_pop": covered,
+                               "covered_share": covered / total if total else 0.0}
     comp = network.components
     return {
         "label": inputs.label, "synthetic": inputs.is_synthetic, "assumed_density": assumed,

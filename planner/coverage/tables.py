@@ -188,22 +188,20 @@ def _firsts(rows: I64, group: I64) -> I64:
 def nearest_facility(index: DemandIndex, fac_code: I64,
                      fac_ids: NDArray[np.object_]) -> NDArray[np.object_]:
     """Per unit, the facility nearest for the largest number of its older adults (ties to the
-    first id in sort order; ``fac_code`` is the position in the sorted ``fac_ids``, -1 none)."""
+    first id in sort order; ``fac_code`` is the position in the sorted ``fac_ids``, -1 none).
+
+    Points are grouped by (unit, facility) pair with one hash pass (pairs numbered in order of
+    first appearance; each pair's older adults summed in row order), then only the pairs are
+    sorted: by unit, most older adults first, then facility."""
     out = np.full(index.n_units, np.nan, dtype=object)
     ok = (fac_code >= 0) & (index.unit >= 0)
     if not ok.any():
         return out
-    unit, fac, pop = index.unit[ok], fac_code[ok], index.pop[ok]
-    order = _radix_order(fac, len(fac_ids))
-    order = order[_radix_order(unit[order], index.n_units)]  # by unit, then facility
-    unit, fac = unit[order], fac[order]
-    new = np.r_[True, (unit[1:] != unit[:-1]) | (fac[1:] != fac[:-1])]
-    pair = np.cumsum(new) - 1
-    pop = group_sums(pair, pop[order], int(pair[-1]) + 1)
-    unit, fac = unit[new], fac[new]
-    starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
-    group = np.cumsum(np.r_[False, unit[1:] != unit[:-1]])
-    best = np.maximum.reduceat(pop, starts)
-    first = _firsts(np.flatnonzero(pop == best[group]), group)
+    n_fac = np.int64(len(fac_ids))
+    pair, keys = pd.factorize(index.unit[ok] * n_fac + fac_code[ok])
+    pop = group_sums(pair.astype(np.int64), index.pop[ok], keys.size)
+    unit, fac = keys // n_fac, keys % n_fac
+    order = np.lexsort((fac, -pop, unit))
+    first = order[np.r_[True, unit[order][1:] != unit[order][:-1]]]
     out[unit[first]] = fac_ids[fac[first]]
     return out

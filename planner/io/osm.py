@@ -18,7 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError, SourceUnavailableError
 from planner.facilities import Catalogue
-from planner.io.osm_collect import Collected, Collector, filtered_processor
+from planner.io.osm_collect import Collected, Collector, filtered_processor, unique_inverse
 from planner.io.pbf_blocks import PbfUnsupported
 from planner.io.pbf_read import read_pbf
 from planner.schema import WGS84, RawNetwork
@@ -64,15 +64,17 @@ def _file_bounds(path: Path) -> BaseGeometry | None:
 
 def _to_raw_network(col: Collected, study_area: BaseGeometry | None) -> RawNetwork:
     seg_u, seg_v, lon, lat, way, highway = col.segments()
-    ids, first, inverse = np.unique(np.concatenate([seg_u, seg_v]), return_index=True,
-                                    return_inverse=True)
+    ids, first, inverse = unique_inverse(np.concatenate([seg_u, seg_v]))
     xy = np.column_stack([lon[first], lat[first]])
     u_pos, v_pos = inverse[:seg_u.shape[0]], inverse[seg_u.shape[0]:]
     keep = np.ones(seg_u.shape[0], dtype=bool)
     if study_area is not None and ids.size:
         inside = shapely.contains_xy(study_area, xy[:, 0], xy[:, 1])
         keep = inside[u_pos] | inside[v_pos]
-    used = np.unique(np.concatenate([u_pos[keep], v_pos[keep]]))
+    in_use = np.zeros(ids.shape[0], dtype=bool)
+    in_use[u_pos[keep]] = True
+    in_use[v_pos[keep]] = True
+    used = np.flatnonzero(in_use)
     remap = np.full(ids.shape[0], -1, dtype=np.int64)
     remap[used] = np.arange(used.shape[0])
     return RawNetwork(

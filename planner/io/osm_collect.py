@@ -83,26 +83,48 @@ class Collected(Protocol):
         """Residential areas: ``osm_id``, ``name``, ``kind`` and shapely ``geometry``."""
 
 
-def way_segments(refs: NDArray[np.int64], way_len: NDArray[np.int64],
-                 way_id: NDArray[np.int64], highway: NDArray[np.str_]) -> Segments:
+def way_segments(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int64],
+                 way_len: NDArray[np.int64], way_id: NDArray[np.int64],
+                 highway: NDArray[np.str_]) -> Segments:
     """``u, v`` node ids, their lon/lat, way id and highway of every segment, way by way.
 
-    ``refs`` holds ``(ref, x, y)`` rows of every way's nodes (fixed-point coordinates, anything
-    outside the valid range for a node without location), ``way_len`` the rows of each way.
-    A segment joins consecutive nodes of a way that have a valid location (a node without one is
-    skipped, its neighbours joined), unless both are the same node.
+    ``ids, x, y`` are the node references of every way with their fixed-point coordinates
+    (anything outside the valid range for a node without location), ``way_len`` the references
+    of each way. A segment joins consecutive nodes of a way that have a valid location (a node
+    without one is skipped, its neighbours joined), unless both are the same node.
     """
     way = np.repeat(np.arange(way_len.shape[0]), way_len)
-    x, y = refs[:, 1], refs[:, 2]
     valid = ((np.abs(x) <= 180 * COORDINATE_PRECISION)
              & (np.abs(y) <= 90 * COORDINATE_PRECISION))
-    ids, way = refs[valid, 0], way[valid]
-    lon, lat = x[valid] / COORDINATE_PRECISION, y[valid] / COORDINATE_PRECISION
+    if not valid.all():
+        ids, way, x, y = ids[valid], way[valid], x[valid], y[valid]
     pair = (way[1:] == way[:-1]) & (ids[1:] != ids[:-1])
     first = np.flatnonzero(pair)
+    ends = np.concatenate([first, first + 1])
     seg_way = way[first]
-    return (ids[first], ids[first + 1], np.concatenate([lon[first], lon[first + 1]]),
-            np.concatenate([lat[first], lat[first + 1]]), way_id[seg_way], highway[seg_way])
+    return (ids[first], ids[first + 1], x[ends] / COORDINATE_PRECISION,
+            y[ends] / COORDINATE_PRECISION, way_id[seg_way], highway[seg_way])
+
+
+def unique_inverse(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                       NDArray[np.int64]]:
+    """``np.unique(values, return_index=True, return_inverse=True)``, except that the index is
+    of *an* occurrence of each value (not necessarily the first); without sorting when the
+    values span a range of at most a few times their number (then a table of the range)."""
+    if values.size == 0:
+        return values, values, values
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if span > 4 * values.size + 1024:
+        return np.unique(values, return_index=True, return_inverse=True)  # type: ignore[return-value]
+    seen = np.zeros(span, dtype=bool)
+    offset = values - low
+    seen[offset] = True
+    rank = np.cumsum(seen) - 1
+    inverse = rank[offset]
+    some = np.empty(int(rank[-1]) + 1, dtype=np.int64)
+    some[inverse] = np.arange(values.shape[0])
+    return np.flatnonzero(seen) + low, some, inverse
 
 
 class Collector:
@@ -143,7 +165,7 @@ class Collector:
         (:func:`way_segments`)."""
         self._flush()
         refs = np.concatenate(self.chunks) if self.chunks else np.zeros((0, 3), dtype=np.int64)
-        return way_segments(refs, np.asarray(self.way_len, dtype=np.int64),
+        return way_segments(refs[:, 0], refs[:, 1], refs[:, 2], np.asarray(self.way_len, dtype=np.int64),
                             np.asarray(self.way_id, dtype=np.int64),
                             np.asarray(self.highway, dtype=str))
 

@@ -29,9 +29,11 @@ def valid_location(x: I64, y: I64) -> NDArray[np.bool_]:
     return (np.abs(x) <= 180 * COORDINATE_PRECISION) & (np.abs(y) <= 90 * COORDINATE_PRECISION)
 
 
-def _open_rings(refs: I64, counts: I64, x: I64, y: I64) -> tuple[I64, I64, I64, I64] | None:
-    """Ring vertices without consecutive repeated locations and without the closing vertex: ``x, y``, the
-    ring of each vertex and the vertices per ring; ``None`` if a ring is not simple to build."""
+def _open_rings(refs: I64, counts: I64, x: I64, y: I64
+                ) -> tuple[I64, I64, I64, I64, I64] | None:
+    """Ring vertices without consecutive repeated locations and without the closing vertex:
+    ``x, y``, the ring of each vertex, the vertices per ring and the vertices ordered by ring,
+    lon, lat; ``None`` if a ring is not simple to build."""
     n = counts.shape[0]
     way = np.repeat(np.arange(n), counts)
     if not valid_location(x, y).all():
@@ -46,11 +48,12 @@ def _open_rings(refs: I64, counts: I64, x: I64, y: I64) -> tuple[I64, I64, I64, 
     way, x, y, per_ring = way[keep], x[keep], y[keep], per_ring - 1
     if np.any(per_ring < 3):
         return None
-    order = np.lexsort((y, x, way))
-    sx, sy, sw = x[order], y[order], way[order]
-    if np.any((sw[1:] == sw[:-1]) & (sx[1:] == sx[:-1]) & (sy[1:] == sy[:-1])):
+    key = (x + 180 * COORDINATE_PRECISION) * (1 << 31) + (y + 90 * COORDINATE_PRECISION)
+    order = np.lexsort((key, way))  # by ring, then lon, then lat
+    skey, sway = key[order], way[order]
+    if np.any((sway[1:] == sway[:-1]) & (skey[1:] == skey[:-1])):
         return None
-    return x, y, way, per_ring
+    return x, y, way, per_ring, order
 
 
 def closed_way_areas(refs: I64, counts: I64, x: I64, y: I64) -> NDArray[np.object_] | None:
@@ -62,9 +65,9 @@ def closed_way_areas(refs: I64, counts: I64, x: I64, y: I64) -> NDArray[np.objec
     rings = _open_rings(refs, counts, x, y)
     if rings is None:
         return None
-    rx, ry, way, per_ring = rings
+    rx, ry, way, per_ring, order = rings
     base = np.cumsum(per_ring) - per_ring
-    start = np.lexsort((ry, rx, way))[base]  # the smallest location of every ring
+    start = order[base]  # the smallest location of every ring
     local = np.arange(way.shape[0]) - base[way]
     nxt = base[way] + (local + 1) % per_ring[way]
     fx, fy = (rx - rx[start][way]).astype(np.float64), (ry - ry[start][way]).astype(np.float64)

@@ -206,22 +206,26 @@ def scan_messages(arr: U8, starts: I64, ends: I64) -> dict[int, Field]:
 
 
 def decode_packed(data: U8) -> NDArray[np.uint64]:
-    """All varints of a packed byte run (terminator bytes < 0x80 end each value)."""
+    """All varints of a packed byte run (terminator bytes < 0x80 end each value): each value
+    starts from its terminator's 7 bits and takes one more byte per step while it is longer."""
     ends = np.flatnonzero(data < 0x80)
     if ends.size == 0 or ends[-1] != data.size - 1:
         if data.size:
             raise PbfUnsupported("packed field ends inside a varint")
         return np.zeros(0, dtype=np.uint64)
+    value = data[ends].astype(np.uint64)
     if ends.size == data.size:
-        return data.astype(np.uint64)
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    shift = np.arange(data.size, dtype=np.int64) - np.repeat(starts, ends - starts + 1)
-    if shift.max() > 9:
+        return value
+    lens = np.diff(ends, prepend=-1)
+    if lens.max() > 10:
         raise PbfUnsupported("varint longer than 10 bytes")
-    groups = (data & 0x7F).astype(np.uint64) << (shift * 7).astype(np.uint64)
-    return np.add.reduceat(groups, starts)
+    longer = np.flatnonzero(lens > 1)
+    seven = np.uint64(7)
+    for k in range(1, int(lens.max())):
+        longer = longer[lens[longer] > k]
+        more = (data[ends[longer] - k] & 0x7F).astype(np.uint64)
+        value[longer] = (value[longer] << seven) | more
+    return value
 
 
 def packed_varints(arr: U8, field: Field | None, n_msgs: int) -> tuple[NDArray[np.uint64], I64]:
@@ -229,10 +233,10 @@ def packed_varints(arr: U8, field: Field | None, n_msgs: int) -> tuple[NDArray[n
     counts = np.zeros(n_msgs, dtype=np.int64)
     if field is None or field.msg.size == 0:
         return np.zeros(0, dtype=np.uint64), counts
-    if np.unique(field.msg).size != field.msg.size:
-        raise PbfUnsupported("a packed field repeated within one message")
     order = np.argsort(field.msg, kind="stable")
     msg, lo, hi = field.msg[order], field.a[order], field.b[order]
+    if np.any(msg[1:] == msg[:-1]):
+        raise PbfUnsupported("a packed field repeated within one message")
     lens = hi - lo
     offsets = np.concatenate([[0], np.cumsum(lens)])
     take = np.arange(offsets[-1], dtype=np.int64) + np.repeat(lo - offsets[:-1], lens)

@@ -183,7 +183,7 @@ class PbfParts:
         x, y = locate(table, refs)
         highway = (np.concatenate(self.walk_highway) if self.walk_highway
                    else np.zeros(0, dtype=object))
-        self._segments = way_segments(np.column_stack([refs, x, y]), _cat(self.walk["counts"]),
+        self._segments = way_segments(refs, x, y, _cat(self.walk["counts"]),
                                       _cat(self.walk["ids"]), np.asarray(highway, dtype=str))
         self.tick("locations", start)
         start = time.perf_counter()
@@ -215,11 +215,20 @@ def node_table(nodes: dict[str, list[I64]]) -> tuple[I64, I64, I64]:
 
 
 def locate(table: tuple[I64, I64, I64], refs: I64) -> tuple[I64, I64]:
-    """Fixed-point x, y of every node reference (:data:`NO_LOCATION` when not in the file)."""
+    """Fixed-point x, y of every node reference (:data:`NO_LOCATION` when not in the file):
+    a table over the id range when the ids are dense, else a binary search."""
     ids, x, y = table
-    if ids.size == 0:
-        missing = np.full(refs.shape[0], NO_LOCATION, dtype=np.int64)
-        return missing, missing.copy()
-    pos = np.minimum(np.searchsorted(ids, refs), ids.shape[0] - 1)
-    found = ids[pos] == refs
-    return np.where(found, x[pos], NO_LOCATION), np.where(found, y[pos], NO_LOCATION)
+    pos = np.full(refs.shape[0], -1, dtype=np.int64)
+    if ids.size:
+        low, high = int(ids[0]), int(ids[-1])
+        inside = np.flatnonzero((refs >= low) & (refs <= high))
+        if high - low < 4 * ids.size + 1024:
+            where = np.full(high - low + 1, -1, dtype=np.int64)
+            where[ids - low] = np.arange(ids.shape[0])
+            pos[inside] = where[refs[inside] - low]
+        else:
+            at = np.searchsorted(ids, refs[inside])
+            pos[inside] = np.where(ids[at] == refs[inside], at, -1)
+    found = pos >= 0
+    return (np.where(found, x[pos], NO_LOCATION) if x.size else pos * 0 + NO_LOCATION,
+            np.where(found, y[pos], NO_LOCATION) if y.size else pos * 0 + NO_LOCATION)

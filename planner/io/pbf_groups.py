@@ -87,8 +87,9 @@ class Tagged:
         hit = np.flatnonzero(self.keys == key)
         if hit.size:
             hit = hit[::-1] if last else hit
-            who, first = np.unique(owner[hit], return_index=True)
-            out[who] = self.vals[hit[first]]
+            who = owner[hit]  # sorted (descending when last): one run per object
+            first = np.concatenate([[True], who[1:] != who[:-1]])
+            out[who[first]] = self.vals[hit[first]]
         return out
 
     def has_any(self, keys: I64 | None, owner: I64) -> NDArray[np.bool_]:
@@ -188,7 +189,7 @@ def _tagged(arr: U8, buf: bytes, start: int, end: int, field: int
     n = starts.shape[0]
     found = scan_messages(arr, starts, ends)
     idf = found.get(1)
-    if idf is None or idf.msg.shape[0] != n or np.unique(idf.msg).shape[0] != n:
+    if idf is None or not np.array_equal(np.bincount(idf.msg, minlength=n), np.ones(n)):
         raise PbfUnsupported("objects without exactly one id")
     ids = np.empty(n, dtype=np.int64)
     ids[idf.msg] = idf.a

@@ -93,6 +93,10 @@ def read_osm_file(
 ) -> OsmExtract:
     """Read an .osm, .osm.bz2 or .osm.pbf file offline.
 
+    PBF files are decoded with numpy (:func:`planner.io.pbf_read.read_pbf`); a PBF that reader
+    cannot decode (lzma/zstd/lz4 blocks, an unknown required feature, damage) and every other
+    format are read with pyosmium (:func:`read_osm_pyosmium`). Both give the same extract.
+
     Parameters
     ----------
     path
@@ -118,6 +122,13 @@ def read_osm_file(
         parsed = _read_pbf_fast(path, catalogue)
         if parsed is not None:
             return assemble(path, parsed, _study_area(path, study_area))
+    return read_osm_pyosmium(path, catalogue, study_area=study_area)
+
+
+def read_osm_pyosmium(path: Path, catalogue: Catalogue, *,
+                      study_area: BaseGeometry | None = None) -> OsmExtract:
+    """:func:`read_osm_file` with pyosmium for every format (XML and compressed XML always go
+    this way; the numpy PBF reader is tested against it)."""
     col = Collector(catalogue)
     area = collect(path, col, filtered_processor(str(path), catalogue), study_area)
     return assemble(path, col, area)

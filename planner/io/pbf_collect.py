@@ -37,7 +37,9 @@ class PbfParts:
     Attributes
     ----------
     timings_s
-        Seconds spent per step (decompress, nodes, ways, relations, locations, areas).
+        Seconds per step: ``decompress`` (read and zlib), ``nodes``/``ways``/``relations``
+        (decoding), ``pois`` (node table and node POIs), ``way_tags`` (walkability and area
+        selection), ``locations`` (way nodes located, segments), ``areas`` (polygons, area POIs).
     area_relations
         The file has a relation that libosmium could turn into a residential or POI area.
     """
@@ -74,6 +76,11 @@ class PbfParts:
 
     def add_nodes(self, nodes: Nodes, strings: Strings) -> None:
         """Keep the node table; classify the nodes with a key a POI can be recognised by."""
+        start = time.perf_counter()
+        self._add_nodes(nodes, strings)
+        self.tick("pois", start)
+
+    def _add_nodes(self, nodes: Nodes, strings: Strings) -> None:
         self.nodes["id"].append(nodes.ids)
         self.nodes["x"].append(nodes.x)
         self.nodes["y"].append(nodes.y)
@@ -97,9 +104,11 @@ class PbfParts:
 
     def add_ways(self, ways: Ways, strings: Strings) -> None:
         """Keep walkable ways and the closed ways that can be residential or POI areas."""
+        start = time.perf_counter()
         owner = ways.owner()
         self._add_walkable(ways, strings, owner)
         self._add_areas(ways, strings, owner)
+        self.tick("way_tags", start)
 
     def _add_walkable(self, ways: Ways, strings: Strings, owner: I64) -> None:
         cols = [ways.value_of(strings.idx(k), owner) + 1 for k in WALK_KEYS]

@@ -67,14 +67,18 @@ def _block(data: bytes, parts: PbfParts) -> None:
         if kind == DENSE:
             for field, wire, x, y in fields(data, a, b):
                 if field == DENSE and wire == LEN:
-                    parts.add_nodes(dense_nodes(data, arr, x, y, Grid(**grid)), strings)
-            parts.tick("nodes", start)
+                    nodes = dense_nodes(data, arr, x, y, Grid(**grid))
+                    parts.tick("nodes", start)
+                    parts.add_nodes(nodes, strings)
+                    start = time.perf_counter()
         elif kind == NODES:
-            parts.add_nodes(plain_nodes(data, arr, a, b, Grid(**grid)), strings)
+            nodes = plain_nodes(data, arr, a, b, Grid(**grid))
             parts.tick("nodes", start)
+            parts.add_nodes(nodes, strings)
         elif kind == WAYS:
-            parts.add_ways(ways(data, arr, a, b), strings)
+            decoded = ways(data, arr, a, b)
             parts.tick("ways", start)
+            parts.add_ways(decoded, strings)
         elif kind == RELATIONS and not parts.area_relations:
             parts.add_relations(relations(data, arr, a, b), strings)
             parts.tick("relations", start)

@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from planner.errors import InputDataError, SourceUnavailableError
 from planner.facilities import Catalogue
 from planner.io.osm_collect import Collected, Collector, filtered_processor, unique_inverse
-from planner.io.pbf_blocks import PbfUnsupported
+from planner.io.pbf_blocks import PbfUnsupportedError
 from planner.io.pbf_read import read_pbf
 from planner.schema import WGS84, RawNetwork
 
@@ -138,7 +138,7 @@ def _read_pbf_fast(path: Path, catalogue: Catalogue) -> Collected | None:
     """The numpy PBF reader's parts, or ``None`` (logged) when the file needs pyosmium."""
     try:
         return read_pbf(path, catalogue)
-    except PbfUnsupported as exc:
+    except PbfUnsupportedError as exc:
         reason = str(exc)
     except (ValueError, IndexError, OverflowError, UnicodeDecodeError, zlib.error) as exc:
         reason = f"cannot decode it ({type(exc).__name__}: {exc})"

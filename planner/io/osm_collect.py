@@ -116,7 +116,8 @@ def unique_inverse(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArra
     low = int(values.min())
     span = int(values.max()) - low + 1
     if span > 4 * values.size + 1024:
-        return np.unique(values, return_index=True, return_inverse=True)  # type: ignore[return-value]
+        ids, some, inverse = np.unique(values, return_index=True, return_inverse=True)
+        return ids, some, inverse.reshape(-1)
     seen = np.zeros(span, dtype=bool)
     offset = values - low
     seen[offset] = True
@@ -165,7 +166,8 @@ class Collector:
         (:func:`way_segments`)."""
         self._flush()
         refs = np.concatenate(self.chunks) if self.chunks else np.zeros((0, 3), dtype=np.int64)
-        return way_segments(refs[:, 0], refs[:, 1], refs[:, 2], np.asarray(self.way_len, dtype=np.int64),
+        return way_segments(refs[:, 0], refs[:, 1], refs[:, 2],
+                            np.asarray(self.way_len, dtype=np.int64),
                             np.asarray(self.way_id, dtype=np.int64),
                             np.asarray(self.highway, dtype=str))
 

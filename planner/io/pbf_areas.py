@@ -1,10 +1,11 @@
 """Areas of closed ways built vectorised, as libosmium's area assembler gives them.
 
 A simple closed way (every node located, at least three distinct locations, no location twice
-but in consecutive nodes, the ring not touching or crossing itself) becomes a one-polygon MultiPolygon whose ring runs
-counter-clockwise from its smallest location (by lon, then lat): what libosmium's assembler
-gives for such a way (tests compare the two). Anything else (self-intersections, repeated
-locations, missing nodes, multipolygon relations) is left to libosmium itself.
+but in consecutive nodes, the ring not touching or crossing itself) becomes a one-polygon
+MultiPolygon whose ring runs counter-clockwise from its smallest location (by lon, then lat):
+what libosmium's assembler gives for such a way (tests compare the two). Anything else
+(self-intersections, repeated locations, missing nodes, multipolygon relations) is left to
+libosmium itself.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from numpy.typing import NDArray
 
 from planner.facilities import Catalogue
 from planner.io.osm_collect import COORDINATE_PRECISION, Collector, filtered_processor
-from planner.io.pbf_blocks import I64, PbfUnsupported
+from planner.io.pbf_blocks import I64, PbfUnsupportedError
 
 Columns = dict[str, Sequence[object]]
 
@@ -105,5 +106,5 @@ def libosmium_areas(path: Path, catalogue: Catalogue) -> tuple[list[dict[str, ob
             if isinstance(obj, osmium.osm.Area):
                 col.area(obj)
     except RuntimeError as exc:
-        raise PbfUnsupported(f"libosmium cannot assemble the areas ({exc})") from exc
+        raise PbfUnsupportedError(f"libosmium cannot assemble the areas ({exc})") from exc
     return col.pois, col.residential_columns()

@@ -29,7 +29,7 @@ MAX_HEADER: Final = 64 * 1024
 VARINT, FIXED64, LEN, FIXED32 = 0, 1, 2, 5
 
 
-class PbfUnsupported(Exception):
+class PbfUnsupportedError(Exception):
     """The file uses something this reader does not decode (or is damaged): read it otherwise."""
 
 
@@ -44,7 +44,7 @@ def varint(buf: bytes, pos: int) -> tuple[int, int]:
             return result, pos
         shift += 7
         if shift > 63:
-            raise PbfUnsupported("varint longer than 10 bytes")
+            raise PbfUnsupportedError("varint longer than 10 bytes")
 
 
 def fields(buf: bytes, start: int = 0, end: int | None = None
@@ -66,9 +66,9 @@ def fields(buf: bytes, start: int = 0, end: int | None = None
         elif wire in (FIXED64, FIXED32):
             pos += 8 if wire == FIXED64 else 4
         else:
-            raise PbfUnsupported(f"protobuf wire type {wire}")
+            raise PbfUnsupportedError(f"protobuf wire type {wire}")
     if pos != stop:
-        raise PbfUnsupported("message overruns its length")
+        raise PbfUnsupportedError("message overruns its length")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,7 @@ class Blob:
 def _read_exact(fh: BinaryIO, size: int, path: Path) -> bytes:
     data = fh.read(size)
     if len(data) != size:
-        raise PbfUnsupported(f"{path.name} ends inside a block (truncated)")
+        raise PbfUnsupportedError(f"{path.name} ends inside a block (truncated)")
     return data
 
 
@@ -97,12 +97,12 @@ def _blob_data(raw: bytes) -> bytes:
         elif field == 3:
             data = zlib.decompress(raw[a:b])
             if size >= 0 and len(data) != size:
-                raise PbfUnsupported("zlib block size differs from raw_size")
+                raise PbfUnsupportedError("zlib block size differs from raw_size")
             return data
         elif field in (4, 5, 6, 7):
             name = {4: "lzma", 5: "bzip2", 6: "lz4", 7: "zstd"}[field]
-            raise PbfUnsupported(f"{name}-compressed blocks")
-    raise PbfUnsupported("a block without data")
+            raise PbfUnsupportedError(f"{name}-compressed blocks")
+    raise PbfUnsupportedError("a block without data")
 
 
 def blobs(path: Path) -> Iterator[Blob]:
@@ -113,10 +113,10 @@ def blobs(path: Path) -> Iterator[Blob]:
             if not head:
                 return
             if len(head) != 4:
-                raise PbfUnsupported(f"{path.name} ends inside a block header (truncated)")
+                raise PbfUnsupportedError(f"{path.name} ends inside a block header (truncated)")
             size = int.from_bytes(head, "big")
             if size > MAX_HEADER:
-                raise PbfUnsupported(f"block header of {size} bytes (not a PBF file?)")
+                raise PbfUnsupportedError(f"block header of {size} bytes (not a PBF file?)")
             header = _read_exact(fh, size, path)
             kind, datasize = "", -1
             for field, _, a, b in fields(header):
@@ -125,7 +125,7 @@ def blobs(path: Path) -> Iterator[Blob]:
                 elif field == 3:
                     datasize = a
             if datasize < 0 or datasize > MAX_BLOB:
-                raise PbfUnsupported(f"block of {datasize} bytes (not a PBF file?)")
+                raise PbfUnsupportedError(f"block of {datasize} bytes (not a PBF file?)")
             yield Blob(kind, _blob_data(_read_exact(fh, datasize, path)))
 
 
@@ -138,7 +138,7 @@ def repeated(buf: bytes, start: int, end: int, field: int) -> tuple[I64, I64]:
     pos = start
     while pos < end:
         if buf[pos] != key:
-            raise PbfUnsupported(f"unexpected field key {buf[pos]} in a group")
+            raise PbfUnsupportedError(f"unexpected field key {buf[pos]} in a group")
         size = buf[pos + 1]
         pos += 2
         if size >= 0x80:
@@ -147,7 +147,7 @@ def repeated(buf: bytes, start: int, end: int, field: int) -> tuple[I64, I64]:
         pos += size
         ends.append(pos)
     if pos != end:
-        raise PbfUnsupported("group overruns its length")
+        raise PbfUnsupportedError("group overruns its length")
     return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
@@ -163,7 +163,7 @@ def varints_at(arr: U8, pos: I64) -> tuple[NDArray[np.uint64], I64]:
         todo = todo[byte >= 0x80]
         if todo.size == 0:
             return value, cur
-    raise PbfUnsupported("varint longer than 10 bytes")
+    raise PbfUnsupportedError("varint longer than 10 bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +190,7 @@ def scan_messages(arr: U8, starts: I64, ends: I64) -> dict[int, Field]:
         key, pos = varints_at(arr, cur[idx])
         wire, num = (key & np.uint64(7)).astype(np.int64), (key >> np.uint64(3)).astype(np.int64)
         if not np.isin(wire, (VARINT, LEN, FIXED64, FIXED32)).all():
-            raise PbfUnsupported("unknown protobuf wire type")
+            raise PbfUnsupportedError("unknown protobuf wire type")
         val, after = varints_at(arr, np.where((wire == VARINT) | (wire == LEN), pos, pos - 1))
         nxt = np.where(wire == LEN, after + val.astype(np.int64), after)
         nxt = np.where(wire == FIXED64, pos + 8, np.where(wire == FIXED32, pos + 4, nxt))
@@ -200,7 +200,7 @@ def scan_messages(arr: U8, starts: I64, ends: I64) -> dict[int, Field]:
             found.setdefault(f, []).append((idx[sel], a[sel], nxt[sel]))
         cur[idx] = nxt
     if np.any(cur != ends):
-        raise PbfUnsupported("message overruns its length")
+        raise PbfUnsupportedError("message overruns its length")
     return {f: Field(*(np.concatenate(p) for p in zip(*parts, strict=True)))
             for f, parts in found.items()}
 
@@ -211,14 +211,14 @@ def decode_packed(data: U8) -> NDArray[np.uint64]:
     ends = np.flatnonzero(data < 0x80)
     if ends.size == 0 or ends[-1] != data.size - 1:
         if data.size:
-            raise PbfUnsupported("packed field ends inside a varint")
+            raise PbfUnsupportedError("packed field ends inside a varint")
         return np.zeros(0, dtype=np.uint64)
     value = data[ends].astype(np.uint64)
     if ends.size == data.size:
         return value
     lens = np.diff(ends, prepend=-1)
     if lens.max() > 10:
-        raise PbfUnsupported("varint longer than 10 bytes")
+        raise PbfUnsupportedError("varint longer than 10 bytes")
     longer = np.flatnonzero(lens > 1)
     seven = np.uint64(7)
     for k in range(1, int(lens.max())):
@@ -236,7 +236,7 @@ def packed_varints(arr: U8, field: Field | None, n_msgs: int) -> tuple[NDArray[n
     order = np.argsort(field.msg, kind="stable")
     msg, lo, hi = field.msg[order], field.a[order], field.b[order]
     if np.any(msg[1:] == msg[:-1]):
-        raise PbfUnsupported("a packed field repeated within one message")
+        raise PbfUnsupportedError("a packed field repeated within one message")
     lens = hi - lo
     offsets = np.concatenate([[0], np.cumsum(lens)])
     take = np.arange(offsets[-1], dtype=np.int64) + np.repeat(lo - offsets[:-1], lens)
@@ -258,4 +258,5 @@ def delta_decode(deltas: I64, counts: I64) -> I64:
         return deltas
     total = np.cumsum(deltas)
     before = np.concatenate([[0], total])[np.cumsum(counts) - counts]
-    return total - np.repeat(before, counts)
+    out: I64 = total - np.repeat(before, counts)
+    return out

@@ -14,7 +14,10 @@ from shapely.geometry import Point
 
 from planner.io.osm_collect import COORDINATE_PRECISION, Collector, Segments, way_segments
 from planner.io.pbf_areas import (
-    closed_way_areas, libosmium_areas, residential_columns, valid_location,
+    closed_way_areas,
+    libosmium_areas,
+    residential_columns,
+    valid_location,
 )
 from planner.io.pbf_blocks import I64
 from planner.io.pbf_groups import Nodes, Strings, Tagged, Ways
@@ -152,7 +155,9 @@ class PbfParts:
         if (res := strings.idx("residential")) >= 0:
             kind[ways.value_of(strings.idx("landuse"), owner, last=True) == res] = LANDUSE
         building = ways.value_of(strings.idx("building"), owner, last=True)
-        kind[(kind == 0) & np.isin(building, self._key_index(strings, self.buildings))] = BUILDING
+        buildings = self._key_index(strings, self.buildings)
+        if buildings is not None:
+            kind[(kind == 0) & np.isin(building, buildings)] = BUILDING
         offsets = np.cumsum(ways.counts) - ways.counts
         found: dict[int, tuple[dict[str, str], str | None]] = {}
         for i in np.flatnonzero(poiish).tolist():

@@ -14,8 +14,19 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.io.pbf_blocks import (
-    LEN, I64, U8, Field, PbfUnsupported, decode_packed, delta_decode, fields, packed_varints,
-    repeated, scan_messages, varint, zigzag,
+    I64,
+    LEN,
+    U8,
+    Field,
+    PbfUnsupportedError,
+    decode_packed,
+    delta_decode,
+    fields,
+    packed_varints,
+    repeated,
+    scan_messages,
+    varint,
+    zigzag,
 )
 
 #: Nanodegrees per fixed-point unit (1e-9 / 1e-7).
@@ -136,7 +147,7 @@ def dense_nodes(buf: bytes, arr: U8, start: int, end: int, grid: Grid) -> Nodes:
     lon = np.cumsum(zigzag(_packed(arr, spans, 9)))
     n = ids.shape[0]
     if lat.shape[0] != n or lon.shape[0] != n:
-        raise PbfUnsupported("dense nodes with unequal id/lat/lon counts")
+        raise PbfUnsupportedError("dense nodes with unequal id/lat/lon counts")
     kv = _packed(arr, spans, 10).astype(np.int64)
     if kv.size == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -144,10 +155,10 @@ def dense_nodes(buf: bytes, arr: U8, start: int, end: int, grid: Grid) -> Nodes:
     else:
         ends = np.flatnonzero(kv == 0)
         if ends.shape[0] != n:
-            raise PbfUnsupported("dense node tags do not match the nodes (an empty string id?)")
+            raise PbfUnsupportedError("dense node tags do not match the nodes (an empty string?)")
         counts = np.diff(ends, prepend=-1) - 1
         if np.any(counts % 2):
-            raise PbfUnsupported("dense node tags with a key but no value")
+            raise PbfUnsupportedError("dense node tags with a key but no value")
         pairs = kv[kv != 0]
         keys, vals, counts = pairs[0::2], pairs[1::2], counts // 2
     return Nodes(ids, keys, vals, counts, grid.fixed(lon, grid.lon_offset),
@@ -171,7 +182,7 @@ def plain_nodes(buf: bytes, arr: U8, start: int, end: int, grid: Grid) -> Nodes:
         keys.append(_packed(arr, spans, 2))
         vals.append(_packed(arr, spans, 3))
         if keys[-1].shape != vals[-1].shape:
-            raise PbfUnsupported("a node with unequal key and value counts")
+            raise PbfUnsupportedError("a node with unequal key and value counts")
         for name, f in (("id", 1), ("lat", 8), ("lon", 9)):
             cols[name].append(got[f])
         cols["n"].append(keys[-1].shape[0])
@@ -190,13 +201,13 @@ def _tagged(arr: U8, buf: bytes, start: int, end: int, field: int
     found = scan_messages(arr, starts, ends)
     idf = found.get(1)
     if idf is None or not np.array_equal(np.bincount(idf.msg, minlength=n), np.ones(n)):
-        raise PbfUnsupported("objects without exactly one id")
+        raise PbfUnsupportedError("objects without exactly one id")
     ids = np.empty(n, dtype=np.int64)
     ids[idf.msg] = idf.a
     keys, kc = packed_varints(arr, found.get(2), n)
     vals, vc = packed_varints(arr, found.get(3), n)
     if not np.array_equal(kc, vc):
-        raise PbfUnsupported("objects with unequal key and value counts")
+        raise PbfUnsupportedError("objects with unequal key and value counts")
     return ids, keys.astype(np.int64), vals.astype(np.int64), kc, found
 
 

@@ -20,11 +20,21 @@ import numpy as np
 
 from planner.facilities import Catalogue
 from planner.io.osm_collect import RESIDENTIAL_BUILDINGS, Collector, poi_keys
-from planner.io.pbf_blocks import LEN, PbfUnsupported, blobs, fields
+from planner.io.pbf_blocks import LEN, PbfUnsupportedError, blobs, fields
 from planner.io.pbf_collect import PbfParts
 from planner.io.pbf_groups import (
-    DENSE, NODES, RELATIONS, WAYS, Grid, Strings, dense_nodes, group_kind, plain_nodes,
-    relations, string_table, ways,
+    DENSE,
+    NODES,
+    RELATIONS,
+    WAYS,
+    Grid,
+    Strings,
+    dense_nodes,
+    group_kind,
+    plain_nodes,
+    relations,
+    string_table,
+    ways,
 )
 
 #: Header features this reader understands (others: read with pyosmium).
@@ -41,7 +51,7 @@ def _check_header(data: bytes) -> None:
         if field == 4 and wire == LEN:
             feature = data[a:b].decode("utf-8", "replace")
             if feature not in KNOWN_FEATURES:
-                raise PbfUnsupported(f"required feature {feature}")
+                raise PbfUnsupportedError(f"required feature {feature}")
 
 
 def _block(data: bytes, parts: PbfParts) -> None:
@@ -89,7 +99,7 @@ def read_pbf(path: Path, catalogue: Catalogue) -> PbfParts:
 
     Raises
     ------
-    PbfUnsupported
+    PbfUnsupportedError
         The file uses a feature this reader does not decode (other compression, unknown
         required feature) or cannot be decoded: read it with pyosmium instead.
     """

@@ -223,7 +223,8 @@ def _networks(draw: st.DrawFn) -> tuple[dict[int, tuple[tuple[float, float], dic
     return nodes, ways
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(_networks())
 def test_random_networks(tmp_path: Path, net: tuple[dict[int, tuple[tuple[float, float],
                                                                       dict[str, str]]],

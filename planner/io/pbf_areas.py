@@ -30,45 +30,43 @@ def valid_location(x: I64, y: I64) -> NDArray[np.bool_]:
     return (np.abs(x) <= 180 * COORDINATE_PRECISION) & (np.abs(y) <= 90 * COORDINATE_PRECISION)
 
 
-def _open_rings(refs: I64, counts: I64, x: I64, y: I64
-                ) -> tuple[I64, I64, I64, I64, I64] | None:
+def _open_rings(counts: I64, x: I64, y: I64) -> tuple[I64, I64, I64, I64, I64] | None:
     """Ring vertices without consecutive repeated locations and without the closing vertex:
-    ``x, y``, the ring of each vertex, the vertices per ring and the vertices ordered by ring,
-    lon, lat; ``None`` if a ring is not simple to build."""
+    ``x, y``, the ring of each vertex, the vertices per ring and the vertex of each ring with the
+    smallest location (by lon, then lat); ``None`` if a ring is not simple to build."""
     n = counts.shape[0]
     way = np.repeat(np.arange(n), counts)
     if not valid_location(x, y).all():
         return None
-    keep = np.ones(refs.shape[0], dtype=bool)
+    keep = np.ones(x.shape[0], dtype=bool)
     keep[1:] = (x[1:] != x[:-1]) | (y[1:] != y[:-1]) | (way[1:] != way[:-1])
     way, x, y = way[keep], x[keep], y[keep]
     per_ring = np.bincount(way, minlength=n)
-    last = np.cumsum(per_ring) - 1
     keep = np.ones(way.shape[0], dtype=bool)
-    keep[last] = False
+    keep[np.cumsum(per_ring) - 1] = False
     way, x, y, per_ring = way[keep], x[keep], y[keep], per_ring - 1
     if np.any(per_ring < 3):
         return None
     key = (x + 180 * COORDINATE_PRECISION) * (1 << 31) + (y + 90 * COORDINATE_PRECISION)
-    order = np.lexsort((key, way))  # by ring, then lon, then lat
+    order = np.argsort(key, kind="stable")  # by location; rings in order within one location
     skey, sway = key[order], way[order]
-    if np.any((sway[1:] == sway[:-1]) & (skey[1:] == skey[:-1])):
+    if np.any((skey[1:] == skey[:-1]) & (sway[1:] == sway[:-1])):
         return None
-    return x, y, way, per_ring, order
+    smallest = np.minimum.reduceat(key, np.cumsum(per_ring) - per_ring)
+    return x, y, way, per_ring, np.flatnonzero(key == smallest[way])
 
 
-def closed_way_areas(refs: I64, counts: I64, x: I64, y: I64) -> NDArray[np.object_] | None:
-    """One MultiPolygon per closed way (``refs`` flat, ``counts`` per way, ``x, y`` fixed-point
-    location of every ref), or ``None`` when some way needs libosmium's assembler."""
+def closed_way_areas(counts: I64, x: I64, y: I64) -> NDArray[np.object_] | None:
+    """One MultiPolygon per closed way (``counts`` nodes per way, ``x, y`` fixed-point location
+    of every node), or ``None`` when some way needs libosmium's assembler."""
     n = counts.shape[0]
     if n == 0:
         return np.empty(0, dtype=object)
-    rings = _open_rings(refs, counts, x, y)
+    rings = _open_rings(counts, x, y)
     if rings is None:
         return None
-    rx, ry, way, per_ring, order = rings
+    rx, ry, way, per_ring, start = rings
     base = np.cumsum(per_ring) - per_ring
-    start = order[base]  # the smallest location of every ring
     local = np.arange(way.shape[0]) - base[way]
     nxt = base[way] + (local + 1) % per_ring[way]
     fx, fy = (rx - rx[start][way]).astype(np.float64), (ry - ry[start][way]).astype(np.float64)
@@ -79,11 +77,14 @@ def closed_way_areas(refs: I64, counts: I64, x: I64, y: I64) -> NDArray[np.objec
     pick = base[out_ring] + (start[out_ring] - base[out_ring] + step[out_ring] * j) \
         % per_ring[out_ring]
     coords = np.column_stack([rx[pick] / COORDINATE_PRECISION, ry[pick] / COORDINATE_PRECISION])
-    lines = shapely.linearrings(coords, indices=out_ring)
+    ring_offsets = np.concatenate([[0], np.cumsum(per_ring + 1)])
+    one_each = np.arange(n + 1)
+    # a closed line is simple when the ring neither touches nor crosses itself
+    lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (ring_offsets,))
     if not shapely.is_simple(lines).all():
         return None
-    polygons = shapely.polygons(lines)
-    return np.asarray(shapely.multipolygons(polygons, indices=np.arange(n)), dtype=object)
+    return np.asarray(shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords,
+                                                (ring_offsets, one_each, one_each)), dtype=object)
 
 
 def residential_columns(areas: dict[str, I64], geoms: NDArray[np.object_],

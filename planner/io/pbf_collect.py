@@ -203,7 +203,7 @@ class PbfParts:
         start = time.perf_counter()
         areas = {k: _cat(v) for k, v in self.area.items()}
         geoms = None if self.area_relations else closed_way_areas(
-            areas["refs"], areas["counts"], *locate(table, areas["refs"]))
+            areas["counts"], *locate(table, areas["refs"]))
         if geoms is None:
             pois, self._residential = libosmium_areas(path, self.col.catalogue)
             self.pois.extend(pois)

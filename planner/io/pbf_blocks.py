@@ -13,7 +13,9 @@ for all objects of a group at once (:func:`scan_messages`, :func:`packed_varints
 from __future__ import annotations
 
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -105,8 +107,8 @@ def _blob_data(raw: bytes) -> bytes:
     raise PbfUnsupportedError("a block without data")
 
 
-def blobs(path: Path) -> Iterator[Blob]:
-    """Every block of the file, decompressed, in file order."""
+def _raw_blobs(path: Path) -> Iterator[tuple[str, bytes]]:
+    """The type and the (still compressed) Blob message of every block, in file order."""
     with path.open("rb") as fh:
         while True:
             head = fh.read(4)
@@ -126,7 +128,22 @@ def blobs(path: Path) -> Iterator[Blob]:
                     datasize = a
             if datasize < 0 or datasize > MAX_BLOB:
                 raise PbfUnsupportedError(f"block of {datasize} bytes (not a PBF file?)")
-            yield Blob(kind, _blob_data(_read_exact(fh, datasize, path)))
+            yield kind, _read_exact(fh, datasize, path)
+
+
+def blobs(path: Path, ahead: int = 2) -> Iterator[Blob]:
+    """Every block of the file, decompressed, in file order; the next ``ahead`` blocks are
+    inflated in a thread meanwhile (zlib releases the GIL)."""
+    pending: deque[tuple[str, Future[bytes]]] = deque()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for kind, raw in _raw_blobs(path):
+            pending.append((kind, pool.submit(_blob_data, raw)))
+            if len(pending) > ahead:
+                done_kind, data = pending.popleft()
+                yield Blob(done_kind, data.result())
+        while pending:
+            done_kind, data = pending.popleft()
+            yield Blob(done_kind, data.result())
 
 
 def repeated(buf: bytes, start: int, end: int, field: int) -> tuple[I64, I64]:

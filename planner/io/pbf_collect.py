@@ -19,7 +19,7 @@ from planner.io.pbf_areas import (
     residential_columns,
     valid_location,
 )
-from planner.io.pbf_blocks import I64
+from planner.io.pbf_blocks import I64, PbfUnsupportedError
 from planner.io.pbf_groups import Nodes, Strings, Tagged, Ways
 from planner.network.walkable import is_walkable
 
@@ -53,6 +53,7 @@ class PbfParts:
         self.pois = col.pois
         self.timings_s: dict[str, float] = {}
         self.area_relations = False
+        self.seen_ways = False
         self.nodes: dict[str, list[I64]] = {"id": [], "x": [], "y": []}
         self.walk: dict[str, list[I64]] = {"refs": [], "counts": [], "ids": []}
         self.walk_highway: list[NDArray[np.object_]] = []
@@ -84,6 +85,8 @@ class PbfParts:
         self.tick("pois", start)
 
     def _add_nodes(self, nodes: Nodes, strings: Strings) -> None:
+        if self.seen_ways:
+            raise PbfUnsupportedError("nodes after ways (a file not sorted by type)")
         self.nodes["id"].append(nodes.ids)
         self.nodes["x"].append(nodes.x)
         self.nodes["y"].append(nodes.y)
@@ -108,6 +111,7 @@ class PbfParts:
     def add_ways(self, ways: Ways, strings: Strings) -> None:
         """Keep walkable ways and the closed ways that can be residential or POI areas."""
         start = time.perf_counter()
+        self.seen_ways = True
         owner = ways.owner()
         self._add_walkable(ways, strings, owner)
         self._add_areas(ways, strings, owner)
@@ -202,7 +206,8 @@ class PbfParts:
         self.tick("locations", start)
         start = time.perf_counter()
         areas = {k: _cat(v) for k, v in self.area.items()}
-        geoms = None if self.area_relations else closed_way_areas(
+        # a catalogue tag set matching anything: every tagged area counts, libosmium decides
+        geoms = None if self.area_relations or self.poi_keys is None else closed_way_areas(
             areas["counts"], *locate(table, areas["refs"]))
         if geoms is None:
             pois, self._residential = libosmium_areas(path, self.col.catalogue)

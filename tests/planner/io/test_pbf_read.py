@@ -239,3 +239,21 @@ def test_random_networks(tmp_path: Path, net: tuple[dict[int, tuple[tuple[float,
             read_osm_file(path, CATALOGUE)
         return
     _assert_same(read_osm_file(path, CATALOGUE), old)
+
+
+def test_nodes_after_ways_are_read_by_pyosmium(tmp_path: Path,
+                                               caplog: pytest.LogCaptureFixture) -> None:
+    """libosmium locates a way's nodes only from nodes before it: an unsorted file goes there."""
+    nodes, ways = _awkward()
+    path = tmp_path / "unsorted.osm.pbf"
+    writer = osmium.SimpleWriter(str(path), overwrite=True)
+    for first in (True, False):
+        for i, ((x, y), tags) in sorted(nodes.items()):
+            if (i < 30) == first:
+                writer.add_node(Node(id=i, location=(x, y), tags=tags))
+        for k, (refs, tags) in enumerate(ways if first else [], start=1):
+            writer.add_way(Way(id=k, nodes=refs, tags=tags))
+    writer.close()
+    with caplog.at_level(logging.INFO, logger="planner.io.osm"):
+        _both(path)
+    assert "nodes after ways" in caplog.text

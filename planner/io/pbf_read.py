@@ -59,16 +59,16 @@ def _block(data: bytes, parts: PbfParts) -> None:
     strings: Strings | None = None
     groups: list[tuple[int, int]] = []
     grid = {"granularity": 100, "lat_offset": 0, "lon_offset": 0}
+    arr = np.frombuffer(data, dtype=np.uint8)
     for field, _, a, b in fields(data):
         if field == 1:
-            strings = string_table(data, a, b)
+            strings = string_table(data, arr, a, b)
         elif field == 2:
             groups.append((a, b))
         elif field in (17, 19, 20):
             grid[{17: "granularity", 19: "lat_offset", 20: "lon_offset"}[field]] = _signed(a)
     if strings is None:
         strings = Strings([b""], {b"": 0})
-    arr = np.frombuffer(data, dtype=np.uint8)
     for a, b in groups:
         if a == b:
             continue

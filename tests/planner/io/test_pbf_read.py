@@ -19,7 +19,7 @@ from osmium.osm.mutable import Node, Relation, Way
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import read_osm_file, read_osm_pyosmium
-from planner.io.pbf_blocks import decode_packed, delta_decode, zigzag
+from planner.io.pbf_blocks import PbfUnsupportedError, decode_packed, delta_decode, repeated, zigzag
 from planner.io.pbf_collect import WALK_KEYS
 from planner.io.pbf_groups import Grid
 from planner.io.pbf_read import read_pbf
@@ -257,3 +257,26 @@ def test_nodes_after_ways_are_read_by_pyosmium(tmp_path: Path,
     with caplog.at_level(logging.INFO, logger="planner.io.osm"):
         _both(path)
     assert "nodes after ways" in caplog.text
+
+
+def _entry(field: int, body: bytes) -> bytes:
+    size, out = len(body), bytearray([(field << 3) | 2])
+    while size >= 0x80:
+        out.append(size & 0x7F | 0x80)
+        size >>= 7
+    return bytes(out) + bytes([size]) + body
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.binary(max_size=300), min_size=1, max_size=40), st.integers(1, 4),
+       st.binary(max_size=5))
+def test_repeated_entries_found_by_pointer_doubling(bodies: list[bytes], field: int,
+                                                    before: bytes) -> None:
+    """Entries whose content is full of bytes equal to the key: the chain still holds, and a
+    run that does not end where it should is refused."""
+    run = b"".join(_entry(field, b) for b in bodies)
+    arr = np.frombuffer(before + run + b"\x1a\x05", dtype=np.uint8)
+    starts, ends = repeated(arr, len(before), len(before) + len(run), field)
+    assert [bytes(arr[a:b]) for a, b in zip(starts, ends, strict=True)] == bodies
+    with pytest.raises(PbfUnsupportedError):
+        repeated(arr, len(before), len(before) + len(run) + 1, field)

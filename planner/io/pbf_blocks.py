@@ -146,52 +146,26 @@ def blobs(path: Path, ahead: int = 2) -> Iterator[Blob]:
             yield Blob(done_kind, data.result())
 
 
-def _lengths_at(arr: U8, pos: I64) -> tuple[I64, I64]:
-    """Length varints (at most 5 bytes) at ``pos``, and the positions after them (-1 where no
-    such varint starts: only for positions that are no entry start)."""
-    last = arr.shape[0] - 1
-    value = np.zeros(pos.shape[0], dtype=np.int64)
-    cur = pos.copy()
-    todo = np.arange(pos.shape[0])
-    for shift in range(0, 35, 7):
-        byte = arr[np.minimum(cur[todo], last)].astype(np.int64)
-        value[todo] |= (byte & 0x7F) << shift
-        cur[todo] += 1
-        todo = todo[byte >= 0x80]
-    cur[todo] = -1
-    return value, cur
-
-
-def repeated(arr: U8, start: int, end: int, field: int) -> tuple[I64, I64]:
-    """Starts and ends of the length-delimited ``field`` entries that fill ``start:end`` (the
-    messages of a group, the strings of a table), without a Python step per entry.
-
-    Every byte equal to the field's key is a candidate entry start; each candidate's successor
-    (after its length and content) is computed at once, and the chain from ``start`` is
-    followed by pointer doubling: log2(entries) rounds of numpy gathers."""
-    empty = np.zeros(0, dtype=np.int64)
-    if start >= end:
-        return empty, empty
-    cand = np.flatnonzero(arr[start:end] == ((field << 3) | LEN)) + start
-    if cand.size == 0 or cand[0] != start:
-        raise PbfUnsupportedError(f"unexpected field in a group (expected {field})")
-    size, body = _lengths_at(arr, cand + 1)
-    after = np.where(body >= 0, body + size, -1)
-    c = cand.shape[0]
-    at = np.minimum(np.searchsorted(cand, after), c - 1)
-    jump = np.where(cand[at] == after, at, np.where(after == end, c, c + 1))
-    jump = np.concatenate([jump, [c, c + 1]])  # the end of the run, and a broken chain
-    chain = np.zeros(1, dtype=np.int64)
-    while True:
-        ahead = jump[chain]
-        if np.all(ahead >= c):
-            break
-        chain = np.concatenate([chain, ahead[ahead < c]])
-        jump = jump[jump]
-    if np.any(ahead == c + 1) or not np.any(ahead == c):
-        raise PbfUnsupportedError("group entries overrun their group")
-    chain.sort()
-    return body[chain], after[chain]
+def repeated(buf: bytes, start: int, end: int, field: int) -> tuple[I64, I64]:
+    """Starts and ends of every length-delimited ``field`` between ``start`` and ``end`` (one
+    Python step per entry: the only per-object loop, used for the messages of a group)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    key = (field << 3) | LEN
+    pos = start
+    while pos < end:
+        if buf[pos] != key:
+            raise PbfUnsupportedError(f"unexpected field key {buf[pos]} in a group")
+        size = buf[pos + 1]
+        pos += 2
+        if size >= 0x80:
+            size, pos = varint(buf, pos - 1)
+        starts.append(pos)
+        pos += size
+        ends.append(pos)
+    if pos != end:
+        raise PbfUnsupportedError("group overruns its length")
+    return np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
 
 
 def varints_at(arr: U8, pos: I64) -> tuple[NDArray[np.uint64], I64]:

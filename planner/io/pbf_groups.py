@@ -53,7 +53,7 @@ class Strings:
 
 def string_table(buf: bytes, arr: U8, start: int, end: int) -> Strings:
     """The StringTable message between ``start`` and ``end``."""
-    starts, ends = repeated(arr, start, end, 1)
+    starts, ends = repeated(buf, start, end, 1)
     strings = [buf[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]
     index: dict[bytes, int] = {}
     for i, s in enumerate(strings):
@@ -167,7 +167,7 @@ def dense_nodes(buf: bytes, arr: U8, start: int, end: int, grid: Grid) -> Nodes:
 
 def plain_nodes(buf: bytes, arr: U8, start: int, end: int, grid: Grid) -> Nodes:
     """A group of (non-dense) Node messages, one Python step per node (rare in practice)."""
-    starts, ends = repeated(arr, start, end, NODES)
+    starts, ends = repeated(buf, start, end, NODES)
     cols: dict[str, list[int]] = {"id": [], "lat": [], "lon": [], "n": []}
     keys: list[NDArray[np.uint64]] = []
     vals: list[NDArray[np.uint64]] = []
@@ -196,7 +196,7 @@ def plain_nodes(buf: bytes, arr: U8, start: int, end: int, grid: Grid) -> Nodes:
 def _tagged(arr: U8, buf: bytes, start: int, end: int, field: int
             ) -> tuple[I64, I64, I64, I64, dict[int, Field]]:
     """Ids, keys, values and tag counts of every message of a group of ways or relations."""
-    starts, ends = repeated(arr, start, end, field)
+    starts, ends = repeated(buf, start, end, field)
     n = starts.shape[0]
     found = scan_messages(arr, starts, ends)
     idf = found.get(1)

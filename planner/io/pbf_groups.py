@@ -51,7 +51,7 @@ class Strings:
         return self.strings[i].decode("utf-8")
 
 
-def string_table(buf: bytes, arr: U8, start: int, end: int) -> Strings:
+def string_table(buf: bytes, start: int, end: int) -> Strings:
     """The StringTable message between ``start`` and ``end``."""
     starts, ends = repeated(buf, start, end, 1)
     strings = [buf[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)]

@@ -62,7 +62,7 @@ def _block(data: bytes, parts: PbfParts) -> None:
     arr = np.frombuffer(data, dtype=np.uint8)
     for field, _, a, b in fields(data):
         if field == 1:
-            strings = string_table(data, arr, a, b)
+            strings = string_table(data, a, b)
         elif field == 2:
             groups.append((a, b))
         elif field in (17, 19, 20):

@@ -47,11 +47,14 @@ def _signed(value: int) -> int:
 
 
 def _check_header(data: bytes) -> None:
+    """Refuse required features this reader does not know, and node locations stored on the
+    ways (libosmium's own reading of those decides; it is not repeated here)."""
     for field, wire, a, b in fields(data):
-        if field == 4 and wire == LEN:
+        if field in (4, 5) and wire == LEN:
             feature = data[a:b].decode("utf-8", "replace")
-            if feature not in KNOWN_FEATURES:
-                raise PbfUnsupportedError(f"required feature {feature}")
+            if (field == 4 and feature not in KNOWN_FEATURES) or feature == "LocationsOnWays":
+                raise PbfUnsupportedError(f"{'required' if field == 4 else 'optional'} "
+                                          f"feature {feature}")
 
 
 def _block(data: bytes, parts: PbfParts) -> None:

@@ -158,13 +158,16 @@ def test_damaged_files_raise_one_line(tmp_path: Path) -> None:
         assert "\n" not in str(err.value) and "valid, complete OSM file" in str(err.value)
 
 
-def test_unsupported_compression_falls_back_to_pyosmium(tmp_path: Path,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize(("flavour", "reason"), [
+    ("pbf,pbf_compression=lz4", "lz4-compressed blocks"),
+    ("pbf,locations_on_ways=true", "optional feature LocationsOnWays")])
+def test_what_the_reader_leaves_to_pyosmium(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                            flavour: str, reason: str) -> None:
     nodes, ways = _awkward()
-    path = _write(tmp_path / "lz4.osm.pbf", nodes, ways, flavour="pbf,pbf_compression=lz4")
+    path = _write(tmp_path / "other.osm.pbf", nodes, ways, flavour=flavour)
     with caplog.at_level(logging.INFO, logger="planner.io.osm"):
         _both(path)
-    assert "lz4-compressed blocks; reading it with pyosmium" in caplog.text
+    assert f"{reason}; reading it with pyosmium" in caplog.text
 
 
 def test_is_walkable_reads_only_the_walk_keys() -> None:

@@ -71,6 +71,9 @@ def _to_raw_network(col: Collected, study_area: BaseGeometry | None) -> RawNetwo
     if study_area is not None and ids.size:
         inside = shapely.contains_xy(study_area, xy[:, 0], xy[:, 1])
         keep = inside[u_pos] | inside[v_pos]
+    if keep.all():  # every node is used: no copies of the long arrays
+        return RawNetwork(node_id=ids, lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), edge_u=u_pos,
+                          edge_v=v_pos, edge_highway=highway, edge_way_id=way)
     in_use = np.zeros(ids.shape[0], dtype=bool)
     in_use[u_pos[keep]] = True
     in_use[v_pos[keep]] = True

@@ -83,10 +83,12 @@ class Collected(Protocol):
         """Residential areas: ``osm_id``, ``name``, ``kind`` and shapely ``geometry``."""
 
 
-def way_segments(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int64],
-                 way_len: NDArray[np.int64], way_id: NDArray[np.int64],
-                 highway: NDArray[np.str_]) -> Segments:
-    """``u, v`` node ids, their lon/lat, way id and highway of every segment, way by way.
+def segment_pairs(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int64],
+                  way_len: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                       NDArray[np.float64], NDArray[np.float64],
+                                                       NDArray[np.int64]]:
+    """``u, v`` node ids, their lon/lat (``u`` ends, then ``v`` ends) and the way (position)
+    of every segment, way by way.
 
     ``ids, x, y`` are the node references of every way with their fixed-point coordinates
     (anything outside the valid range for a node without location), ``way_len`` the references
@@ -101,9 +103,16 @@ def way_segments(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int
     pair = (way[1:] == way[:-1]) & (ids[1:] != ids[:-1])
     first = np.flatnonzero(pair)
     ends = np.concatenate([first, first + 1])
-    seg_way = way[first]
     return (ids[first], ids[first + 1], x[ends] / COORDINATE_PRECISION,
-            y[ends] / COORDINATE_PRECISION, way_id[seg_way], highway[seg_way])
+            y[ends] / COORDINATE_PRECISION, way[first])
+
+
+def way_segments(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int64],
+                 way_len: NDArray[np.int64], way_id: NDArray[np.int64],
+                 highway: NDArray[np.str_]) -> Segments:
+    """:func:`segment_pairs` with the way id and highway of every segment."""
+    u, v, lon, lat, seg_way = segment_pairs(ids, x, y, way_len)
+    return u, v, lon, lat, way_id[seg_way], highway[seg_way]
 
 
 def unique_inverse(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64],

@@ -12,7 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from shapely.geometry import Point
 
-from planner.io.osm_collect import COORDINATE_PRECISION, Collector, Segments, way_segments
+from planner.io.osm_collect import COORDINATE_PRECISION, Collector, Segments, segment_pairs
 from planner.io.pbf_areas import (
     closed_way_areas,
     libosmium_areas,
@@ -55,8 +55,8 @@ class PbfParts:
         self.area_relations = False
         self.seen_ways = False
         self.nodes: dict[str, list[I64]] = {"id": [], "x": [], "y": []}
-        self.walk: dict[str, list[I64]] = {"refs": [], "counts": [], "ids": []}
-        self.walk_highway: list[NDArray[np.object_]] = []
+        self.walk: dict[str, list[I64]] = {"refs": [], "counts": [], "ids": [], "highway": []}
+        self.highway_codes: dict[str, int] = {}
         self.area: dict[str, list[I64]] = {"refs": [], "counts": [], "ids": [], "kind": []}
         self.area_tags: dict[int, tuple[dict[str, str], str | None]] = {}
         self.n_area = 0
@@ -130,10 +130,12 @@ class PbfParts:
             values = (c // (size * size), c // size % size, c % size)
             tags = {k: strings.text(v - 1) for k, v in zip(WALK_KEYS, values, strict=True) if v}
             walkable.append(is_walkable(tags))
-            highway.append(tags["highway"])
+            # codes of walkable ways' values only: the string width is theirs, as before
+            highway.append(self.highway_codes.setdefault(tags["highway"], len(self.highway_codes))
+                           if walkable[-1] else -1)
         walk = np.zeros(ways.ids.shape[0], dtype=bool)
         walk[has] = np.asarray(walkable, dtype=bool)[inverse.reshape(-1)]
-        self.walk_highway.append(np.asarray(highway, dtype=object)[combos.searchsorted(
+        self.walk["highway"].append(np.asarray(highway, dtype=np.int64)[combos.searchsorted(
             code[walk])])
         self.walk["refs"].append(ways.refs[np.repeat(walk, ways.ref_counts)])
         self.walk["counts"].append(ways.ref_counts[walk])
@@ -199,10 +201,10 @@ class PbfParts:
         table = node_table(self.nodes)
         refs = _cat(self.walk["refs"])
         x, y = locate(table, refs)
-        highway = (np.concatenate(self.walk_highway) if self.walk_highway
-                   else np.zeros(0, dtype=object))
-        self._segments = way_segments(refs, x, y, _cat(self.walk["counts"]),
-                                      _cat(self.walk["ids"]), np.asarray(highway, dtype=str))
+        u, v, lon, lat, way = segment_pairs(refs, x, y, _cat(self.walk["counts"]))
+        names = np.asarray(list(self.highway_codes), dtype=str)
+        self._segments = (u, v, lon, lat, _cat(self.walk["ids"])[way],
+                          names[_cat(self.walk["highway"])[way]])
         self.tick("locations", start)
         start = time.perf_counter()
         areas = {k: _cat(v) for k, v in self.area.items()}

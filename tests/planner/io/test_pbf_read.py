@@ -282,3 +282,13 @@ def test_repeated_entries_of_a_group(bodies: list[bytes], field: int, before: by
     assert [buf[a:b] for a, b in zip(starts.tolist(), ends.tolist(), strict=True)] == bodies
     with pytest.raises((PbfUnsupportedError, IndexError)):
         repeated(buf, len(before), len(before) + len(run) + 1, field)
+
+
+def test_highway_strings_as_wide_as_before(tmp_path: Path) -> None:
+    """The highway array's dtype (string width) is the pyosmium reader's: only walkable ways'
+    values count, a longer non-walkable value does not widen it."""
+    nodes, ways = _awkward()
+    ways.append(([1, 2], {"highway": "construction_site_long_value"}))
+    path = _write(tmp_path / "wide.osm.pbf", nodes, ways)
+    new, old = read_osm_file(path, CATALOGUE), read_osm_pyosmium(path, CATALOGUE)
+    assert new.network.edge_highway.dtype == old.network.edge_highway.dtype == np.dtype("<U11")

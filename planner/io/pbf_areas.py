@@ -76,13 +76,16 @@ def closed_way_areas(counts: I64, x: I64, y: I64) -> NDArray[np.object_] | None:
     j = np.arange(out_ring.shape[0]) - np.repeat(base + np.arange(n), per_ring + 1)
     pick = base[out_ring] + (start[out_ring] - base[out_ring] + step[out_ring] * j) \
         % per_ring[out_ring]
-    coords = np.column_stack([rx[pick] / COORDINATE_PRECISION, ry[pick] / COORDINATE_PRECISION])
+    fixed = np.column_stack([rx[pick], ry[pick]]).astype(np.float64)
     ring_offsets = np.concatenate([[0], np.cumsum(per_ring + 1)])
     one_each = np.arange(n + 1)
-    # a closed line is simple when the ring neither touches nor crosses itself
-    lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, coords, (ring_offsets,))
+    # a closed line is simple when the ring neither touches nor crosses itself; tested on the
+    # integer coordinates (exact in doubles), so that collinear spikes and flat rings, which
+    # libosmium sees in integers, are not hidden by rounding
+    lines = shapely.from_ragged_array(shapely.GeometryType.LINESTRING, fixed, (ring_offsets,))
     if not shapely.is_simple(lines).all():
         return None
+    coords = fixed / COORDINATE_PRECISION
     return np.asarray(shapely.from_ragged_array(shapely.GeometryType.MULTIPOLYGON, coords,
                                                 (ring_offsets, one_each, one_each)), dtype=object)
 

@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from planner.coverage.measure import coverage_columns
-from planner.coverage.tables import DemandIndex
+from planner.coverage.tables import DemandIndex, group_cumsums, group_sums
 from planner.network.graph import WalkNetwork
 from planner.network.snap import SnapResult
 from planner.params import CoverageParams
 from planner.schema import OLDER_POP, SETTLEMENT, UNIT_ID, UNIT_NAME
 
 I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
 
 
 def _lookup(keys_sorted: I64, order: I64, wanted: I64) -> I64:
@@ -96,25 +96,92 @@ class CoverageRows:
         return self._cache["frame"]
 
 
-def patch_coverage(index: PatchIndex, old: CoverageRows, units: Mapping[str, NDArray[Any]],
-                   ftype: str, params: CoverageParams, changed: I64, time_s: NDArray[np.float64],
-                   facility_id: NDArray[np.object_]) -> CoverageRows:
+def _unit_points(index: PatchIndex, hit: I64) -> tuple[I64, I64]:
+    """Points of the unit positions ``hit`` (grouped by unit in that order, rows ascending
+    within a unit) and each point's local unit code (position in ``hit``)."""
+    lo = np.searchsorted(index.unit_sorted, hit, side="left")
+    count = np.searchsorted(index.unit_sorted, hit, side="right") - lo
+    local = np.repeat(np.arange(hit.size, dtype=np.int64), count)
+    at = np.arange(local.size) + np.repeat(lo - (np.cumsum(count) - count), count)
+    return index.unit_order[at], local
+
+
+def _quantiles(local: I64, time_s: F64, pop: F64, n: int) -> tuple[F64, F64]:
+    """Median and 90th percentile per local unit, as :func:`weighted_quantiles`: rows by unit
+    then time (stable), the first whose compensated running share reaches q (less 1e-12)."""
+    order = np.lexsort((time_s, local))
+    u, t, w = local[order], time_s[order], pop[order]
+    total = group_sums(u, w, n)[u]
+    share = group_cumsums(u, w, n) / np.where(total > 0, total, 1.0)
+    out = []
+    for q in (0.5, 0.9):
+        rows = np.flatnonzero(share >= q - 1e-12)
+        first = rows[np.r_[True, u[rows][1:] != u[rows][:-1]]] if rows.size else rows
+        res = np.full(n, np.nan)
+        res[u[first]] = t[first]
+        out.append(res)
+    return out[0], out[1]
+
+
+def _nearest_ids(local: I64, key: I64, pop: F64, n: int,
+                 key_ids: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Per local unit the facility nearest for most older adults, as :func:`nearest_facility`
+    (pair sums in row order; ties to the first id in sort order); NaN where none."""
+    out = np.full(n, np.nan, dtype=object)
+    ok = np.flatnonzero(key >= 0)
+    if ok.size == 0:
+        return out
+    order = ok[np.lexsort((key[ok], local[ok]))]
+    u, k = local[order], key[order]
+    new = np.r_[True, (u[1:] != u[:-1]) | (k[1:] != k[:-1])]
+    pair = np.cumsum(new) - 1
+    sums = group_sums(pair, pop[order], int(pair[-1]) + 1)
+    u, k = u[new], k[new]
+    best = np.zeros(n)
+    np.maximum.at(best, u, sums)
+    top = np.flatnonzero(sums == best[u])
+    out[u[top]] = key_ids[k[top]]
+    if np.unique(u[top]).size < top.size:  # ties: the first id in sort order
+        for unit in np.unique(u[top]).tolist():
+            out[unit] = min(key_ids[k[top[u[top] == unit]]].tolist())
+    return out
+
+
+def patch_coverage(index: PatchIndex, old: CoverageRows, threshold_s: F64, changed: I64,
+                   time_s: F64, key: I64, key_ids: NDArray[np.object_]) -> CoverageRows:
     """``old`` (one type's coverage) with the rows of the units holding ``changed`` points
-    recomputed from the new ``time_s`` and ``facility_id``; ``units`` holds
-    :data:`UNIT_COLUMNS` as arrays in unit order."""
-    hit = np.unique(index.demand.unit[changed])
+    recomputed from the new ``time_s`` and nearest facility ``key`` (-1 none; ``key_ids[key]``
+    is its id), with the arithmetic of :func:`planner.coverage.measure.coverage_columns`;
+    ``threshold_s`` is the type's threshold per unit (seconds)."""
+    d = index.demand
+    hit = np.unique(d.unit[changed])
     hit = hit[hit >= 0]
     if hit.size == 0:
         return old
-    pts = index.points_of_units(hit)
-    local = np.full(index.demand.n_units, -1, dtype=np.int64)
-    local[hit] = np.arange(hit.size)
-    d = index.demand
-    sub = DemandIndex(local[d.unit[pts]], d.pop[pts], d.not_snapped[pts], d.disconnected[pts],
-                      int(hit.size))
-    codes, ids = pd.factorize(pd.Series(facility_id[pts], dtype=object), sort=True)
-    rows = coverage_columns(sub, {c: units[c][hit] for c in UNIT_COLUMNS}, ftype, params,
-                            time_s[pts], codes.astype(np.int64), np.asarray(ids, dtype=object))
+    pts, local = _unit_points(index, hit)
+    t, pop, ns, dc = time_s[pts], d.pop[pts], d.not_snapped[pts], d.disconnected[pts]
+    covered = t <= threshold_s[hit][local]
+    other = ~covered & ~ns & ~dc
+    parts = group_sums(local, np.column_stack([np.where(m, pop, 0.0) for m in (
+        covered, other, dc, ns)]), hit.size)
+    older = np.asarray(old.columns["older_pop"], dtype=float)[hit]
+    rows = dict(zip(("covered_pop", "uncovered_out_of_reach_pop", "uncovered_disconnected_pop",
+                     "uncovered_not_snapped_pop"), parts.T, strict=True))
+    placed = sum(rows.values())
+    rows["uncovered_not_snapped_pop"] = rows["uncovered_not_snapped_pop"] + np.clip(
+        older - placed, 0.0, None)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(older > 0, rows["covered_pop"] / older, 0.0)
+    rows["covered_share"] = np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0)
+    median, p90 = _quantiles(local, t, pop, hit.size)
+    rows["median_time_min"] = np.where(np.isinf(median), np.nan, median / 60.0)
+    rows["p90_time_min"] = np.where(np.isinf(p90), np.nan, p90 / 60.0)
+    rows["nearest_facility_id"] = _nearest_ids(local, key[pts], pop, hit.size, key_ids)
+    return _patched(old, hit, rows)
+
+
+def _patched(old: CoverageRows, hit: I64, rows: dict[str, NDArray[Any]]) -> CoverageRows:
+    """``old`` with ``rows`` written at the unit positions ``hit``."""
     cols = {}
     for col, kept in old.columns.items():
         values = kept

@@ -7,7 +7,13 @@ from numpy.typing import NDArray
 
 from planner.network.graph import WalkNetwork
 from planner.network.snap import DISCONNECTED, NOT_SNAPPED, SNAPPED, SnapResult
-from planner.network.snap_grid import nearest_segment_of_one, segment_fraction
+from planner.network.snap_grid import (
+    TIE_M,
+    SegmentGrid,
+    nearest_segment_of_one,
+    segment_distance,
+    segment_fraction,
+)
 from planner.routing.nearest_update import NodeGrid
 from planner.whatif.table import FacilityTable
 
@@ -34,16 +40,68 @@ def snap_local(network: WalkNetwork, x_m: float, y_m: float, max_snap_m: float,
 
 def snap_table(network: WalkNetwork, old: SnapResult, table: FacilityTable,
                new_pos: NDArray[np.int64], fresh: NDArray[np.bool_], max_snap_m: float,
-               grid: NodeGrid) -> SnapResult:
-    """Snap results of ``table``: old facilities keep theirs, ``fresh`` ones are snapped here."""
+               grid: SegmentGrid | None, coords: tuple[NDArray[np.float64], ...]) -> SnapResult:
+    """Snap results of ``table``: old facilities keep theirs, ``fresh`` ones are snapped here
+    (:func:`snap_point` on the segment ``grid`` of ``coords``)."""
     n = len(table)
-    kept = np.flatnonzero(new_pos >= 0)
+    kept = new_pos >= 0
+    tgt = new_pos[kept]
     edge, frac = np.full(n, -1, dtype=np.int64), np.zeros(n)
     access, status = np.full(n, np.nan), np.full(n, NOT_SNAPPED, dtype="<U12")
-    tgt = new_pos[kept]
     edge[tgt], frac[tgt] = old.edge[kept], old.frac[kept]
     access[tgt], status[tgt] = old.access_m[kept], old.status[kept]
-    for j in np.flatnonzero(fresh):
-        s = snap_local(network, float(table.x_m[j]), float(table.y_m[j]), max_snap_m, grid)
-        edge[j], frac[j], access[j], status[j] = s.edge[0], s.frac[0], s.access_m[0], s.status[0]
+    for j in np.flatnonzero(fresh).tolist():
+        edge[j], frac[j], access[j], status[j] = snap_point(
+            network, grid, coords, float(table.x_m[j]), float(table.y_m[j]), max_snap_m)
     return SnapResult(edge, frac, access, status)
+
+def _grid_entries(grid: SegmentGrid, x_m: float, y_m: float, reach_m: float) -> NDArray[np.int64]:
+    """Grid entries of the cells the square of half-side ``reach_m`` around (x, y) touches."""
+    lo_x = max(int(np.floor((x_m - reach_m - grid.x0) / grid.cell_m)), 0)
+    hi_x = min(int(np.floor((x_m + reach_m - grid.x0) / grid.cell_m)), grid.nx - 1)
+    lo_y = max(int(np.floor((y_m - reach_m - grid.y0) / grid.cell_m)), 0)
+    hi_y = min(int(np.floor((y_m + reach_m - grid.y0) / grid.cell_m)), grid.ny - 1)
+    if lo_x > hi_x or lo_y > hi_y:
+        return np.zeros(0, dtype=np.int64)
+    start = grid.start
+    spans = [(int(start[r + lo_x]), int(start[r + hi_x + 1]))
+             for r in range(lo_y * grid.nx, hi_y * grid.nx + 1, grid.nx)]
+    return np.concatenate([np.arange(a, b) for a, b in spans])
+
+
+def snap_point(network: WalkNetwork, grid: SegmentGrid | None,
+               coords: tuple[NDArray[np.float64], ...], x_m: float, y_m: float,
+               max_snap_m: float) -> tuple[int, float, float, str]:
+    """Snap one projected point exactly like :class:`planner.network.snap.EdgeIndex` (nearest
+    segment within ``max_snap_m``, lowest index on ties): edge, fraction, access (m), status.
+
+    The nearest segment registered in the point's own cell of ``grid`` bounds the distance;
+    the cells within that bound hold every nearer segment, measured with GEOS's formula; near
+    ties (within :data:`~planner.network.snap_grid.TIE_M`) are decided by GEOS itself."""
+    none = (-1, 0.0, float("nan"), NOT_SNAPPED)
+    if grid is None:
+        return none
+    own = _grid_entries(grid, x_m, y_m, 0.0)
+    bound = max_snap_m
+    if own.size:
+        px, py = np.array([x_m]), np.array([y_m])
+        bound = min(float(np.sqrt(grid.sq_distance(own, px, py).min())), max_snap_m)
+    edges = np.unique(grid.seg[_grid_entries(grid, x_m, y_m, bound + TIE_M)])
+    if edges.size == 0:
+        return none
+    cand = tuple(c[edges] for c in coords)
+    d = segment_distance(x_m, y_m, *cand)  # type: ignore[arg-type]
+    dmin = float(d.min())
+    if not dmin <= max_snap_m:
+        return none
+    close = d <= dmin + TIE_M
+    if (d[close] == dmin).all():
+        local, dist_m = int(np.flatnonzero(close)[0]), dmin
+    else:
+        local, dist_m = nearest_segment_of_one(x_m, y_m, cand, max_snap_m)  # type: ignore[arg-type]
+        if local < 0:
+            return none
+    edge = int(edges[local])
+    frac = segment_fraction(np.array([x_m]), np.array([y_m]), *(c[[local]] for c in cand))
+    status = SNAPPED if network.edge_in_main[edge] else DISCONNECTED
+    return edge, float(frac[0]), dist_m, status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from planner.coverage.patch import UNIT_COLUMNS, CoverageRows, PatchIndex
+from planner.coverage.patch import CoverageRows, PatchIndex
 from planner.coverage.tables import index_demand
 from planner.errors import InputDataError
 from planner.network.graph import WalkNetwork
@@ -18,6 +18,7 @@ from planner.network.snap import SnapResult
 from planner.params import PlanParams
 from planner.routing.nearest_update import NodeGrid
 from planner.routing.travel import NearestTimes
+from planner.whatif.core import WhatIfCore
 from planner.whatif.table import FacilityTable
 
 
@@ -25,7 +26,8 @@ from planner.whatif.table import FacilityTable
 class WhatIfState:
     """What a what-if needs of an analysis.
 
-    In the network CRS; the ``nearest`` sources are positions in the facility table.
+    In the network CRS; the ``nearest`` sources are positions in the facility table;
+    ``point_keys`` are each demand point's nearest facility per type as a table key (-1 none).
     """
 
     network: WalkNetwork
@@ -40,7 +42,8 @@ class WhatIfState:
     coverage_by_type: dict[str, CoverageRows]
     index: PatchIndex
     grid: NodeGrid
-    unit_columns: dict[str, NDArray[Any]]
+    core: WhatIfCore
+    point_keys: dict[str, NDArray[np.int64]]
 
     @property
     def facilities(self) -> gpd.GeoDataFrame:
@@ -61,14 +64,40 @@ class WhatIfState:
         return pd.concat([c.frame() for c in self.coverage_by_type.values()], ignore_index=True)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class WhatIfResult:
-    """A scenario applied: the new state, per-unit change and how many nodes were searched."""
+    """A scenario applied: the new state, how many nodes were searched and, per type touched,
+    the coverage rows before and after (:attr:`change` builds the table when asked for)."""
 
     name: str
     state: WhatIfState
-    change: pd.DataFrame
     searched_nodes: int
+    rows: tuple[tuple[CoverageRows, CoverageRows], ...]
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def change(self) -> pd.DataFrame:
+        """Per unit and type touched: ``covered_pop_before/after``,
+        ``covered_share_before/after``, ``delta_pop``, ``delta_share`` (built once)."""
+        if "change" not in self._cache:
+            parts = [_coverage_change(a, b) for a, b in self.rows]
+            if not parts:
+                empty = CoverageRows.from_frame(self.state.coverage.iloc[:0])
+                parts.append(_coverage_change(empty, empty))
+            self._cache["change"] = (pd.concat(parts, ignore_index=True) if len(parts) > 1
+                                     else parts[0])
+        return self._cache["change"]
+
+
+def _coverage_change(before: CoverageRows, after: CoverageRows) -> pd.DataFrame:
+    """Per unit of one type: covered older adults and share before and after (same rows)."""
+    cols = {c: before.columns[c] for c in ("unit_id", "facility_type", "older_pop")}
+    for col in ("covered_pop", "covered_share"):
+        cols[f"{col}_before"] = before.columns[col]
+        cols[f"{col}_after"] = after.columns[col]
+    cols["delta_pop"] = cols["covered_pop_after"] - cols["covered_pop_before"]
+    cols["delta_share"] = cols["covered_share_after"] - cols["covered_share_before"]
+    return pd.DataFrame(cols)
 
 
 def state_from_result(result: object) -> WhatIfState:
@@ -88,7 +117,8 @@ def state_from_result(result: object) -> WhatIfState:
     by_type = {str(t): CoverageRows.from_frame(g.reset_index(drop=True))
                for t, g in r.coverage.groupby("facility_type", sort=False)}
     index = PatchIndex.build(r.network, r.demand_snap, index_demand(demand, units))
-    return WhatIfState(r.network, r.params, FacilityTable.from_frame(r.facilities),
-                       r.facility_snap, demand, r.demand_snap, units, dict(r.nearest), times,
-                       by_type, index, NodeGrid(r.network),
-                       {c: units[c].to_numpy() for c in UNIT_COLUMNS})
+    table = FacilityTable.from_frame(r.facilities)
+    keys = {t: pd.Index(table.ids).get_indexer(f).astype(np.int64) for t, (_, f) in times.items()}
+    core = WhatIfCore.build(r.network, r.params, r.demand_snap, units, list(times))
+    return WhatIfState(r.network, r.params, table, r.facility_snap, demand, r.demand_snap, units,
+                       dict(r.nearest), times, by_type, index, NodeGrid(r.network), core, keys)

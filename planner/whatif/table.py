@@ -46,13 +46,17 @@ class Scenario:
 class FacilityTable:
     """Facilities in the network CRS: ``ids``, ``types``, ``x_m``, ``y_m`` per position.
 
-    ``build`` makes the full GeoDataFrame (all columns) when :meth:`frame` is first called.
+    ``keys`` number the facilities for good (a key is never renumbered when others are
+    removed; ``key_ids[key]`` is its id). ``build`` makes the full GeoDataFrame (all columns)
+    when :meth:`frame` is first called.
     """
 
     ids: NDArray[np.object_]
     types: NDArray[np.object_]
     x_m: NDArray[np.float64]
     y_m: NDArray[np.float64]
+    keys: NDArray[np.int64]
+    key_ids: NDArray[np.object_]
     build: Callable[[], gpd.GeoDataFrame]
     _cache: dict[str, object] = field(default_factory=dict)
 
@@ -60,11 +64,11 @@ class FacilityTable:
     def from_frame(cls, frame: gpd.GeoDataFrame) -> FacilityTable:
         """The table of a projected facility GeoDataFrame (kept as its frame)."""
         geom = frame.geometry
-        return cls(frame[FACILITY_ID].astype(str).to_numpy(dtype=object),
-                   frame[FACILITY_TYPE].astype(str).to_numpy(dtype=object),
+        ids = frame[FACILITY_ID].astype(str).to_numpy(dtype=object)
+        return cls(ids, frame[FACILITY_TYPE].astype(str).to_numpy(dtype=object),
                    geom.x.to_numpy(dtype=float) if len(frame) else np.zeros(0),
                    geom.y.to_numpy(dtype=float) if len(frame) else np.zeros(0),
-                   lambda: frame, {"frame": frame})
+                   np.arange(ids.size, dtype=np.int64), ids, lambda: frame, {"frame": frame})
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -74,6 +78,14 @@ class FacilityTable:
         if "frame" not in self._cache:
             self._cache["frame"] = self.build()
         got: gpd.GeoDataFrame = self._cache["frame"]
+        return got
+
+    def of_type(self, ftype: str) -> NDArray[np.int64]:
+        """Positions of the facilities of ``ftype`` (ascending; found once per type)."""
+        key = f"type:{ftype}"
+        if key not in self._cache:
+            self._cache[key] = np.flatnonzero(self.types == ftype)
+        got: NDArray[np.int64] = self._cache[key]  # type: ignore[assignment]
         return got
 
     def position(self) -> dict[str, int]:
@@ -158,6 +170,9 @@ def table_after(old: FacilityTable, scenario: Scenario, crs: str, types: set[str
                                                   dtype=object)])
     types_after = np.concatenate([old.types[kept], np.array(
         [a.facility_type for a in scenario.add], dtype=object)])
+    new_keys = old.key_ids.size + np.arange(len(scenario.add), dtype=np.int64)
     table = FacilityTable(ids, types_after, np.r_[x_m, ax], np.r_[y_m, ay],
+                          np.r_[old.keys[kept], new_keys],
+                          np.concatenate([old.key_ids, ids[ids.size - len(scenario.add):]]),
                           _frame_after(old, kept, moved_at, scenario, crs))
     return table, new_pos, fresh

@@ -25,27 +25,37 @@ I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
 
 
-def _lookup(keys_sorted: I64, order: I64, wanted: I64) -> I64:
-    """Positions (via ``order``) of the entries whose key is in ``wanted``."""
-    lo = np.searchsorted(keys_sorted, wanted, side="left")
-    hi = np.searchsorted(keys_sorted, wanted, side="right")
-    count = hi - lo
-    at = np.repeat(lo, count) + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+def _ragged(ptr: I64, order: I64, wanted: I64) -> I64:
+    """Entries ``order[ptr[w]:ptr[w + 1]]`` of each of ``wanted``, concatenated."""
+    lo = ptr[wanted]
+    count = ptr[wanted + 1] - lo
+    at = np.arange(int(count.sum())) + np.repeat(lo - np.cumsum(count) + count, count)
     found: I64 = order[at]
     return found
 
 
+def _pointers(code: I64, n: int) -> tuple[I64, I64]:
+    """Rows grouped by ``code`` (stable; rows of code -1 left out) and the CSR pointers of the
+    groups ``0..n-1`` into that order."""
+    order = np.argsort(code, kind="stable")
+    order = order[code[order] >= 0]
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(code[order], minlength=n), out=ptr[1:])
+    return order, ptr
+
+
 @dataclass(frozen=True, slots=True)
 class PatchIndex:
-    """Demand points looked up by segment, by end node and by unit."""
+    """Demand points looked up by segment, by end node and by unit (CSR pointers into orders
+    of the points; a unit's points are in row order)."""
 
     demand: DemandIndex
     edge_order: I64
-    edge_sorted: I64
+    edge_ptr: I64
     node_order: I64
-    node_sorted: I64
+    node_ptr: I64
     unit_order: I64
-    unit_sorted: I64
+    unit_ptr: I64
 
     @classmethod
     def build(cls, network: WalkNetwork, dsnap: SnapResult, demand: DemandIndex) -> PatchIndex:
@@ -53,20 +63,22 @@ class PatchIndex:
         p = dsnap.edge.size
         edge = dsnap.edge
         ends = np.where(edge >= 0, network.edge_u[np.clip(edge, 0, None)], -1)
-        ends = np.r_[ends, np.where(edge >= 0, network.edge_v[np.clip(edge, 0, None)], -1)]
-        e_order, n_order = np.argsort(edge, kind="stable"), np.argsort(ends, kind="stable")
-        u_order = np.argsort(demand.unit, kind="stable")
-        return cls(demand, e_order, edge[e_order], n_order % p, ends[n_order], u_order,
-                   demand.unit[u_order])
+        ends = np.concatenate([ends, np.where(edge >= 0, network.edge_v[np.clip(edge, 0, None)],
+                                              -1)])
+        e_order, e_ptr = _pointers(edge, network.n_edges)
+        n_order, n_ptr = _pointers(ends, network.n_nodes)
+        u_order, u_ptr = _pointers(demand.unit, demand.n_units)
+        return cls(demand, e_order, e_ptr, n_order % max(p, 1), n_ptr, u_order, u_ptr)
 
     def points_near(self, nodes: I64, edges: I64) -> I64:
-        """Points on a segment ending at one of ``nodes`` or lying on one of ``edges``."""
-        return np.unique(np.r_[_lookup(self.node_sorted, self.node_order, nodes),
-                               _lookup(self.edge_sorted, self.edge_order, edges)])
+        """Points on a segment ending at one of ``nodes`` or lying on one of ``edges`` (a point
+        may come more than once)."""
+        return np.concatenate([_ragged(self.node_ptr, self.node_order, nodes),
+                               _ragged(self.edge_ptr, self.edge_order, edges)])
 
     def points_of_units(self, units: I64) -> I64:
         """Points of the given unit positions, grouped by unit in the order given."""
-        return _lookup(self.unit_sorted, self.unit_order, units)
+        return _ragged(self.unit_ptr, self.unit_order, units)
 
 
 #: Terrain runs' flat-ground comparison columns: unknown (NaN) for units a what-if changes.
@@ -96,31 +108,47 @@ class CoverageRows:
         return self._cache["frame"]
 
 
-def _unit_points(index: PatchIndex, hit: I64) -> tuple[I64, I64]:
-    """Points of the unit positions ``hit`` (grouped by unit in that order, rows ascending
-    within a unit) and each point's local unit code (position in ``hit``)."""
-    lo = np.searchsorted(index.unit_sorted, hit, side="left")
-    count = np.searchsorted(index.unit_sorted, hit, side="right") - lo
-    local = np.repeat(np.arange(hit.size, dtype=np.int64), count)
-    at = np.arange(local.size) + np.repeat(lo - (np.cumsum(count) - count), count)
-    return index.unit_order[at], local
+def _firsts(flag: NDArray[np.bool_], local: I64, n: int) -> I64:
+    """Per local unit (rows grouped by unit, ascending) the first row where ``flag`` holds
+    (-1 where none does)."""
+    rows = np.flatnonzero(flag)
+    unit = local[rows]
+    first = np.empty(rows.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(unit[1:], unit[:-1], out=first[1:])
+    out = np.full(n, -1, dtype=np.int64)
+    out[unit[first]] = rows[first]
+    return out
 
 
 def _quantiles(local: I64, time_s: F64, pop: F64, n: int) -> tuple[F64, F64]:
     """Median and 90th percentile per local unit, as :func:`weighted_quantiles`: rows by unit
-    then time (stable), the first whose compensated running share reaches q (less 1e-12)."""
+    then time (stable), the first whose compensated running share reaches q (less 1e-12);
+    ``inf`` where that time is unreachable, NaN where no row reaches q."""
     order = np.lexsort((time_s, local))
-    u, t, w = local[order], time_s[order], pop[order]
-    total = group_sums(u, w, n)[u]
-    share = group_cumsums(u, w, n) / np.where(total > 0, total, 1.0)
+    t, w = time_s[order], pop[order]
+    total = group_sums(local, w, n)[local]  # ``local`` is sorted: the same after ``order``
+    share = group_cumsums(local, w, n) / np.where(total > 0, total, 1.0)
     out = []
     for q in (0.5, 0.9):
-        rows = np.flatnonzero(share >= q - 1e-12)
-        first = rows[np.r_[True, u[rows][1:] != u[rows][:-1]]] if rows.size else rows
-        res = np.full(n, np.nan)
-        res[u[first]] = t[first]
-        out.append(res)
+        first = _firsts(share >= q - 1e-12, local, n)
+        out.append(np.where(first >= 0, t[first], np.nan))
     return out[0], out[1]
+
+
+def _nearest_keys(local: I64, key: I64, pop: F64, n: int, n_keys: int) -> tuple[I64, I64]:
+    """Per (local unit, facility key) pair in that order: the unit and the key with the older
+    adults nearest to it summed in row order (pairs of key -1 left out)."""
+    code = local * (n_keys + 1) + key
+    order = np.argsort(np.where(key >= 0, code, -1), kind="stable")
+    order = order[key[order] >= 0]
+    code = code[order]
+    new = np.empty(code.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(code[1:], code[:-1], out=new[1:])
+    pair = np.cumsum(new) - 1
+    sums = group_sums(pair, pop[order], int(pair[-1]) + 1) if code.size else np.zeros(0)
+    return code[new], sums
 
 
 def _nearest_ids(local: I64, key: I64, pop: F64, n: int,
@@ -128,23 +156,25 @@ def _nearest_ids(local: I64, key: I64, pop: F64, n: int,
     """Per local unit the facility nearest for most older adults, as :func:`nearest_facility`
     (pair sums in row order; ties to the first id in sort order); NaN where none."""
     out = np.full(n, np.nan, dtype=object)
-    ok = np.flatnonzero(key >= 0)
-    if ok.size == 0:
+    code, sums = _nearest_keys(local, key, pop, n, key_ids.size)
+    if code.size == 0:
         return out
-    order = ok[np.lexsort((key[ok], local[ok]))]
-    u, k = local[order], key[order]
-    new = np.r_[True, (u[1:] != u[:-1]) | (k[1:] != k[:-1])]
-    pair = np.cumsum(new) - 1
-    sums = group_sums(pair, pop[order], int(pair[-1]) + 1)
-    u, k = u[new], k[new]
-    best = np.zeros(n)
+    u, k = code // (key_ids.size + 1), code % (key_ids.size + 1)
+    best = np.full(n, -np.inf)
     np.maximum.at(best, u, sums)
     top = np.flatnonzero(sums == best[u])
     out[u[top]] = key_ids[k[top]]
-    if np.unique(u[top]).size < top.size:  # ties: the first id in sort order
+    if top.size > 1 and (u[top][1:] == u[top][:-1]).any():  # ties: first id in sort order
         for unit in np.unique(u[top]).tolist():
             out[unit] = min(key_ids[k[top[u[top] == unit]]].tolist())
     return out
+
+
+def _hit_units(index: PatchIndex, changed: I64) -> I64:
+    """Unit positions holding ``changed`` points (ascending; unit -1 left out)."""
+    flag = np.zeros(index.demand.n_units + 1, dtype=bool)
+    flag[index.demand.unit[changed]] = True  # unit -1 marks the extra last entry
+    return np.flatnonzero(flag[:-1])
 
 
 def patch_coverage(index: PatchIndex, old: CoverageRows, threshold_s: F64, changed: I64,
@@ -153,26 +183,27 @@ def patch_coverage(index: PatchIndex, old: CoverageRows, threshold_s: F64, chang
     recomputed from the new ``time_s`` and nearest facility ``key`` (-1 none; ``key_ids[key]``
     is its id), with the arithmetic of :func:`planner.coverage.measure.coverage_columns`;
     ``threshold_s`` is the type's threshold per unit (seconds)."""
-    d = index.demand
-    hit = np.unique(d.unit[changed])
-    hit = hit[hit >= 0]
+    hit = _hit_units(index, changed)
     if hit.size == 0:
         return old
-    pts, local = _unit_points(index, hit)
+    lo = index.unit_ptr[hit]
+    count = index.unit_ptr[hit + 1] - lo
+    local = np.repeat(np.arange(hit.size), count)
+    pts = index.unit_order[np.arange(local.size) + np.repeat(lo - np.cumsum(count) + count,
+                                                             count)]
+    d = index.demand
     t, pop, ns, dc = time_s[pts], d.pop[pts], d.not_snapped[pts], d.disconnected[pts]
     covered = t <= threshold_s[hit][local]
-    other = ~covered & ~ns & ~dc
+    other = ~(covered | ns | dc)
     parts = group_sums(local, np.column_stack([np.where(m, pop, 0.0) for m in (
         covered, other, dc, ns)]), hit.size)
     older = np.asarray(old.columns["older_pop"], dtype=float)[hit]
     rows = dict(zip(("covered_pop", "uncovered_out_of_reach_pop", "uncovered_disconnected_pop",
                      "uncovered_not_snapped_pop"), parts.T, strict=True))
-    placed = sum(rows.values())
-    rows["uncovered_not_snapped_pop"] = rows["uncovered_not_snapped_pop"] + np.clip(
-        older - placed, 0.0, None)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(older > 0, rows["covered_pop"] / older, 0.0)
-    rows["covered_share"] = np.clip(np.nan_to_num(share, nan=0.0), 0.0, 1.0)
+    placed = 0 + parts[:, 0] + parts[:, 1] + parts[:, 2] + parts[:, 3]
+    rows["uncovered_not_snapped_pop"] = parts[:, 3] + np.maximum(older - placed, 0.0)
+    share = np.divide(parts[:, 0], older, out=np.zeros(hit.size), where=older > 0)
+    rows["covered_share"] = np.clip(share, 0.0, 1.0)
     median, p90 = _quantiles(local, t, pop, hit.size)
     rows["median_time_min"] = np.where(np.isinf(median), np.nan, median / 60.0)
     rows["p90_time_min"] = np.where(np.isinf(p90), np.nan, p90 / 60.0)

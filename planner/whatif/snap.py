@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -11,7 +13,6 @@ from planner.network.snap_grid import (
     TIE_M,
     SegmentGrid,
     nearest_segment_of_one,
-    segment_distance,
     segment_fraction,
 )
 from planner.routing.nearest_update import NodeGrid
@@ -69,6 +70,42 @@ def _grid_entries(grid: SegmentGrid, x_m: float, y_m: float, reach_m: float) -> 
     return np.concatenate([np.arange(a, b) for a, b in spans])
 
 
+def segment_distance_one(px: float, py: float, ax: float, ay: float, bx: float,
+                         by: float) -> float:
+    """:func:`~planner.network.snap_grid.segment_distance` of one point and segment in Python
+    floats (the same operations, so the same bits)."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    to_a = math.sqrt((px - ax) * (px - ax) + (py - ay) * (py - ay))
+    if len2 == 0:
+        return to_a
+    r = ((px - ax) * dx + (py - ay) * dy) / len2
+    if r <= 0:
+        return to_a
+    if r >= 1:
+        return math.sqrt((px - bx) * (px - bx) + (py - by) * (py - by))
+    return abs(((ay - py) * dx - (ax - px) * dy) / len2) * math.sqrt(len2)
+
+
+def segment_fraction_one(px: float, py: float, ax: float, ay: float, bx: float,
+                         by: float) -> float:
+    """:func:`~planner.network.snap_grid.segment_fraction` of one point and segment in Python
+    floats (0 for a segment of zero length)."""
+    dx, dy = bx - ax, by - ay
+    len2 = dx * dx + dy * dy
+    if len2 == 0:
+        return 0.0
+    length = math.sqrt(len2)
+    if px == ax and py == ay:
+        r = 0.0
+    elif px == bx and py == by:
+        r = 1.0
+    else:
+        r = ((px - ax) * dx + (py - ay) * dy) / len2
+    along = 0.0 if r <= 0 else (r * length if r <= 1 else length)
+    return along / length
+
+
 def snap_point(network: WalkNetwork, grid: SegmentGrid | None,
                coords: tuple[NDArray[np.float64], ...], x_m: float, y_m: float,
                max_snap_m: float) -> tuple[int, float, float, str]:
@@ -76,32 +113,35 @@ def snap_point(network: WalkNetwork, grid: SegmentGrid | None,
     segment within ``max_snap_m``, lowest index on ties): edge, fraction, access (m), status.
 
     The nearest segment registered in the point's own cell of ``grid`` bounds the distance;
-    the cells within that bound hold every nearer segment, measured with GEOS's formula; near
-    ties (within :data:`~planner.network.snap_grid.TIE_M`) are decided by GEOS itself."""
+    the cells within that bound hold every nearer segment. They are screened with the grid's
+    cheap squared distance; those within twice
+    :data:`~planner.network.snap_grid.TIE_M` of the screened nearest are measured with
+    GEOS's formula, and near ties (within ``TIE_M``, not equal) are decided by GEOS itself."""
     none = (-1, 0.0, float("nan"), NOT_SNAPPED)
     if grid is None:
         return none
+    px, py = np.array([x_m]), np.array([y_m])
     own = _grid_entries(grid, x_m, y_m, 0.0)
     bound = max_snap_m
     if own.size:
-        px, py = np.array([x_m]), np.array([y_m])
-        bound = min(float(np.sqrt(grid.sq_distance(own, px, py).min())), max_snap_m)
-    edges = np.unique(grid.seg[_grid_entries(grid, x_m, y_m, bound + TIE_M)])
-    if edges.size == 0:
+        bound = min(math.sqrt(float(grid.sq_distance(own, px, py).min())), max_snap_m)
+    entries = _grid_entries(grid, x_m, y_m, bound + TIE_M)
+    if entries.size == 0:
         return none
-    cand = tuple(c[edges] for c in coords)
-    d = segment_distance(x_m, y_m, *cand)  # type: ignore[arg-type]
-    dmin = float(d.min())
+    d2 = grid.sq_distance(entries, px, py)
+    reach = math.sqrt(float(d2.min())) + 2 * TIE_M
+    edges = np.unique(grid.seg[entries[d2 <= reach * reach]]).tolist()
+    ends = [tuple(float(c[e]) for c in coords) for e in edges]
+    dist = [segment_distance_one(x_m, y_m, *xy) for xy in ends]
+    dmin = min(dist)
     if not dmin <= max_snap_m:
         return none
-    close = d <= dmin + TIE_M
-    if (d[close] == dmin).all():
-        local, dist_m = int(np.flatnonzero(close)[0]), dmin
-    else:
-        local, dist_m = nearest_segment_of_one(x_m, y_m, cand, max_snap_m)  # type: ignore[arg-type]
+    local = dist.index(dmin)  # edges ascending: the lowest index at exactly dmin
+    if any(dmin < d <= dmin + TIE_M for d in dist):
+        cand = tuple(np.array([xy[i] for xy in ends]) for i in range(4))
+        local, dmin = nearest_segment_of_one(x_m, y_m, cand, max_snap_m)  # type: ignore[arg-type]
         if local < 0:
             return none
-    edge = int(edges[local])
-    frac = segment_fraction(np.array([x_m]), np.array([y_m]), *(c[[local]] for c in cand))
+    edge = edges[local]
     status = SNAPPED if network.edge_in_main[edge] else DISCONNECTED
-    return edge, float(frac[0]), dist_m, status
+    return edge, segment_fraction_one(x_m, y_m, *ends[local]), dmin, status

@@ -22,12 +22,14 @@ from planner.whatif.core import WhatIfCore
 from planner.whatif.table import FacilityTable
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class WhatIfState:
     """What a what-if needs of an analysis.
 
-    In the network CRS; the ``nearest`` sources are positions in the facility table;
-    ``point_keys`` are each demand point's nearest facility per type as a table key (-1 none).
+    In the network CRS. Nearest facilities are facility keys (``table.keys``; a key stays with
+    its facility when others are removed, ``table.key_ids[key]`` is its id; -1 none): the
+    ``nearest`` sources per node and ``point_keys`` per demand point, per type;
+    ``point_time_s`` are the demand points' times per type.
     """
 
     network: WalkNetwork
@@ -38,12 +40,24 @@ class WhatIfState:
     dsnap: SnapResult
     units: pd.DataFrame
     nearest: dict[str, NearestTimes]
-    point_times: dict[str, tuple[NDArray[np.float64], NDArray[np.object_]]]
+    point_time_s: dict[str, NDArray[np.float64]]
+    point_keys: dict[str, NDArray[np.int64]]
     coverage_by_type: dict[str, CoverageRows]
     index: PatchIndex
     grid: NodeGrid
     core: WhatIfCore
-    point_keys: dict[str, NDArray[np.int64]]
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def point_times(self) -> dict[str, tuple[NDArray[np.float64], NDArray[np.object_]]]:
+        """Per type: each demand point's time and nearest facility id (None for none)."""
+        if "point_times" not in self._cache:
+            ids = np.append(self.table.key_ids, None)
+            self._cache["point_times"] = {t: (s, ids[self.point_keys[t]])
+                                          for t, s in self.point_time_s.items()}
+        got: dict[str, tuple[NDArray[np.float64], NDArray[np.object_]]] = self._cache[
+            "point_times"]
+        return got
 
     @property
     def facilities(self) -> gpd.GeoDataFrame:
@@ -100,6 +114,13 @@ def _coverage_change(before: CoverageRows, after: CoverageRows) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
+def _keys_of(table: FacilityTable, ids: NDArray[np.object_]) -> NDArray[np.int64]:
+    """Keys of the facility ``ids`` (as strings; -1 for none)."""
+    values = pd.Series(ids, dtype=object)
+    found = pd.Index(table.ids).get_indexer(values.astype(str))
+    return np.where(values.isna().to_numpy(), -1, found).astype(np.int64)
+
+
 def state_from_result(result: object) -> WhatIfState:
     """The what-if state of a :class:`planner.pipeline.PlanResult`."""
     r: Any = result  # a PlanResult, read by attribute
@@ -118,7 +139,9 @@ def state_from_result(result: object) -> WhatIfState:
                for t, g in r.coverage.groupby("facility_type", sort=False)}
     index = PatchIndex.build(r.network, r.demand_snap, index_demand(demand, units))
     table = FacilityTable.from_frame(r.facilities)
-    keys = {t: pd.Index(table.ids).get_indexer(f).astype(np.int64) for t, (_, f) in times.items()}
-    core = WhatIfCore.build(r.network, r.params, r.demand_snap, units, list(times))
+    keys = {t: _keys_of(table, f) for t, (_, f) in times.items()}
+    core = WhatIfCore.build(r.network, r.params, r.demand_snap, units, sorted(set(times)
+                                                                             | set(r.nearest)))
     return WhatIfState(r.network, r.params, table, r.facility_snap, demand, r.demand_snap, units,
-                       dict(r.nearest), times, by_type, index, NodeGrid(r.network), core, keys)
+                       dict(r.nearest), {t: s for t, (s, _) in times.items()}, keys, by_type,
+                       index, NodeGrid(r.network), core)

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from planner.network.graph import WalkNetwork
-from planner.network.snap import SnapResult
+from planner.network.snap import SNAPPED, SnapResult
 from planner.routing.local_search import Adjacency, grow_source, refill_region
 from planner.routing.nearest_update import FULL_SEARCH_SHARE, NodeGrid, add_source, remove_sources
 from planner.routing.travel import NearestTimes, _seed_arcs
@@ -30,124 +30,136 @@ I64 = NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class TypeChange:
-    """A facility type's scenario: positions (old table) of its facilities taken away, positions
-    (new table) of those added, and of those it keeps as sources."""
+    """A facility type's scenario: keys of its facilities taken away (removed or moved away),
+    and positions in the new table of those added (new or moved in) and of those kept."""
 
-    gone_old: I64
+    gone_keys: I64
     fresh_new: I64
     kept_new: I64
 
 
-def _remove(network: WalkNetwork, adj: Adjacency, near: NearestTimes, src_new: I64,
-            change: TypeChange, snap: SnapResult, n_old: int) -> tuple[F64, I64, I64]:
-    """Times and sources (new positions) after taking ``change.gone_old`` away, and the nodes
-    searched again."""
-    gone = np.zeros(n_old + 1, dtype=bool)
-    gone[change.gone_old] = True
-    gone[-1] = False
-    hit = gone[near.node_source]  # node_source -1 reads the last (False) entry
+def _from_dict(got: dict[int, tuple[float, int]]) -> tuple[I64, F64, I64]:
+    n = len(got)
+    nodes = np.fromiter(got.keys(), dtype=np.int64, count=n)
+    ts = np.fromiter((t for t, _ in got.values()), dtype=float, count=n)
+    ss = np.fromiter((s for _, s in got.values()), dtype=np.int64, count=n)
+    return nodes, ts, ss
+
+
+def _remove(network: WalkNetwork, adj: Adjacency, near: NearestTimes, change: TypeChange,
+            snap: SnapResult, keys: I64) -> tuple[F64, I64, I64]:
+    """Times and source keys after taking ``change.gone_keys`` away, and the nodes searched
+    again (``keys`` per position of the new table)."""
+    gone = np.zeros(int(max(keys.max(initial=-1), change.gone_keys.max(initial=-1))) + 2,
+                    dtype=bool)
+    gone[change.gone_keys] = True
+    hit = gone[near.node_source]  # a source -1 reads the last entry (False)
     region = np.flatnonzero(hit)
     if region.size == 0:
-        return near.node_time_s, src_new, region
-    seeds: list[tuple[float, int, int]] = []
-    if change.kept_new.size:
-        ok = change.kept_new[snap.routable[change.kept_new]]
-        node, time_s = _seed_arcs(network, snap, ok)
-        into = hit[node]
-        seeds = list(zip(time_s[into].tolist(), node[into].tolist(),
-                         np.repeat(ok, 2)[into].tolist(), strict=True))
-    got = (refill_region(adj, near.node_time_s, src_new, region.tolist(), seeds)
+        return near.node_time_s, near.node_source, region
+    kept = change.kept_new[snap.routable[change.kept_new]]
+    node, time_s = _seed_arcs(network, snap, kept)
+    into = hit[node]
+    seeds = list(zip(time_s[into].tolist(), node[into].tolist(),
+                     np.repeat(keys[kept], 2)[into].tolist(), strict=True))
+    got = (refill_region(adj, near.node_time_s, near.node_source, region.tolist(), seeds)
            if region.size <= FULL_SEARCH_SHARE * network.n_nodes else None)
-    if got is None:  # a large region: the compiled search
-        keep = np.zeros(snap.edge.size, dtype=bool)
-        keep[change.kept_new] = True
-        sentinel = np.append(np.zeros(snap.edge.size, dtype=bool), True)
-        src_gone = np.where(hit, snap.edge.size, src_new)
-        out, _ = remove_sources(network, NearestTimes(near.node_time_s, src_gone), sentinel,
-                                snap, keep)
-        return out.node_time_s, out.node_source, region
-    times, source = near.node_time_s.copy(), src_new.copy()
+    if got is None:  # a large region: the compiled search (on table positions)
+        return (*_remove_compiled(network, near, hit, change, snap, keys), region)
+    times, source = near.node_time_s.copy(), near.node_source.copy()
     times[region], source[region] = np.inf, -1
-    if got:
-        nodes = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
-        ts = np.fromiter((t for t, _ in got.values()), dtype=float, count=len(got))
-        ss = np.fromiter((s for _, s in got.values()), dtype=np.int64, count=len(got))
-        times[nodes], source[nodes] = ts, ss
+    nodes, ts, ss = _from_dict(got)
+    times[nodes], source[nodes] = ts, ss
     return times, source, region
 
 
+def _remove_compiled(network: WalkNetwork, near: NearestTimes, hit: NDArray[np.bool_],
+                     change: TypeChange, snap: SnapResult, keys: I64) -> tuple[F64, I64]:
+    """:func:`planner.routing.nearest_update.remove_sources` with sources as keys."""
+    n = keys.size
+    position = np.full(int(keys.max(initial=-1)) + 2, -1, dtype=np.int64)
+    position[keys] = np.arange(n)
+    src = np.where(hit, n, position[np.where(hit, -1, near.node_source)])
+    keep = np.zeros(n, dtype=bool)
+    keep[change.kept_new] = True
+    gone = np.zeros(n + 1, dtype=bool)
+    gone[n] = True
+    out, _ = remove_sources(network, NearestTimes(near.node_time_s, src), gone, snap, keep)
+    return out.node_time_s, np.append(keys, -1)[out.node_source]
+
+
 def _add(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, times: F64, source: I64,
-         snap: SnapResult, j: int, limit_s: float) -> tuple[F64, I64, I64, int]:
-    """Min-merge the facility at new position ``j``: times, sources, improved nodes, searched."""
+         snap: SnapResult, j: int, key: int, limit_s: float) -> tuple[F64, I64, I64, int]:
+    """Min-merge the facility at new position ``j`` (source ``key``): times, sources, improved
+    nodes, nodes searched."""
     if not snap.routable[j]:
         return times, source, np.zeros(0, dtype=np.int64), 0
     node, time_s = _seed_arcs(network, snap, np.array([j]))
     got = grow_source(adj, times, list(zip(time_s.tolist(), node.tolist(), strict=True)))
     if got is None:
-        before = times
-        near, searched = add_source(network, NearestTimes(times, source), snap.take(np.array([j])),
-                                    j, limit_s, grid)
-        return near.node_time_s, near.node_source, np.flatnonzero(near.node_time_s < before), \
-            searched
+        near, searched = add_source(network, NearestTimes(times, source),
+                                    snap.take(np.array([j])), key, limit_s, grid)
+        return (near.node_time_s, near.node_source, np.flatnonzero(near.node_time_s < times),
+                searched)
     nodes = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
     times, source = times.copy(), source.copy()
     times[nodes] = np.fromiter(got.values(), dtype=float, count=len(got))
-    source[nodes] = j
+    source[nodes] = key
     return times, source, nodes, len(got)
 
 
 def update_nodes(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, near: NearestTimes,
-                 src_new: I64, change: TypeChange, snap: SnapResult, n_old: int,
+                 change: TypeChange, snap: SnapResult, keys: I64,
                  limit_s: float) -> tuple[NearestTimes, I64, int]:
-    """Node times of one type after ``change``: sources as new positions, the nodes whose time
-    or source may have changed, and the number of nodes searched."""
-    times, source = near.node_time_s, src_new
+    """Node times of one type after ``change`` (sources are facility keys; ``keys`` per position
+    of the new table), the nodes whose time or source may have changed, and the number of
+    nodes searched."""
+    times, source = near.node_time_s, near.node_source
     changed = [np.zeros(0, dtype=np.int64)]
     searched = 0
-    if change.gone_old.size:
-        times, source, region = _remove(network, adj, near, src_new, change, snap, n_old)
+    if change.gone_keys.size:
+        times, source, region = _remove(network, adj, near, change, snap, keys)
         changed.append(region)
         searched += region.size
     for j in change.fresh_new.tolist():
-        times, source, nodes, n = _add(network, adj, grid, times, source, snap, j, limit_s)
+        times, source, nodes, n = _add(network, adj, grid, times, source, snap, j,
+                                       int(keys[j]), limit_s)
         changed.append(nodes)
         searched += n
     return NearestTimes(times, source), np.concatenate(changed), searched
 
 
 def point_times(walk: PointWalk, near: NearestTimes, points: I64, network: WalkNetwork,
-                snap: SnapResult, sources: I64) -> tuple[F64, I64]:
-    """Times of demand ``points`` to the nearest facility and its position (-1 none), as
+                snap: SnapResult, sources: I64, keys: I64) -> tuple[F64, I64]:
+    """Times of demand ``points`` to the nearest facility and its key (-1 none), as
     :func:`planner.routing.travel.compute_point_times` computes them; ``sources`` are the
-    positions of the type's facilities."""
+    positions of the type's facilities (``keys`` per position)."""
     u, v = walk.u[points], walk.v[points]
-    ok = u >= 0
-    uu, vv = np.where(ok, u, 0), np.where(ok, v, 0)
-    via_u = near.node_time_s[uu] + walk.from_u_s[points]
-    via_v = near.node_time_s[vv] + walk.from_v_s[points]
+    via_u = near.node_time_s[u] + walk.from_u_s[points]  # u = -1 (unroutable): inf legs
+    via_v = near.node_time_s[v] + walk.from_v_s[points]
     use_u = via_u <= via_v
-    t_s = np.where(ok, np.where(use_u, via_u, via_v) + walk.access_s[points], np.inf)
-    src = np.where(use_u, near.node_source[uu], near.node_source[vv])
-    on = sources[snap.routable[sources]]
+    t_s = np.where(use_u, via_u, via_v) + walk.access_s[points]
+    src = np.where(use_u, near.node_source[u], near.node_source[v])
+    on = sources[snap.status[sources] == SNAPPED]
     if on.size:
-        _same_edge(walk, points, network, snap, on, t_s, src)
-    src[~np.isfinite(t_s)] = -1
+        _same_edge(walk, points, network, snap, on, keys, t_s, src)
+    src[t_s == np.inf] = -1
     return t_s, src
 
 
 def _same_edge(walk: PointWalk, points: I64, network: WalkNetwork, snap: SnapResult, on: I64,
-               t_s: F64, src: I64) -> None:
+               keys: I64, t_s: F64, src: I64) -> None:
     """Lower ``t_s``/``src`` in place where a facility on the point's own segment is quicker
     directly (the quickest, lowest position on ties; only if strictly quicker)."""
-    fe = snap.edge[on]
+    fe = np.sort(snap.edge[on])
     pe = walk.edge[points]
-    share = np.flatnonzero(np.isin(pe, fe) & (pe >= 0))
-    for i in share.tolist():
+    at = np.minimum(np.searchsorted(fe, pe), fe.size - 1)
+    for i in np.flatnonzero((fe[at] == pe) & (pe >= 0)).tolist():
         p = int(points[i])
-        cand = on[fe == pe[i]]
+        cand = on[snap.edge[on] == pe[i]]
         e = np.full(cand.size, pe[i])
         direct = (network.time_along_s(e, np.full(cand.size, walk.frac[p]), snap.frac[cand])
                   + walk.access_s[p] + snap.access_m[cand] / network.speed_m_s)
         best = int(np.lexsort((cand, direct))[0])
         if direct[best] < t_s[i]:
-            t_s[i], src[i] = direct[best], cand[best]
+            t_s[i], src[i] = direct[best], keys[cand[best]]

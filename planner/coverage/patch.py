@@ -47,7 +47,8 @@ def _pointers(code: I64, n: int) -> tuple[I64, I64]:
 @dataclass(frozen=True, slots=True)
 class PatchIndex:
     """Demand points looked up by segment, by end node and by unit (CSR pointers into orders
-    of the points; a unit's points are in row order)."""
+    of the points; a unit's points are in row order); ``kind`` per point: 1 placed on the
+    routing network, 2 disconnected, 3 not snapped."""
 
     demand: DemandIndex
     edge_order: I64
@@ -56,6 +57,7 @@ class PatchIndex:
     node_ptr: I64
     unit_order: I64
     unit_ptr: I64
+    kind: I64
 
     @classmethod
     def build(cls, network: WalkNetwork, dsnap: SnapResult, demand: DemandIndex) -> PatchIndex:
@@ -68,13 +70,17 @@ class PatchIndex:
         e_order, e_ptr = _pointers(edge, network.n_edges)
         n_order, n_ptr = _pointers(ends, network.n_nodes)
         u_order, u_ptr = _pointers(demand.unit, demand.n_units)
-        return cls(demand, e_order, e_ptr, n_order % max(p, 1), n_ptr, u_order, u_ptr)
+        kind = np.where(demand.not_snapped, 3, np.where(demand.disconnected, 2, 1))
+        return cls(demand, e_order, e_ptr, n_order % max(p, 1), n_ptr, u_order, u_ptr,
+                   kind.astype(np.int64))
 
     def points_near(self, nodes: I64, edges: I64) -> I64:
-        """Points on a segment ending at one of ``nodes`` or lying on one of ``edges`` (a point
-        may come more than once)."""
-        return np.concatenate([_ragged(self.node_ptr, self.node_order, nodes),
-                               _ragged(self.edge_ptr, self.edge_order, edges)])
+        """Points on a segment ending at one of ``nodes`` or lying on one of ``edges``
+        (ascending)."""
+        flag = np.zeros(self.kind.size, dtype=bool)
+        flag[_ragged(self.node_ptr, self.node_order, nodes)] = True
+        flag[_ragged(self.edge_ptr, self.edge_order, edges)] = True
+        return np.flatnonzero(flag)
 
     def points_of_units(self, units: I64) -> I64:
         """Points of the given unit positions, grouped by unit in the order given."""
@@ -108,65 +114,64 @@ class CoverageRows:
         return self._cache["frame"]
 
 
-def _firsts(flag: NDArray[np.bool_], local: I64, n: int) -> I64:
-    """Per local unit (rows grouped by unit, ascending) the first row where ``flag`` holds
-    (-1 where none does)."""
-    rows = np.flatnonzero(flag)
-    unit = local[rows]
-    first = np.empty(rows.size, dtype=bool)
-    first[:1] = True
-    np.not_equal(unit[1:], unit[:-1], out=first[1:])
-    out = np.full(n, -1, dtype=np.int64)
-    out[unit[first]] = rows[first]
-    return out
+def _quantiles(local: I64, starts: I64, time_s: F64, pop: F64, n: int) -> tuple[F64, F64]:
+    """Median and 90th percentile per local unit (rows grouped by unit, ascending, the groups
+    starting at ``starts``), as :func:`weighted_quantiles`: rows by unit then time (stable),
+    the first whose compensated running share reaches q (less 1e-12); NaN where none does.
 
-
-def _quantiles(local: I64, time_s: F64, pop: F64, n: int) -> tuple[F64, F64]:
-    """Median and 90th percentile per local unit, as :func:`weighted_quantiles`: rows by unit
-    then time (stable), the first whose compensated running share reaches q (less 1e-12);
-    ``inf`` where that time is unreachable, NaN where no row reaches q."""
-    order = np.lexsort((time_s, local))
+    A unit's compensated total is its running sum's last value (pandas' grouped sum and
+    cumulative sum run the same compensated update row by row)."""
+    order = np.argsort(time_s, kind="stable")
+    order = order[_stable_order(local[order], n)]  # by unit, then time, ties in row order
     t, w = time_s[order], pop[order]
-    total = group_sums(local, w, n)[local]  # ``local`` is sorted: the same after ``order``
-    share = group_cumsums(local, w, n) / np.where(total > 0, total, 1.0)
-    out = []
-    for q in (0.5, 0.9):
-        first = _firsts(share >= q - 1e-12, local, n)
-        out.append(np.where(first >= 0, t[first], np.nan))
-    return out[0], out[1]
+    cum = group_cumsums(local, w, n)  # ``local`` is sorted: the same after ``order``
+    total = cum[np.append(starts[1:], local.size) - 1][local]
+    share = cum / np.where(total > 0, total, 1.0)
+    rows = np.arange(local.size)
+    t = np.append(t, np.nan)
+    med, p90 = (t[np.minimum.reduceat(np.where(share >= q, rows, local.size), starts)]
+                for q in _QS)
+    return med, p90
 
 
-def _nearest_keys(local: I64, key: I64, pop: F64, n: int, n_keys: int) -> tuple[I64, I64]:
-    """Per (local unit, facility key) pair in that order: the unit and the key with the older
-    adults nearest to it summed in row order (pairs of key -1 left out)."""
-    code = local * (n_keys + 1) + key
-    order = np.argsort(np.where(key >= 0, code, -1), kind="stable")
+#: The quantiles the coverage table reports (median, 90th percentile), less the 1e-12 slack.
+_QS = (0.5 - 1e-12, 0.9 - 1e-12)
+
+
+def _stable_order(code: I64, n: int) -> I64:
+    """Stable ascending order of integer codes in ``0..n-1`` (numpy's radix sort below 2**16)."""
+    if n <= 2**16:
+        order: I64 = np.argsort(code.astype(np.uint16), kind="stable")
+        return order
+    return np.argsort(code, kind="stable")
+
+
+def _nearest_ids(local: I64, key: I64, pop: F64, n: int,
+                 key_ids: NDArray[np.object_]) -> NDArray[np.object_]:
+    """Per local unit the facility nearest for most older adults, as :func:`nearest_facility`:
+    (unit, facility) pairs summed in row order, the largest per unit, ties to the first id in
+    sort order; NaN where none."""
+    out = np.full(n, np.nan, dtype=object)
+    width = key_ids.size + 1
+    code = local * width + key + 1  # key -1 (none) sorts first in its unit
+    order = _stable_order(code, n * width)
     order = order[key[order] >= 0]
+    if order.size == 0:
+        return out
     code = code[order]
     new = np.empty(code.size, dtype=bool)
     new[:1] = True
     np.not_equal(code[1:], code[:-1], out=new[1:])
     pair = np.cumsum(new) - 1
-    sums = group_sums(pair, pop[order], int(pair[-1]) + 1) if code.size else np.zeros(0)
-    return code[new], sums
-
-
-def _nearest_ids(local: I64, key: I64, pop: F64, n: int,
-                 key_ids: NDArray[np.object_]) -> NDArray[np.object_]:
-    """Per local unit the facility nearest for most older adults, as :func:`nearest_facility`
-    (pair sums in row order; ties to the first id in sort order); NaN where none."""
-    out = np.full(n, np.nan, dtype=object)
-    code, sums = _nearest_keys(local, key, pop, n, key_ids.size)
-    if code.size == 0:
-        return out
-    u, k = code // (key_ids.size + 1), code % (key_ids.size + 1)
+    sums = group_sums(pair, pop[order], int(pair[-1]) + 1)
+    u, k = np.divmod(code[new], width)
     best = np.full(n, -np.inf)
     np.maximum.at(best, u, sums)
     top = np.flatnonzero(sums == best[u])
-    out[u[top]] = key_ids[k[top]]
+    out[u[top]] = key_ids[k[top] - 1]
     if top.size > 1 and (u[top][1:] == u[top][:-1]).any():  # ties: first id in sort order
         for unit in np.unique(u[top]).tolist():
-            out[unit] = min(key_ids[k[top[u[top] == unit]]].tolist())
+            out[unit] = min(key_ids[k[top[u[top] == unit]] - 1].tolist())
     return out
 
 
@@ -177,34 +182,45 @@ def _hit_units(index: PatchIndex, changed: I64) -> I64:
     return np.flatnonzero(flag[:-1])
 
 
+def _sums(local: I64, kind: I64, covered: NDArray[np.bool_], pop: F64, older: F64,
+          n: int) -> dict[str, F64]:
+    """Covered and uncovered older adults per local unit and the covered share, as
+    :func:`planner.coverage.measure.coverage_columns` (``kind``: 1 placed, 2 disconnected,
+    3 not snapped; compensated sums in row order with zeros for the other columns)."""
+    cat = np.where(covered, 0, kind)
+    values = np.zeros((cat.size, 4))
+    values[np.arange(cat.size), cat] = pop
+    parts = group_sums(local, values, n)
+    placed = 0 + parts[:, 0] + parts[:, 1] + parts[:, 2] + parts[:, 3]
+    share = np.divide(parts[:, 0], older, out=np.zeros(n), where=older > 0)
+    return {"covered_pop": parts[:, 0], "uncovered_out_of_reach_pop": parts[:, 1],
+            "uncovered_disconnected_pop": parts[:, 2],
+            "uncovered_not_snapped_pop": parts[:, 3] + np.maximum(older - placed, 0.0),
+            "covered_share": np.clip(share, 0.0, 1.0)}
+
+
 def patch_coverage(index: PatchIndex, old: CoverageRows, threshold_s: F64, changed: I64,
-                   time_s: F64, key: I64, key_ids: NDArray[np.object_]) -> CoverageRows:
+                   time_s: F64, key: I64, key_ids: NDArray[np.object_],
+                   flipped: bool = True) -> CoverageRows:
     """``old`` (one type's coverage) with the rows of the units holding ``changed`` points
     recomputed from the new ``time_s`` and nearest facility ``key`` (-1 none; ``key_ids[key]``
     is its id), with the arithmetic of :func:`planner.coverage.measure.coverage_columns`;
-    ``threshold_s`` is the type's threshold per unit (seconds)."""
+    ``threshold_s`` is the type's threshold per unit (seconds). With ``flipped`` False no
+    changed point crossed its threshold: the covered figures are kept."""
     hit = _hit_units(index, changed)
     if hit.size == 0:
         return old
     lo = index.unit_ptr[hit]
     count = index.unit_ptr[hit + 1] - lo
     local = np.repeat(np.arange(hit.size), count)
-    pts = index.unit_order[np.arange(local.size) + np.repeat(lo - np.cumsum(count) + count,
-                                                             count)]
-    d = index.demand
-    t, pop, ns, dc = time_s[pts], d.pop[pts], d.not_snapped[pts], d.disconnected[pts]
-    covered = t <= threshold_s[hit][local]
-    other = ~(covered | ns | dc)
-    parts = group_sums(local, np.column_stack([np.where(m, pop, 0.0) for m in (
-        covered, other, dc, ns)]), hit.size)
-    older = np.asarray(old.columns["older_pop"], dtype=float)[hit]
-    rows = dict(zip(("covered_pop", "uncovered_out_of_reach_pop", "uncovered_disconnected_pop",
-                     "uncovered_not_snapped_pop"), parts.T, strict=True))
-    placed = 0 + parts[:, 0] + parts[:, 1] + parts[:, 2] + parts[:, 3]
-    rows["uncovered_not_snapped_pop"] = parts[:, 3] + np.maximum(older - placed, 0.0)
-    share = np.divide(parts[:, 0], older, out=np.zeros(hit.size), where=older > 0)
-    rows["covered_share"] = np.clip(share, 0.0, 1.0)
-    median, p90 = _quantiles(local, t, pop, hit.size)
+    starts = np.cumsum(count) - count
+    pts = index.unit_order[np.arange(local.size) + np.repeat(lo - starts, count)]
+    t, pop = time_s[pts], index.demand.pop[pts]
+    rows: dict[str, NDArray[Any]] = {}
+    if flipped:
+        rows = _sums(local, index.kind[pts], t <= threshold_s[hit][local], pop,
+                     np.asarray(old.columns["older_pop"], dtype=float)[hit], hit.size)
+    median, p90 = _quantiles(local, starts, t, pop, hit.size)
     rows["median_time_min"] = np.where(np.isinf(median), np.nan, median / 60.0)
     rows["p90_time_min"] = np.where(np.isinf(p90), np.nan, p90 / 60.0)
     rows["nearest_facility_id"] = _nearest_ids(local, key[pts], pop, hit.size, key_ids)

@@ -47,12 +47,16 @@ def _patch_type(state: WhatIfState, ftype: str, table: FacilityTable, snap: Snap
     t_new, key_new = point_times(state.core.walk, near, pts, state.network, snap,
                                  table.of_type(ftype), table.keys)
     t_old, k_old = state.point_time_s[ftype], state.point_keys[ftype]
-    diff = (t_new != t_old[pts]) | (key_new != k_old[pts])
+    was = t_old[pts]
+    diff = (t_new != was) | (key_new != k_old[pts])
+    pts, t_new = pts[diff], t_new[diff]
     t_s, keys = t_old.copy(), k_old.copy()
-    t_s[pts[diff]], keys[pts[diff]] = t_new[diff], key_new[diff]
+    t_s[pts], keys[pts] = t_new, key_new[diff]
+    thr_s = state.core.threshold_s[ftype][state.index.demand.unit[pts]]
+    flipped = bool(((was[diff] <= thr_s) != (t_new <= thr_s)).any())
     lap(clock, "point_times")
     cov = patch_coverage(state.index, state.coverage_by_type[ftype],
-                         state.core.threshold_s[ftype], pts[diff], t_s, keys, table.key_ids)
+                         state.core.threshold_s[ftype], pts, t_s, keys, table.key_ids, flipped)
     lap(clock, "unit_coverage")
     return t_s, keys, cov
 

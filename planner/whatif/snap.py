@@ -44,13 +44,13 @@ def snap_table(network: WalkNetwork, old: SnapResult, table: FacilityTable,
                grid: SegmentGrid | None, coords: tuple[NDArray[np.float64], ...]) -> SnapResult:
     """Snap results of ``table``: old facilities keep theirs, ``fresh`` ones are snapped here
     (:func:`snap_point` on the segment ``grid`` of ``coords``)."""
-    n = len(table)
     kept = new_pos >= 0
-    tgt = new_pos[kept]
-    edge, frac = np.full(n, -1, dtype=np.int64), np.zeros(n)
-    access, status = np.full(n, np.nan), np.full(n, NOT_SNAPPED, dtype="<U12")
-    edge[tgt], frac[tgt] = old.edge[kept], old.frac[kept]
-    access[tgt], status[tgt] = old.access_m[kept], old.status[kept]
+    n_add = len(table) - int(kept.sum())
+    edge = np.concatenate([old.edge[kept], np.full(n_add, -1, dtype=np.int64)])
+    frac = np.concatenate([old.frac[kept], np.zeros(n_add)])
+    access = np.concatenate([old.access_m[kept], np.full(n_add, np.nan)])
+    wide = np.result_type(old.status.dtype, "<U12")
+    status = np.concatenate([old.status[kept], np.full(n_add, NOT_SNAPPED, dtype=wide)])
     for j in np.flatnonzero(fresh).tolist():
         edge[j], frac[j], access[j], status[j] = snap_point(
             network, grid, coords, float(table.x_m[j]), float(table.y_m[j]), max_snap_m)
@@ -112,8 +112,9 @@ def snap_point(network: WalkNetwork, grid: SegmentGrid | None,
     """Snap one projected point exactly like :class:`planner.network.snap.EdgeIndex` (nearest
     segment within ``max_snap_m``, lowest index on ties): edge, fraction, access (m), status.
 
-    The nearest segment registered in the point's own cell of ``grid`` bounds the distance;
-    the cells within that bound hold every nearer segment. They are screened with the grid's
+    The nearest segment registered in the 3 x 3 cells of ``grid`` around the point bounds the
+    distance; when that bound is within a cell width those cells hold every nearer segment,
+    else the cells within the bound are read. They are screened with the grid's
     cheap squared distance; those within twice
     :data:`~planner.network.snap_grid.TIE_M` of the screened nearest are measured with
     GEOS's formula, and near ties (within ``TIE_M``, not equal) are decided by GEOS itself."""
@@ -121,14 +122,14 @@ def snap_point(network: WalkNetwork, grid: SegmentGrid | None,
     if grid is None:
         return none
     px, py = np.array([x_m]), np.array([y_m])
-    own = _grid_entries(grid, x_m, y_m, 0.0)
-    bound = max_snap_m
-    if own.size:
-        bound = min(math.sqrt(float(grid.sq_distance(own, px, py).min())), max_snap_m)
-    entries = _grid_entries(grid, x_m, y_m, bound + TIE_M)
-    if entries.size == 0:
-        return none
+    entries = _grid_entries(grid, x_m, y_m, grid.cell_m)  # its cell and the 8 around it
     d2 = grid.sq_distance(entries, px, py)
+    bound = math.sqrt(float(d2.min())) if entries.size else math.inf
+    if not bound + TIE_M <= grid.cell_m:  # the nearest may lie beyond the 3 x 3 block
+        entries = _grid_entries(grid, x_m, y_m, min(bound, max_snap_m) + TIE_M)
+        if entries.size == 0:
+            return none
+        d2 = grid.sq_distance(entries, px, py)
     reach = math.sqrt(float(d2.min())) + 2 * TIE_M
     edges = np.unique(grid.seg[entries[d2 <= reach * reach]]).tolist()
     ends = [tuple(float(c[e]) for c in coords) for e in edges]

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from planner.network.graph import WalkNetwork
+from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SNAPPED, SnapResult
 from planner.routing.local_search import Adjacency, grow_source, refill_region
 from planner.routing.nearest_update import FULL_SEARCH_SHARE, NodeGrid, add_source, remove_sources
-from planner.routing.travel import NearestTimes, _seed_arcs
+from planner.routing.travel import NearestTimes
 from planner.whatif.core import PointWalk
 
 F64 = NDArray[np.float64]
@@ -36,6 +36,25 @@ class TypeChange:
     gone_keys: I64
     fresh_new: I64
     kept_new: I64
+
+
+def seed_arcs(network: WalkNetwork, snap: SnapResult, positions: list[int],
+              keys: I64) -> list[tuple[float, int, int]]:
+    """(time, end node, key) of the two arcs leaving each facility at ``positions`` (routable),
+    :func:`planner.routing.travel._seed_arcs` in Python floats (the same operations)."""
+    uv, vu = network.edge_uv_s, network.edge_vu_s
+    out = []
+    for j in positions:
+        e = int(snap.edge[j])
+        f = float(snap.frac[j])
+        access_s = float(snap.access_m[j]) / network.speed_m_s
+        for node, d in ((int(network.edge_u[e]), f - 0.0), (int(network.edge_v[e]), f - 1.0)):
+            if uv is None or vu is None:
+                along = abs(d) * float(network.edge_walk_s[e])
+            else:
+                along = d * float(uv[e]) if d >= 0 else -d * float(vu[e])
+            out.append((max(access_s + along, MIN_EDGE_S), node, int(keys[j])))
+    return out
 
 
 def _from_dict(got: dict[int, tuple[float, int]]) -> tuple[I64, F64, I64]:
@@ -57,11 +76,10 @@ def _remove(network: WalkNetwork, adj: Adjacency, near: NearestTimes, change: Ty
     region = np.flatnonzero(hit)
     if region.size == 0:
         return near.node_time_s, near.node_source, region
-    kept = change.kept_new[snap.routable[change.kept_new]]
-    node, time_s = _seed_arcs(network, snap, kept)
-    into = hit[node]
-    seeds = list(zip(time_s[into].tolist(), node[into].tolist(),
-                     np.repeat(keys[kept], 2)[into].tolist(), strict=True))
+    kept = change.kept_new[snap.status[change.kept_new] == SNAPPED]
+    e = snap.edge[kept]
+    near_region = kept[hit[network.edge_u[e]] | hit[network.edge_v[e]]]
+    seeds = [arc for arc in seed_arcs(network, snap, near_region.tolist(), keys) if hit[arc[1]]]
     got = (refill_region(adj, near.node_time_s, near.node_source, region.tolist(), seeds)
            if region.size <= FULL_SEARCH_SHARE * network.n_nodes else None)
     if got is None:  # a large region: the compiled search (on table positions)
@@ -89,13 +107,14 @@ def _remove_compiled(network: WalkNetwork, near: NearestTimes, hit: NDArray[np.b
 
 
 def _add(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, times: F64, source: I64,
-         snap: SnapResult, j: int, key: int, limit_s: float) -> tuple[F64, I64, I64, int]:
-    """Min-merge the facility at new position ``j`` (source ``key``): times, sources, improved
-    nodes, nodes searched."""
-    if not snap.routable[j]:
+         snap: SnapResult, j: int, keys: I64, limit_s: float) -> tuple[F64, I64, I64, int]:
+    """Min-merge the facility at new position ``j`` (source ``keys[j]``): times, sources,
+    improved nodes, nodes searched."""
+    key = int(keys[j])
+    if snap.status[j] != SNAPPED:
         return times, source, np.zeros(0, dtype=np.int64), 0
-    node, time_s = _seed_arcs(network, snap, np.array([j]))
-    got = grow_source(adj, times, list(zip(time_s.tolist(), node.tolist(), strict=True)))
+    seeds = [(t, node) for t, node, _ in seed_arcs(network, snap, [j], keys)]
+    got = grow_source(adj, times, seeds)
     if got is None:
         near, searched = add_source(network, NearestTimes(times, source),
                                     snap.take(np.array([j])), key, limit_s, grid)
@@ -122,8 +141,8 @@ def update_nodes(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, near: Nea
         changed.append(region)
         searched += region.size
     for j in change.fresh_new.tolist():
-        times, source, nodes, n = _add(network, adj, grid, times, source, snap, j,
-                                       int(keys[j]), limit_s)
+        times, source, nodes, n = _add(network, adj, grid, times, source, snap, j, keys,
+                                       limit_s)
         changed.append(nodes)
         searched += n
     return NearestTimes(times, source), np.concatenate(changed), searched

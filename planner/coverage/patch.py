@@ -7,7 +7,6 @@ holding changed points only (with the same functions as the full tables, so equa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +17,6 @@ from numpy.typing import NDArray
 from planner.coverage.tables import DemandIndex, group_cumsums, group_sums
 from planner.network.graph import WalkNetwork
 from planner.network.snap import SnapResult
-from planner.params import CoverageParams
 from planner.schema import OLDER_POP, SETTLEMENT, UNIT_ID, UNIT_NAME
 
 I64 = NDArray[np.int64]

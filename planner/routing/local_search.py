@@ -52,9 +52,8 @@ class Adjacency:
         order = np.argsort(ix, kind="stable")
         in_ptr = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(np.bincount(ix, minlength=n), out=in_ptr[1:])
-        return cls(memoryview(ip), memoryview(ix), memoryview(wt), memoryview(in_ptr),
-                   memoryview(np.ascontiguousarray(tail[order])),
-                   memoryview(np.ascontiguousarray(wt[order])))
+        return cls(ip.data, ix.data, wt.data, in_ptr.data,
+                   np.ascontiguousarray(tail[order]).data, np.ascontiguousarray(wt[order]).data)
 
 
 def grow_source(adj: Adjacency, old_s: NDArray[np.float64], seeds: list[tuple[float, int]],
@@ -66,7 +65,7 @@ def grow_source(adj: Adjacency, old_s: NDArray[np.float64], seeds: list[tuple[fl
     0.5 improves 0 (0.5 < 5) and stops at 1 (1.5, not < 1.5): ``{0: 0.5}``.
     """
     indptr, indices, weight = adj.indptr, adj.indices, adj.weight
-    old = memoryview(np.ascontiguousarray(old_s, dtype=np.float64))
+    old = np.ascontiguousarray(old_s, dtype=np.float64).data
     tent: dict[int, float] = {}
     for t, v in seeds:
         if t < old[v] and t < tent.get(v, np.inf):
@@ -104,8 +103,8 @@ def refill_region(adj: Adjacency, time_s: NDArray[np.float64], source: NDArray[n
     min(0 + 2, 1 + 2) = 2.0 from 7: ``{2: (1.0, 9), 1: (2.0, 7)}``.
     """
     inside = set(region)
-    tm = memoryview(np.ascontiguousarray(time_s, dtype=np.float64))
-    src = memoryview(np.ascontiguousarray(source, dtype=np.int64))
+    tm = np.ascontiguousarray(time_s, dtype=np.float64).data
+    src = np.ascontiguousarray(source, dtype=np.int64).data
     in_ptr, in_from, in_weight = adj.in_ptr, adj.in_from, adj.in_weight
     tent: dict[int, float] = {}
     heap: list[tuple[float, int, int]] = []
@@ -117,11 +116,11 @@ def refill_region(adj: Adjacency, time_s: NDArray[np.float64], source: NDArray[n
                 if t < tent.get(v, np.inf):
                     tent[v] = t
                 heap.append((t, v, src[w]))
-    for t, v, s in seeds:
+    for seed_s, v, s in seeds:
         if v in inside:
-            heap.append((t, v, s))
-            if t < tent.get(v, np.inf):
-                tent[v] = t
+            heap.append((seed_s, v, s))
+            if seed_s < tent.get(v, np.inf):
+                tent[v] = seed_s
     heapify(heap)
     return _settle(adj, heap, tent, inside, max_nodes)
 

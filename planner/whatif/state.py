@@ -52,7 +52,7 @@ class WhatIfState:
     def point_times(self) -> dict[str, tuple[NDArray[np.float64], NDArray[np.object_]]]:
         """Per type: each demand point's time and nearest facility id (None for none)."""
         if "point_times" not in self._cache:
-            ids = np.append(self.table.key_ids, None)
+            ids = np.concatenate([self.table.key_ids, np.array([None], dtype=object)])
             self._cache["point_times"] = {t: (s, ids[self.point_keys[t]])
                                           for t, s in self.point_time_s.items()}
         got: dict[str, tuple[NDArray[np.float64], NDArray[np.object_]]] = self._cache[

@@ -18,6 +18,7 @@ are bit-for-bit those of a full search along the same path.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from heapq import heapify, heappop, heappush
 
@@ -68,12 +69,12 @@ def grow_source(adj: Adjacency, old_s: NDArray[np.float64], seeds: list[tuple[fl
     old = np.ascontiguousarray(old_s, dtype=np.float64).data
     tent: dict[int, float] = {}
     for t, v in seeds:
-        if t < old[v] and t < tent.get(v, np.inf):
+        if t < old[v] and t < tent.get(v, math.inf):
             tent[v] = t
     heap = [(t, v) for v, t in tent.items()]
     heapify(heap)
     done: dict[int, float] = {}
-    inf = np.inf
+    inf = math.inf
     while heap:
         d, v = heappop(heap)
         if v in done:
@@ -108,19 +109,19 @@ def refill_region(adj: Adjacency, time_s: NDArray[np.float64], source: NDArray[n
     in_ptr, in_from, in_weight = adj.in_ptr, adj.in_from, adj.in_weight
     tent: dict[int, float] = {}
     heap: list[tuple[float, int, int]] = []
+    inf = math.inf
     for v in region:  # arcs into the region from the nodes around it
         for k in range(in_ptr[v], in_ptr[v + 1]):
             w = in_from[k]
-            if w not in inside and tm[w] < np.inf:
+            if w not in inside:
                 t = tm[w] + in_weight[k]
-                if t < tent.get(v, np.inf):
+                if t < tent.get(v, inf):
                     tent[v] = t
-                heap.append((t, v, src[w]))
+                    heap.append((t, v, src[w]))
     for seed_s, v, s in seeds:
-        if v in inside:
+        if v in inside and seed_s < tent.get(v, inf):
+            tent[v] = seed_s
             heap.append((seed_s, v, s))
-            if seed_s < tent.get(v, np.inf):
-                tent[v] = seed_s
     heapify(heap)
     return _settle(adj, heap, tent, inside, max_nodes)
 
@@ -131,7 +132,7 @@ def _settle(adj: Adjacency, heap: list[tuple[float, int, int]], tent: dict[int, 
     over the arcs between ``inside`` nodes."""
     indptr, indices, weight = adj.indptr, adj.indices, adj.weight
     done: dict[int, tuple[float, int]] = {}
-    inf = np.inf
+    inf = math.inf
     while heap:
         d, v, s = heappop(heap)
         if v in done:

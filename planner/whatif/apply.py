@@ -92,7 +92,7 @@ def apply_scenario(state: WhatIfState, scenario: Scenario,
     nearest, times = dict(state.nearest), dict(state.point_time_s)
     keys, cov = dict(state.point_keys), dict(state.coverage_by_type)
     searched, rows = 0, []
-    limit_s = state.params.coverage.max_threshold_min * 60.0
+    limit_s = state.core.limit_s
     lap(clock, "bookkeeping")
     for ftype in sorted(touched):
         nearest[ftype], nodes, n = update_nodes(

@@ -56,13 +56,15 @@ class PointWalk:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class WhatIfCore:
-    """Per-analysis structures of the what-if hot path (built once, read-only)."""
+    """Per-analysis structures of the what-if hot path (built once, read-only); ``limit_s`` is
+    the largest threshold (the first bound of the compiled add search, a fallback)."""
 
     adjacency: Adjacency
     segments: SegmentGrid | None
     coords: tuple[F64, F64, F64, F64]
     walk: PointWalk
     threshold_s: dict[str, F64]
+    limit_s: float
 
     @classmethod
     def build(cls, network: WalkNetwork, params: PlanParams, dsnap: SnapResult,
@@ -79,4 +81,5 @@ class WhatIfCore:
                            dtype=float)[which] * 60.0 if settlement.size else np.zeros(0)
                for t in types}
         return cls(Adjacency.of_csr(g.indptr, g.indices, g.data), segments,
-                   coords, PointWalk.build(network, dsnap), thr)
+                   coords, PointWalk.build(network, dsnap), thr,
+                   params.coverage.max_threshold_min * 60.0)

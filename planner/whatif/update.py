@@ -170,15 +170,26 @@ def _same_edge(walk: PointWalk, points: I64, network: WalkNetwork, snap: SnapRes
                keys: I64, t_s: F64, src: I64) -> None:
     """Lower ``t_s``/``src`` in place where a facility on the point's own segment is quicker
     directly (the quickest, lowest position on ties; only if strictly quicker)."""
-    fe = np.sort(snap.edge[on])
-    pe = walk.edge[points]
-    at = np.minimum(np.searchsorted(fe, pe), fe.size - 1)
-    for i in np.flatnonzero((fe[at] == pe) & (pe >= 0)).tolist():
-        p = int(points[i])
-        cand = on[snap.edge[on] == pe[i]]
-        e = np.full(cand.size, pe[i])
-        direct = (network.time_along_s(e, np.full(cand.size, walk.frac[p]), snap.frac[cand])
-                  + walk.access_s[p] + snap.access_m[cand] / network.speed_m_s)
-        best = int(np.lexsort((cand, direct))[0])
-        if direct[best] < t_s[i]:
-            t_s[i], src[i] = direct[best], keys[cand[best]]
+    fe = snap.edge[on]
+    flag = np.zeros(network.n_edges + 1, dtype=bool)  # the extra last entry: edge -1
+    flag[fe] = True
+    share = np.flatnonzero(flag[walk.edge[points]])
+    if share.size == 0:
+        return
+    order = np.argsort(fe, kind="stable")  # positions ascending within an edge
+    fac, fe = on[order], fe[order]
+    pe = walk.edge[points[share]]
+    lo = np.searchsorted(fe, pe, side="left")
+    count = np.searchsorted(fe, pe, side="right") - lo
+    j = np.repeat(np.arange(share.size), count)  # (point, facility) pairs on one segment
+    f = fac[np.arange(j.size) + np.repeat(lo - np.cumsum(count) + count, count)]
+    i = share[j]
+    p = points[i]
+    direct = (network.time_along_s(pe[j], walk.frac[p], snap.frac[f]) + walk.access_s[p]
+              + snap.access_m[f] / network.speed_m_s)
+    best = np.lexsort((f, direct, i))
+    best = best[np.concatenate(([True], i[best][1:] != i[best][:-1]))]
+    bi = i[best]
+    better = direct[best] < t_s[bi]
+    t_s[bi[better]] = direct[best][better]
+    src[bi[better]] = keys[f[best][better]]

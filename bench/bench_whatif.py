@@ -11,7 +11,7 @@ unit_coverage) is that of its fastest repetition.
 Usage: python bench/bench_whatif.py [--skip-1m] [--osm PATH] [--reps N]
 Ends with one JSON line: chengdu_/synth1m_ add_s, add_full_s, add_full_frame_s, add_ratio,
 add_ratio_frame, add_steps_ms and the same for remove (best of --reps at Chengdu, 3 at 1M),
-load_at_end.
+state_s (building the what-if state from the analysis, once), load_at_end.
 """
 
 from __future__ import annotations
@@ -119,7 +119,10 @@ def _time_case(state: WhatIfState, result: PlanResult, prep: FullPrep, sc: Scena
 
 def _bench(label: str, result: PlanResult, rng: np.random.Generator,
            reps: int) -> dict[str, Any]:
+    start = time.perf_counter()
     state = state_from_result(result)
+    state_s = time.perf_counter() - start
+    print(f"{label}: what-if state from the analysis {state_s * 1e3:.1f} ms (once per analysis)")
     prep = _prep(result)
     ftype = "day_care"
     fac = result.facilities[result.facilities[FACILITY_TYPE] == ftype]
@@ -129,7 +132,7 @@ def _bench(label: str, result: PlanResult, rng: np.random.Generator,
     lon, lat = pt.to_crs(WGS84).iloc[0].coords[0]
     cases = {"add": Scenario("add", add=(FacilityChange("bench_new", lon, lat, ftype),)),
              "remove": Scenario("rm", remove=(str(fac["facility_id"].iat[0]),))}
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"state_s": state_s}
     for name, sc in cases.items():
         got = _time_case(state, result, prep, sc, ftype, reps)
         inc, full, frame = got["s"], got["full_s"], got["full_frame_s"]

@@ -96,7 +96,7 @@ def apply_scenario(state: WhatIfState, scenario: Scenario,
     lap(clock, "bookkeeping")
     for ftype in sorted(touched):
         nearest[ftype], nodes, n = update_nodes(
-            state.network, core.adjacency, state.grid, state.nearest[ftype],
+            state.network, core.adjacency, core.node_grid, state.nearest[ftype],
             _type_change(state, table, ftype, gone, fresh), snap, table.keys, limit_s)
         searched += n
         lap(clock, "search")

@@ -7,7 +7,7 @@ demand point's walk from its segment's end nodes, and each unit's threshold per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ from planner.network.snap import SnapResult
 from planner.network.snap_grid import FIRST_CELL_M, SegmentGrid
 from planner.params import PlanParams
 from planner.routing.local_search import Adjacency
+from planner.routing.nearest_update import NodeGrid
 from planner.schema import SETTLEMENT
 
 F64 = NDArray[np.float64]
@@ -65,6 +66,14 @@ class WhatIfCore:
     walk: PointWalk
     threshold_s: dict[str, F64]
     limit_s: float
+    network: WalkNetwork
+    _cache: dict[str, NodeGrid] = field(default_factory=dict)
+
+    def node_grid(self) -> NodeGrid:
+        """The node grid of the compiled add search (built when a search first falls back)."""
+        if "grid" not in self._cache:
+            self._cache["grid"] = NodeGrid(self.network)
+        return self._cache["grid"]
 
     @classmethod
     def build(cls, network: WalkNetwork, params: PlanParams, dsnap: SnapResult,
@@ -82,4 +91,4 @@ class WhatIfCore:
                for t in types}
         return cls(Adjacency.of_csr(g.indptr, g.indices, g.data), segments,
                    coords, PointWalk.build(network, dsnap), thr,
-                   params.coverage.max_threshold_min * 60.0)
+                   params.coverage.max_threshold_min * 60.0, network)

@@ -16,7 +16,6 @@ from planner.errors import InputDataError
 from planner.network.graph import WalkNetwork
 from planner.network.snap import SnapResult
 from planner.params import PlanParams
-from planner.routing.nearest_update import NodeGrid
 from planner.routing.travel import NearestTimes
 from planner.whatif.core import WhatIfCore
 from planner.whatif.table import FacilityTable
@@ -44,7 +43,6 @@ class WhatIfState:
     point_keys: dict[str, NDArray[np.int64]]
     coverage_by_type: dict[str, CoverageRows]
     index: PatchIndex
-    grid: NodeGrid
     core: WhatIfCore
     _cache: dict[str, Any] = field(default_factory=dict)
 
@@ -144,4 +142,4 @@ def state_from_result(result: object) -> WhatIfState:
                                                                              | set(r.nearest)))
     return WhatIfState(r.network, r.params, table, r.facility_snap, demand, r.demand_snap, units,
                        dict(r.nearest), {t: s for t, (s, _) in times.items()}, keys, by_type,
-                       index, NodeGrid(r.network), core)
+                       index, core)

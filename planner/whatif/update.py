@@ -12,6 +12,7 @@ touching a changed node or holding a changed facility, with the arithmetic of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from numpy.typing import NDArray
 
 from planner.network.graph import MIN_EDGE_S, WalkNetwork
 from planner.network.snap import SNAPPED, SnapResult
+from planner.routing import local_search
 from planner.routing.local_search import Adjacency, grow_source, refill_region
 from planner.routing.nearest_update import FULL_SEARCH_SHARE, NodeGrid, add_source, remove_sources
 from planner.routing.travel import NearestTimes
@@ -80,7 +82,8 @@ def _remove(network: WalkNetwork, adj: Adjacency, near: NearestTimes, change: Ty
     e = snap.edge[kept]
     near_region = kept[hit[network.edge_u[e]] | hit[network.edge_v[e]]]
     seeds = [arc for arc in seed_arcs(network, snap, near_region.tolist(), keys) if hit[arc[1]]]
-    got = (refill_region(adj, near.node_time_s, near.node_source, region.tolist(), seeds)
+    got = (refill_region(adj, near.node_time_s, near.node_source, region.tolist(), seeds,
+                         local_search.MAX_LOCAL_NODES)
            if region.size <= FULL_SEARCH_SHARE * network.n_nodes else None)
     if got is None:  # a large region: the compiled search (on table positions)
         return (*_remove_compiled(network, near, hit, change, snap, keys), region)
@@ -106,18 +109,19 @@ def _remove_compiled(network: WalkNetwork, near: NearestTimes, hit: NDArray[np.b
     return out.node_time_s, np.append(keys, -1)[out.node_source]
 
 
-def _add(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, times: F64, source: I64,
-         snap: SnapResult, j: int, keys: I64, limit_s: float) -> tuple[F64, I64, I64, int]:
+def _add(network: WalkNetwork, adj: Adjacency, grid: Callable[[], NodeGrid], times: F64,
+         source: I64, snap: SnapResult, j: int, keys: I64,
+         limit_s: float) -> tuple[F64, I64, I64, int]:
     """Min-merge the facility at new position ``j`` (source ``keys[j]``): times, sources,
-    improved nodes, nodes searched."""
+    improved nodes, nodes searched (``grid`` gives the node grid of the compiled fallback)."""
     key = int(keys[j])
     if snap.status[j] != SNAPPED:
         return times, source, np.zeros(0, dtype=np.int64), 0
     seeds = [(t, node) for t, node, _ in seed_arcs(network, snap, [j], keys)]
-    got = grow_source(adj, times, seeds)
+    got = grow_source(adj, times, seeds, local_search.MAX_LOCAL_NODES)
     if got is None:
         near, searched = add_source(network, NearestTimes(times, source),
-                                    snap.take(np.array([j])), key, limit_s, grid)
+                                    snap.take(np.array([j])), key, limit_s, grid())
         return (near.node_time_s, near.node_source, np.flatnonzero(near.node_time_s < times),
                 searched)
     nodes = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
@@ -127,8 +131,8 @@ def _add(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, times: F64, sourc
     return times, source, nodes, len(got)
 
 
-def update_nodes(network: WalkNetwork, adj: Adjacency, grid: NodeGrid, near: NearestTimes,
-                 change: TypeChange, snap: SnapResult, keys: I64,
+def update_nodes(network: WalkNetwork, adj: Adjacency, grid: Callable[[], NodeGrid],
+                 near: NearestTimes, change: TypeChange, snap: SnapResult, keys: I64,
                  limit_s: float) -> tuple[NearestTimes, I64, int]:
     """Node times of one type after ``change`` (sources are facility keys; ``keys`` per position
     of the new table), the nodes whose time or source may have changed, and the number of

@@ -71,7 +71,13 @@ def test_remove_last_of_type(base: PlanResult) -> None:
     _assert_equal(got, _full([p for i, p in enumerate(BASE) if i != 2]))
 
 
-def test_move_and_combined_equal_full(base: PlanResult) -> None:
+@pytest.mark.parametrize("cap", [None, 1])
+def test_move_and_combined_equal_full(base: PlanResult, cap: int | None,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A move, a removal and an add at once; with the local searches capped at one node
+    (``cap`` 1) every search takes the compiled fallback (scipy, sources as facility keys)."""
+    if cap is not None:
+        monkeypatch.setattr(local_search, "MAX_LOCAL_NODES", cap)
     lon, lat = _lonlat(610, 1020)
     lon2, lat2 = _lonlat(210, 1130)
     sc = Scenario("mv", move=(FacilityChange("f0", lon, lat),), remove=("f4",),
@@ -89,17 +95,3 @@ def test_unknown_id_and_compare(base: PlanResult) -> None:
     a = apply_scenario(state, Scenario("A", remove=("f3",)))
     table = compare_scenarios([a], state)
     assert {"baseline", "A"} <= set(table.columns)
-
-
-def test_compiled_fallbacks_equal_full(base: PlanResult, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the local searches capped at one node every add and removal takes the compiled
-    searches (scipy; sources as facility keys) and still equals the full recomputation."""
-    monkeypatch.setattr(local_search, "MAX_LOCAL_NODES", 1)
-    lon, lat = _lonlat(610, 1020)
-    lon2, lat2 = _lonlat(1030, 420)
-    sc = Scenario("mv", move=(FacilityChange("f0", lon, lat),), remove=("f3",),
-                  add=(FacilityChange("n2", lon2, lat2, "day_care"),))
-    got = apply_scenario(state_from_result(base), sc)
-    want = [(610, 1020, "day_care"), *[p for i, p in enumerate(BASE) if i not in (0, 3)],
-            (1030, 420, "day_care")]
-    _assert_equal(got, _full(want))

@@ -119,8 +119,7 @@ def _quantiles(local: I64, starts: I64, time_s: F64, pop: F64, n: int) -> tuple[
 
     A unit's compensated total is its running sum's last value (pandas' grouped sum and
     cumulative sum run the same compensated update row by row)."""
-    order = np.argsort(time_s, kind="stable")
-    order = order[_stable_order(local[order], n)]  # by unit, then time, ties in row order
+    order = np.lexsort((time_s, local))  # by unit, then time, ties in row order
     t, w = time_s[order], pop[order]
     cum = group_cumsums(local, w, n)  # ``local`` is sorted: the same after ``order``
     total = cum[np.append(starts[1:], local.size) - 1][local]

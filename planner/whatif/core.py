@@ -61,19 +61,29 @@ class WhatIfCore:
     the largest threshold (the first bound of the compiled add search, a fallback)."""
 
     adjacency: Adjacency
-    segments: SegmentGrid | None
     coords: tuple[F64, F64, F64, F64]
     walk: PointWalk
     threshold_s: dict[str, F64]
     limit_s: float
     network: WalkNetwork
-    _cache: dict[str, NodeGrid] = field(default_factory=dict)
+    snap_cell_m: float
+    _cache: dict[str, Any] = field(default_factory=dict)
 
     def node_grid(self) -> NodeGrid:
         """The node grid of the compiled add search (built when a search first falls back)."""
         if "grid" not in self._cache:
             self._cache["grid"] = NodeGrid(self.network)
-        return self._cache["grid"]
+        got: NodeGrid = self._cache["grid"]
+        return got
+
+    def segments(self) -> SegmentGrid | None:
+        """The segment grid that snaps added or moved sites (built at the first one; None
+        for a network without segments)."""
+        if "segments" not in self._cache:
+            self._cache["segments"] = (SegmentGrid(*self.coords, self.snap_cell_m)
+                                       if self.network.n_edges else None)
+        got: SegmentGrid | None = self._cache["segments"]
+        return got
 
     @classmethod
     def build(cls, network: WalkNetwork, params: PlanParams, dsnap: SnapResult,
@@ -82,13 +92,11 @@ class WhatIfCore:
         g = network.graph
         coords = (network.x_m[network.edge_u], network.y_m[network.edge_u],
                   network.x_m[network.edge_v], network.y_m[network.edge_v])
-        cell_m = min(FIRST_CELL_M, float(params.snap.max_snap_m))
-        segments = SegmentGrid(*coords, cell_m) if network.n_edges else None
         settlement = np.asarray(units[SETTLEMENT])
         which, kinds = pd.factorize(settlement, use_na_sentinel=False)
         thr = {t: np.array([params.coverage.threshold_min(t, k) for k in kinds],
                            dtype=float)[which] * 60.0 if settlement.size else np.zeros(0)
                for t in types}
-        return cls(Adjacency.of_csr(g.indptr, g.indices, g.data), segments,
-                   coords, PointWalk.build(network, dsnap), thr,
-                   params.coverage.max_threshold_min * 60.0, network)
+        return cls(Adjacency.of_csr(g.indptr, g.indices, g.data), coords,
+                   PointWalk.build(network, dsnap), thr, params.coverage.max_threshold_min * 60.0,
+                   network, min(FIRST_CELL_M, float(params.snap.max_snap_m)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,9 +42,10 @@ def snap_local(network: WalkNetwork, x_m: float, y_m: float, max_snap_m: float,
 
 def snap_table(network: WalkNetwork, old: SnapResult, table: FacilityTable,
                new_pos: NDArray[np.int64], fresh: NDArray[np.bool_], max_snap_m: float,
-               grid: SegmentGrid | None, coords: tuple[NDArray[np.float64], ...]) -> SnapResult:
+               grid: Callable[[], SegmentGrid | None],
+               coords: tuple[NDArray[np.float64], ...]) -> SnapResult:
     """Snap results of ``table``: old facilities keep theirs, ``fresh`` ones are snapped here
-    (:func:`snap_point` on the segment ``grid`` of ``coords``)."""
+    (:func:`snap_point` on the segment grid of ``coords`` that ``grid`` gives)."""
     kept = new_pos >= 0
     n_add = len(table) - int(kept.sum())
     edge = np.concatenate([old.edge[kept], np.full(n_add, -1, dtype=np.int64)])
@@ -53,7 +55,7 @@ def snap_table(network: WalkNetwork, old: SnapResult, table: FacilityTable,
     status = np.concatenate([old.status[kept], np.full(n_add, NOT_SNAPPED, dtype=wide)])
     for j in np.flatnonzero(fresh).tolist():
         edge[j], frac[j], access[j], status[j] = snap_point(
-            network, grid, coords, float(table.x_m[j]), float(table.y_m[j]), max_snap_m)
+            network, grid(), coords, float(table.x_m[j]), float(table.y_m[j]), max_snap_m)
     return SnapResult(edge, frac, access, status)
 
 def _grid_entries(grid: SegmentGrid, x_m: float, y_m: float, reach_m: float) -> NDArray[np.int64]:

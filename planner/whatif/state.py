@@ -112,11 +112,19 @@ def _coverage_change(before: CoverageRows, after: CoverageRows) -> pd.DataFrame:
     return pd.DataFrame(cols)
 
 
-def _keys_of(table: FacilityTable, ids: NDArray[np.object_]) -> NDArray[np.int64]:
-    """Keys of the facility ``ids`` (as strings; -1 for none)."""
-    values = pd.Series(ids, dtype=object)
-    found = pd.Index(table.ids).get_indexer(values.astype(str))
-    return np.where(values.isna().to_numpy(), -1, found).astype(np.int64)
+def _keys_of(table: FacilityTable, ids: pd.Series) -> NDArray[np.int64]:
+    """Keys of the facility ``ids`` (-1 for none): Arrow's hash lookup for string ids (no
+    Python string per row), ids compared as strings otherwise."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        got = pc.index_in(pa.array(ids, from_pandas=True), value_set=pa.array(table.ids))
+        return np.asarray(got.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    except (pa.ArrowException, TypeError):  # e.g. integer ids
+        values = pd.Series(ids.to_numpy(dtype=object), dtype=object)
+        found = pd.Index(table.ids).get_indexer(values.astype(str))
+        return np.where(values.isna().to_numpy(), -1, found).astype(np.int64)
 
 
 def state_from_result(result: object) -> WhatIfState:
@@ -131,15 +139,13 @@ def state_from_result(result: object) -> WhatIfState:
     if any(len(g) != len(demand) or not np.array_equal(g["demand_id"].to_numpy(), ids)
            for _, g in groups):
         raise InputDataError("the PlanResult's demand times do not follow its demand points")
-    times = {str(t): (g["time_s"].to_numpy(dtype=float), g["facility_id"].to_numpy(dtype=object))
-             for t, g in groups}
+    times = {str(t): g["time_s"].to_numpy(dtype=float) for t, g in groups}
     by_type = {str(t): CoverageRows.from_frame(g.reset_index(drop=True))
                for t, g in r.coverage.groupby("facility_type", sort=False)}
     index = PatchIndex.build(r.network, r.demand_snap, index_demand(demand, units))
     table = FacilityTable.from_frame(r.facilities)
-    keys = {t: _keys_of(table, f) for t, (_, f) in times.items()}
+    keys = {str(t): _keys_of(table, g["facility_id"]) for t, g in groups}
     core = WhatIfCore.build(r.network, r.params, r.demand_snap, units, sorted(set(times)
                                                                              | set(r.nearest)))
     return WhatIfState(r.network, r.params, table, r.facility_snap, demand, r.demand_snap, units,
-                       dict(r.nearest), {t: s for t, (s, _) in times.items()}, keys, by_type,
-                       index, core)
+                       dict(r.nearest), times, keys, by_type, index, core)

@@ -95,3 +95,13 @@ def test_unknown_id_and_compare(base: PlanResult) -> None:
     a = apply_scenario(state, Scenario("A", remove=("f3",)))
     table = compare_scenarios([a], state)
     assert {"baseline", "A"} <= set(table.columns)
+
+
+def test_state_round_trip(base: PlanResult) -> None:
+    """The state's per-point times and nearest facility ids (kept as facility keys) are the
+    analysis's own."""
+    got = state_from_result(base).demand_times
+    want = base.demand_times
+    assert got["facility_id"].astype(object).where(got["facility_id"].notna(), None).tolist() \
+        == want["facility_id"].astype(object).where(want["facility_id"].notna(), None).tolist()
+    np.testing.assert_array_equal(got["time_s"], want["time_s"])

@@ -4,8 +4,8 @@ Full recomputation = the type's multi-source search + demand-point times + unit 
 steps ``run_plan`` runs per type), measured in the same process: ``full`` is the faster of two
 ways, the leanest (type-independent demand coding and point legs made once, as ``run_plan``
 makes them; numpy coverage columns, no frames) and ``full_frame``, the recomputation as first
-benchmarked (pandas, demand coded again per call). Each is timed in a run of its own repetitions (best of). The
-incremental run's split per step (``steps_ms``: table, snap, bookkeeping, search, point_times,
+benchmarked (pandas, demand coded again per call). Each is timed in a run of its own
+repetitions (best of). The incremental run's split per step (``steps_ms``: table, snap, bookkeeping, search, point_times,
 unit_coverage) is that of its fastest repetition.
 
 Usage: python bench/bench_whatif.py [--skip-1m] [--osm PATH] [--reps N]

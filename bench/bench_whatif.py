@@ -5,8 +5,8 @@ steps ``run_plan`` runs per type), measured in the same process: ``full`` is the
 ways, the leanest (type-independent demand coding and point legs made once, as ``run_plan``
 makes them; numpy coverage columns, no frames) and ``full_frame``, the recomputation as first
 benchmarked (pandas, demand coded again per call). Each is timed in a run of its own
-repetitions (best of). The incremental run's split per step (``steps_ms``: table, snap, bookkeeping, search, point_times,
-unit_coverage) is that of its fastest repetition.
+repetitions (best of). The incremental run's split per step (``steps_ms``: table, snap,
+bookkeeping, search, point_times, unit_coverage) is that of its fastest repetition.
 
 Usage: python bench/bench_whatif.py [--skip-1m] [--osm PATH] [--reps N]
 Ends with one JSON line: chengdu_/synth1m_ add_s, add_full_s, add_full_frame_s, add_ratio,

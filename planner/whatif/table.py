@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -46,13 +47,17 @@ class Scenario:
 class FacilityTable:
     """Facilities in the network CRS: ``ids``, ``types``, ``x_m``, ``y_m`` per position.
 
-    ``build`` makes the full GeoDataFrame (all columns) when :meth:`frame` is first called.
+    ``keys`` number the facilities for good (a key is never renumbered when others are
+    removed; ``key_ids[key]`` is its id). ``build`` makes the full GeoDataFrame (all columns)
+    when :meth:`frame` is first called.
     """
 
     ids: NDArray[np.object_]
     types: NDArray[np.object_]
     x_m: NDArray[np.float64]
     y_m: NDArray[np.float64]
+    keys: NDArray[np.int64]
+    key_ids: NDArray[np.object_]
     build: Callable[[], gpd.GeoDataFrame]
     _cache: dict[str, object] = field(default_factory=dict)
 
@@ -60,11 +65,11 @@ class FacilityTable:
     def from_frame(cls, frame: gpd.GeoDataFrame) -> FacilityTable:
         """The table of a projected facility GeoDataFrame (kept as its frame)."""
         geom = frame.geometry
-        return cls(frame[FACILITY_ID].astype(str).to_numpy(dtype=object),
-                   frame[FACILITY_TYPE].astype(str).to_numpy(dtype=object),
+        ids = frame[FACILITY_ID].astype(str).to_numpy(dtype=object)
+        return cls(ids, frame[FACILITY_TYPE].astype(str).to_numpy(dtype=object),
                    geom.x.to_numpy(dtype=float) if len(frame) else np.zeros(0),
                    geom.y.to_numpy(dtype=float) if len(frame) else np.zeros(0),
-                   lambda: frame, {"frame": frame})
+                   np.arange(ids.size, dtype=np.int64), ids, lambda: frame, {"frame": frame})
 
     def __len__(self) -> int:
         return int(self.ids.size)
@@ -74,6 +79,14 @@ class FacilityTable:
         if "frame" not in self._cache:
             self._cache["frame"] = self.build()
         got: gpd.GeoDataFrame = self._cache["frame"]
+        return got
+
+    def of_type(self, ftype: str) -> NDArray[np.int64]:
+        """Positions of the facilities of ``ftype`` (ascending; found once per type)."""
+        key = f"type:{ftype}"
+        if key not in self._cache:
+            self._cache[key] = np.flatnonzero(self.types == ftype)
+        got: NDArray[np.int64] = self._cache[key]  # type: ignore[assignment]
         return got
 
     def position(self) -> dict[str, int]:
@@ -92,8 +105,11 @@ def _from_wgs84(crs: str) -> Transformer:
 
 def _project(crs: str, changes: tuple[FacilityChange, ...]) -> tuple[
         NDArray[np.float64], NDArray[np.float64]]:
-    x, y = _from_wgs84(crs).transform([c.lon for c in changes], [c.lat for c in changes])
-    return np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
+    """Network-CRS coordinates of ``changes`` (one scalar call each: a few changes only)."""
+    transform = _from_wgs84(crs).transform
+    xy = [transform(float(c.lon), float(c.lat)) for c in changes]
+    return (np.array([p[0] for p in xy], dtype=float).reshape(-1),
+            np.array([p[1] for p in xy], dtype=float).reshape(-1))
 
 
 def _check_ids(table: FacilityTable, scenario: Scenario, types: set[str]) -> None:
@@ -142,22 +158,26 @@ def table_after(old: FacilityTable, scenario: Scenario, crs: str, types: set[str
     """
     _check_ids(old, scenario, types)
     where = old.position()
+    n_add = len(scenario.add)
     kept = np.ones(len(old), dtype=bool)
     kept[[where[f] for f in scenario.remove]] = False
-    new_pos = np.full(len(old), -1, dtype=np.int64)
-    new_pos[kept] = np.arange(int(kept.sum()))
-    x_m, y_m = old.x_m[kept], old.y_m[kept]
+    new_pos = np.cumsum(kept) - 1
+    new_pos[~kept] = -1
     moved_at = new_pos[[where[m.facility_id] for m in scenario.move]].astype(np.int64)
-    if scenario.move:
-        x_m[moved_at], y_m[moved_at] = _project(crs, scenario.move)
-    ax, ay = _project(crs, scenario.add) if scenario.add else (np.zeros(0), np.zeros(0))
-    fresh = np.zeros(int(kept.sum()) + len(scenario.add), dtype=bool)
+    x_m, y_m = _project(crs, scenario.move + scenario.add)
+    n_kept = new_pos.size - len(scenario.remove)
+    fresh = np.zeros(n_kept + n_add, dtype=bool)
     fresh[moved_at] = True
-    fresh[fresh.size - len(scenario.add):] = True
-    ids = np.concatenate([old.ids[kept], np.array([a.facility_id for a in scenario.add],
-                                                  dtype=object)])
-    types_after = np.concatenate([old.types[kept], np.array(
-        [a.facility_type for a in scenario.add], dtype=object)])
-    table = FacilityTable(ids, types_after, np.r_[x_m, ax], np.r_[y_m, ay],
-                          _frame_after(old, kept, moved_at, scenario, crs))
+    fresh[n_kept:] = True
+    def after(values: NDArray[Any], added: list[Any] | NDArray[Any]) -> NDArray[Any]:
+        return np.concatenate([values[kept] if scenario.remove else values,
+                               np.asarray(added, dtype=values.dtype)])
+
+    add_ids = np.array([a.facility_id for a in scenario.add], dtype=object)
+    xs, ys = after(old.x_m, x_m[len(scenario.move):]), after(old.y_m, y_m[len(scenario.move):])
+    xs[moved_at], ys[moved_at] = x_m[:len(scenario.move)], y_m[:len(scenario.move)]
+    table = FacilityTable(
+        after(old.ids, add_ids), after(old.types, [a.facility_type for a in scenario.add]), xs,
+        ys, after(old.keys, np.arange(old.key_ids.size, old.key_ids.size + n_add)),
+        np.concatenate([old.key_ids, add_ids]), _frame_after(old, kept, moved_at, scenario, crs))
     return table, new_pos, fresh

@@ -8,6 +8,7 @@ import pytest
 
 from planner.errors import InputDataError
 from planner.pipeline import PlanResult
+from planner.routing import local_search
 from planner.whatif import (
     FacilityChange,
     Scenario,
@@ -70,7 +71,13 @@ def test_remove_last_of_type(base: PlanResult) -> None:
     _assert_equal(got, _full([p for i, p in enumerate(BASE) if i != 2]))
 
 
-def test_move_and_combined_equal_full(base: PlanResult) -> None:
+@pytest.mark.parametrize("cap", [None, 1])
+def test_move_and_combined_equal_full(base: PlanResult, cap: int | None,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A move, a removal and an add at once; with the local searches capped at one node
+    (``cap`` 1) every search takes the compiled fallback (scipy, sources as facility keys)."""
+    if cap is not None:
+        monkeypatch.setattr(local_search, "MAX_LOCAL_NODES", cap)
     lon, lat = _lonlat(610, 1020)
     lon2, lat2 = _lonlat(210, 1130)
     sc = Scenario("mv", move=(FacilityChange("f0", lon, lat),), remove=("f4",),
@@ -88,3 +95,13 @@ def test_unknown_id_and_compare(base: PlanResult) -> None:
     a = apply_scenario(state, Scenario("A", remove=("f3",)))
     table = compare_scenarios([a], state)
     assert {"baseline", "A"} <= set(table.columns)
+
+
+def test_state_round_trip(base: PlanResult) -> None:
+    """The state's per-point times and nearest facility ids (kept as facility keys) are the
+    analysis's own."""
+    got = state_from_result(base).demand_times
+    want = base.demand_times
+    assert got["facility_id"].astype(object).where(got["facility_id"].notna(), None).tolist() \
+        == want["facility_id"].astype(object).where(want["facility_id"].notna(), None).tolist()
+    np.testing.assert_array_equal(got["time_s"], want["time_s"])

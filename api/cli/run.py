@@ -6,9 +6,9 @@ import argparse
 import dataclasses
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import pandas as pd
@@ -30,6 +30,7 @@ from planner.coverage.hierarchy import build_hierarchy, roll_up
 from planner.errors import InputDataError
 from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
+from planner.io.csv_text import write_csv
 from planner.io.folder import hash_file
 from planner.io.osm import OsmExtract, download_place, read_osm_file
 from planner.io.osm_background import read_background_areas
@@ -38,6 +39,7 @@ from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
+from planner.routing.forkpool import Started
 from planner.schema import WGS84, PlanInputs
 
 if TYPE_CHECKING:
@@ -132,7 +134,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
                                  basemap=getattr(args, "basemap", "offline")), target)
 
     def table(frame: pd.DataFrame) -> Callable[[Path], None]:
-        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
+        return lambda target: write_csv(frame, target)
 
     files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
              "indicators.csv": table(compliance.indicators), **(more_files or {})}
@@ -314,13 +316,18 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar = StepBar()
     bar("load")
     extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir, bar)
+    # the care map's light base is read from the OSM file again by a forked child meanwhile
+    areas = Started(_background, osm, {"study_area": extract.study_area})
     bar("inputs")
-    loaded = _read_inputs(args, extract, digest, profile)
-    result = run_plan(loaded.inputs, params, network=network,
-                      catchment_params=CatchmentParams(workers=2), progress=bar)
-    _warn_unknown_zones(result, loaded.problems, profile)
-    bar("background")
-    background = read_background_areas(osm, extract.study_area)  # the care map's light base
+    try:
+        loaded = _read_inputs(args, extract, digest, profile)
+        result = run_plan(loaded.inputs, params, network=network,
+                          catchment_params=CatchmentParams(workers=2), progress=bar)
+        _warn_unknown_zones(result, loaded.problems, profile)
+        bar("background")  # what is left of it once the analysis is done
+        background = areas.result()
+    finally:
+        areas.cancel()
     bar("write")
     _write(result, args.out, args, profile, started, loaded, background)
     for what, info in loaded.files.items():
@@ -330,6 +337,11 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar.close()
     _report(result, args.out, bar.seconds())
     return 0
+
+
+def _background(state: Mapping[str, Any], osm: Path) -> gpd.GeoDataFrame:
+    """Water, green and built-up areas of the OSM file (run in a forked child)."""
+    return read_background_areas(osm, state["study_area"])
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from planner.errors import InputDataError
+from planner.routing.forkpool import Started
 
 
 def hash_file(path: Path) -> str:
@@ -20,12 +22,18 @@ def hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _write_one(state: Mapping[str, Any], name: str) -> None:
+    state["writers"][name](state["tmp"] / name)
+
+
 def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path], None]], *,
-                            marker: str, what: str) -> Path:
+                            marker: str, what: str, forked: Collection[str] = ()) -> Path:
     """Call each ``name -> writer(path)`` into a temp folder, then move it to ``out_dir``.
 
     A failure leaves ``out_dir`` as it was (absent, or the previous output). An existing
     ``out_dir`` is replaced only when it holds ``marker`` (a previous output of the same kind).
+    The writers named in ``forked`` run in forked child processes (sharing this process's data
+    copy-on-write) while this process calls the others; all finish before the folder moves.
 
     Raises
     ------
@@ -42,9 +50,14 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     tmp.chmod(0o755)
+    state = {"writers": writers, "tmp": tmp}
+    children = [Started(_write_one, name, state) for name in writers if name in forked]
     try:
         for name, writer in writers.items():
-            writer(tmp / name)
+            if name not in forked:
+                writer(tmp / name)
+        for child in children:
+            child.result()
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -54,5 +67,7 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
         else:
             tmp.rename(out_dir)
     finally:
+        for child in children:
+            child.cancel()
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir

@@ -11,10 +11,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
+import shapely
 
+from planner.io.csv_text import write_csv
 from planner.io.folder import write_folder_atomically
 from planner.io.rounding import EXTRA_DECIMALS, input_decimals, round_populations
-from planner.network.snap import build_edge_lines
+from planner.network.crs import unproject_xy
 from planner.pipeline import PlanResult
 from planner.schema import WGS84
 
@@ -52,7 +55,14 @@ def build_edge_layer(result: PlanResult) -> gpd.GeoDataFrame:
                           "is_steps": net.edge_is_steps, "in_main": net.edge_in_main})
     if net.edge_uv_s is not None and net.edge_vu_s is not None:  # terrain: both directions
         frame["walk_uv_s"], frame["walk_vu_s"] = net.edge_uv_s, net.edge_vu_s
-    return gpd.GeoDataFrame(frame, geometry=build_edge_lines(net), crs=net.crs).to_crs(WGS84)
+    # the nodes are unprojected once (not every segment's two ends): the same degrees as
+    # ``to_crs`` of the projected lines, a third of the work at a city's million nodes
+    lon, lat = unproject_xy(net.x_m, net.y_m, net.crs)
+    coords = np.empty((net.n_edges, 2, 2))
+    coords[:, 0, 0], coords[:, 0, 1] = lon[net.edge_u], lat[net.edge_u]
+    coords[:, 1, 0], coords[:, 1, 1] = lon[net.edge_v], lat[net.edge_v]
+    lines = shapely.linestrings(coords) if net.n_edges else np.array([], dtype=object)
+    return gpd.GeoDataFrame(frame, geometry=lines, crs=WGS84)
 
 
 def _json_default(value: object) -> object:
@@ -84,12 +94,19 @@ def _write_layers(result: PlanResult, gpkg: Path) -> None:
         "network_edges": build_edge_layer(result),
     }
     for name, frame in layers.items():
-        frame.to_file(gpkg, layer=name, driver="GPKG", engine="pyogrio")
+        write_layer(frame, gpkg, name)
+
+
+def write_layer(frame: gpd.GeoDataFrame, gpkg: Path, layer: str) -> None:
+    """Add one layer to a GeoPackage through Arrow (one transaction per batch, no per-feature
+    Python): what ``frame.to_file(gpkg, layer=layer, driver="GPKG")`` writes, about twice as
+    fast on a city's million street segments."""
+    pyogrio.write_dataframe(frame, gpkg, layer=layer, driver="GPKG", use_arrow=True)
 
 
 def _csv(frame: pd.DataFrame, decimals: int = EXTRA_DECIMALS) -> Callable[[Path], None]:
     rounded = round_populations(frame, decimals)
-    return lambda path: rounded.to_csv(path, index=False, encoding="utf-8-sig")
+    return lambda path: write_csv(rounded, path)
 
 
 def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
@@ -115,7 +132,7 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
     given = result.units["older_pop"] if "older_pop" in result.units else pd.Series([], float)
     dec = input_decimals(given) + EXTRA_DECIMALS  # populations at the inputs' precision
     writers: dict[str, Callable[[Path], None]] = {
-        "careplan.gpkg": lambda path: _write_layers(result, path),
+        GPKG_NAME: lambda path: _write_layers(result, path),
         "coverage.csv": _csv(result.coverage, dec),
         "coverage_thresholds.csv": _csv(result.threshold_coverage, dec),
         "gaps.csv": _csv(result.gaps, dec),
@@ -123,6 +140,8 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
         **(extra_files or {}),
         "summary.json": write_summary,
     }
-    out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run")
+    # the GeoPackage (the longest, mostly GDAL) is written by a forked child meanwhile
+    out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run",
+                                      forked=(GPKG_NAME,))
     logger.info("wrote run outputs to %s", out_dir)
     return out_dir

@@ -5,13 +5,15 @@ module: 4.8 million coverage rows took about 10 s. Here each column becomes one 
 array in C++ (shortest round-trip digits, as ``repr``), the rows are joined by Arrow and the
 text is written in one go. Only what Arrow would spell differently from pandas is formatted in
 Python: integral floats (``15`` -> ``15.0``), exponent forms (``1e-05``), and object columns.
-Strings are quoted as the ``csv`` module's ``QUOTE_MINIMAL`` does (when they hold ``,``, ``"``,
-``\\r`` or ``\\n``; inner quotes doubled). Frames this module cannot reproduce exactly (a single
-column, a non-default index name, categoricals, dates) are written by pandas.
+Strings are quoted as the ``csv`` module's ``QUOTE_MINIMAL`` does (when they hold ``,``, ``"`` or
+``\\n``; inner quotes doubled). Frames this module cannot reproduce exactly (a single
+column, categoricals, dates, nullable integers with gaps) are written by pandas.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 from typing import Final
 
@@ -22,7 +24,19 @@ import pyarrow.compute as pc
 
 #: Rows formatted per Arrow pass (bounds the memory of the text being built).
 CHUNK_ROWS: Final = 500_000
-_NEEDS_QUOTES: Final = (",", '"', "\r", "\n")
+
+
+def _quoted_chars() -> tuple[str, ...]:
+    """The characters that make the csv module (as pandas calls it) quote a field."""
+    out = io.StringIO()
+    candidates = (",", '"', "\n", "\r", "\t", " ", "'")
+    csv.writer(out, lineterminator="\n").writerow([f"a{c}b" for c in candidates] + ["x"])
+    fields = out.getvalue()
+    return tuple(c for c in candidates if f'"a{c}' in fields)  # quoted: starts with a quote
+
+
+#: Characters that make a field quoted (``,``, ``"`` and ``\n`` in CPython 3.11).
+_NEEDS_QUOTES: Final = _quoted_chars()
 
 
 def _s(text: str) -> pa.Scalar:

@@ -13,8 +13,8 @@ import shapely
 
 from maps import layers
 from maps.background import OfflineBackground
-from maps.city_scale import CityChoices, MapScale, as_points, choose, compact_values, notes
 from maps.basemap import BASEMAPS, GCJ02_BASEMAPS, Basemap, base_map
+from maps.city_scale import CityChoices, MapScale, as_points, choose, compact_values, notes
 from maps.geojson import layer_frame, shift_to_gcj02, sites_frame
 from maps.legend import Banner, Legend, legend_html
 from maps.runtime import Lang, LayerSpec, Runtime

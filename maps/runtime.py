@@ -225,7 +225,8 @@ window.careplan = window.careplan || (function () {
       var p = {}, g;
       for (var k = 0; k < keys.length; k++) p[keys[k]] = cols[k][i];
       if (d.points) {
-        g = {type: 'Point', coordinates: [o[0] + d.points[2 * i] / s, o[1] + d.points[2 * i + 1] / s]};
+        g = {type: 'Point',
+             coordinates: [o[0] + d.points[2 * i] / s, o[1] + d.points[2 * i + 1] / s]};
       } else {
         g = {type: 'MultiPolygon', coordinates: d.polygons[i].map(function (poly) {
           return poly.map(function (r) { return ring(r, o, s); }); })};

@@ -113,7 +113,9 @@ def _data(chunk: pa.Array) -> bytes:
     """The concatenated bytes of a string array without nulls."""
     offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int64)[chunk.offset:
                                                                   chunk.offset + len(chunk) + 1]
-    return chunk.buffers()[2].slice(int(offsets[0]), int(offsets[-1] - offsets[0])).to_pybytes()
+    data: bytes = chunk.buffers()[2].slice(int(offsets[0]),
+                                           int(offsets[-1] - offsets[0])).to_pybytes()
+    return data
 
 
 def _simple(frame: pd.DataFrame) -> bool:

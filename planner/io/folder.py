@@ -45,7 +45,8 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
         msg = f"--out {out_dir} is a file; give a folder path"
         raise InputDataError(msg)
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / marker).is_file():
-        msg = f"--out {out_dir} is a non-empty folder that is not a careplan {what}; choose a new one"
+        msg = (f"--out {out_dir} is a non-empty folder that is not a careplan {what}; "
+               "choose a new one")
         raise InputDataError(msg)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))

@@ -27,7 +27,7 @@ SYNTHETIC_NOTE = "SYNTHETIC DEMO DATA (planner.synthetic.district): not a real p
 
 
 def build_unit_layer(result: PlanResult) -> gpd.GeoDataFrame:
-    """Units with one covered-share and covered-pop column per facility type (presentation pivot)."""
+    """Units with one covered-share and covered-pop column per facility type (a pivot)."""
     wide = result.coverage.pivot_table(index="unit_id", columns="facility_type",
                                        values=["covered_share", "covered_pop"], aggfunc="first")
     wide.columns = [f"{t}_{v.replace('covered_', '')}" for v, t in wide.columns]
@@ -41,7 +41,8 @@ def build_unit_layer(result: PlanResult) -> gpd.GeoDataFrame:
 def build_gap_layer(result: PlanResult) -> gpd.GeoDataFrame:
     """Gap rows joined to their unit geometry (WGS-84)."""
     geom = result.units.set_index("unit_id").geometry
-    gaps = gpd.GeoDataFrame(result.gaps.copy(), geometry=result.gaps["unit_id"].map(geom).to_numpy(),
+    gaps = gpd.GeoDataFrame(result.gaps.copy(),
+                            geometry=result.gaps["unit_id"].map(geom).to_numpy(),
                             crs=result.units.crs)
     return gaps.to_crs(WGS84)
 

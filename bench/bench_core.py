@@ -355,10 +355,25 @@ def pbf_figures(inputs) -> dict[str, object]:  # type: ignore[no-untyped-def]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "api.cli", "analyze", "--osm", str(pbf), "--out",
            str(work / "synth1m_out"), "--no-cache"]
+    load_before = load()
     wall_s, peak, out, peak_rss = run_measured(cmd, env)
     res.update({"pbf_end_to_end_s": wall_s, "pbf_peak_gb": peak, "pbf_peak_rss_sum_gb": peak_rss,
-                "pbf_steps_s": step_seconds(out), "load_after_pbf": load()})
+                "pbf_steps_s": step_seconds(out), "load_before_pbf": load_before,
+                "load_after_pbf": load()})
+    res.update(output_figures(out, work / "synth1m_out"))
     return res
+
+
+def output_figures(out: str, folder: Path) -> dict[str, object]:
+    """The CLI's ``write seconds:`` line (each output file; the GeoPackage is written by a
+    forked child meanwhile, so the figures overlap) and each output file's size in MB."""
+    line = next((x for x in out.splitlines() if "write seconds:" in x), "")
+    files_s = {k: float(v) for k, v in (p.rsplit(" ", 1) for p in
+                                        line.split("write seconds:", 1)[-1].strip().split(", ")
+                                        if p)}
+    sizes = {f.name: round(f.stat().st_size / 1e6, 1) for f in sorted(folder.iterdir())}
+    return {"pbf_write_files_s": files_s, "pbf_output_mb": sizes,
+            "care_map_mb": sizes.get("care_map.html")}
 
 
 def parse_figures(pbf: Path, prefix: str, runs: int) -> dict[str, object]:

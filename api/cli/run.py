@@ -109,7 +109,8 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
 def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
            started: float, loaded: _Loaded | None = None,
            background: gpd.GeoDataFrame | None = None,
-           more_files: dict[str, Callable[[Path], None]] | None = None) -> None:
+           more_files: dict[str, Callable[[Path], None]] | None = None,
+           seconds: dict[str, float] | None = None) -> None:
     from maps.assets import save_page
     from maps.compose import build_care_map
 
@@ -119,6 +120,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
         profile = dataclasses.replace(
             profile, coverage=dataclasses.replace(profile.coverage, target_share=args.target_share),
             target_share_source="--target-share on the command line")
+    clock = time.perf_counter()
     compliance = evaluate_compliance(
         profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
         coverage=result.coverage, hierarchy=hierarchy, lang=lang,
@@ -127,6 +129,8 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
                                                                            False)))
     for line in compliance.warnings:
         result.warnings.add("indicators", 1, line)
+    if seconds is not None:
+        seconds["compliance (evaluated)"] = time.perf_counter() - clock
 
     def care_map(target: Path) -> None:
         # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
@@ -172,7 +176,7 @@ def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: Rul
                                   "rules_origin": profile.origin,
                                   "target_share_source": profile.target_share_source,
                                   "rules_sha256": _profile_digest(profile)},
-              extra_files=files)
+              extra_files=files, seconds=seconds)
 
 
 def _profile_digest(profile: RuleProfile) -> str:
@@ -181,7 +185,8 @@ def _profile_digest(profile: RuleProfile) -> str:
     return hash_file(path) if profile.origin and path.is_file() else ""
 
 
-def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = None) -> None:
+def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = None,
+            files_s: dict[str, float] | None = None) -> None:
     s = result.summary
     lines = [f"careplan: {s['label']}: {s['units']} units, {s['older_pop']:.0f} older adults"]
     for ftype in s["required_types"]:
@@ -201,6 +206,8 @@ def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = No
     lines.append(f"  outputs: {out}")
     if seconds:  # where the wall time went (load = reading the OSM file, or the cache)
         lines.append("  step seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    if files_s:  # each output file (the GeoPackage is written meanwhile by a forked child)
+        lines.append("  write seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in files_s.items()))
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -329,13 +336,14 @@ def run_analyze(args: argparse.Namespace) -> int:
     finally:
         areas.cancel()
     bar("write")
-    _write(result, args.out, args, profile, started, loaded, background)
+    files_s: dict[str, float] = {}
+    _write(result, args.out, args, profile, started, loaded, background, seconds=files_s)
     for what, info in loaded.files.items():
         sys.stdout.write(f"  {what}: {info['path']} ({info['encoding'] or 'binary'}, "
                          f"{info['coords']}): {info['rows_used']} rows used, "
                          f"{info['rows_with_problems']} rows with problems (input_problems.csv)\n")
     bar.close()
-    _report(result, args.out, bar.seconds())
+    _report(result, args.out, bar.seconds(), files_s)
     return 0
 
 

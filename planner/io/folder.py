@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import time
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
@@ -22,18 +23,23 @@ def hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_one(state: Mapping[str, Any], name: str) -> None:
+def _write_one(state: Mapping[str, Any], name: str) -> float:
+    """Call one writer; return its wall seconds."""
+    start = time.perf_counter()
     state["writers"][name](state["tmp"] / name)
+    return time.perf_counter() - start
 
 
 def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path], None]], *,
-                            marker: str, what: str, forked: Collection[str] = ()) -> Path:
+                            marker: str, what: str, forked: Collection[str] = (),
+                            seconds: dict[str, float] | None = None) -> Path:
     """Call each ``name -> writer(path)`` into a temp folder, then move it to ``out_dir``.
 
     A failure leaves ``out_dir`` as it was (absent, or the previous output). An existing
     ``out_dir`` is replaced only when it holds ``marker`` (a previous output of the same kind).
     The writers named in ``forked`` run in forked child processes (sharing this process's data
     copy-on-write) while this process calls the others; all finish before the folder moves.
+    ``seconds``, when given, receives each file's writing time.
 
     Raises
     ------
@@ -52,13 +58,14 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     tmp.chmod(0o755)
     state = {"writers": writers, "tmp": tmp}
-    children = [Started(_write_one, name, state) for name in writers if name in forked]
+    children = {name: Started(_write_one, name, state) for name in writers if name in forked}
+    took = seconds if seconds is not None else {}
     try:
-        for name, writer in writers.items():
+        for name in writers:
             if name not in forked:
-                writer(tmp / name)
-        for child in children:
-            child.result()
+                took[name] = _write_one(state, name)
+        for name, child in children.items():
+            took[name] = child.result()
         if out_dir.exists():
             old = out_dir.with_name(f".{out_dir.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -68,7 +75,7 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
         else:
             tmp.rename(out_dir)
     finally:
-        for child in children:
+        for child in children.values():
             child.cancel()
         shutil.rmtree(tmp, ignore_errors=True)
     return out_dir

@@ -111,13 +111,16 @@ def _csv(frame: pd.DataFrame, decimals: int = EXTRA_DECIMALS) -> Callable[[Path]
 
 
 def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
-              extra_files: dict[str, Callable[[Path], None]] | None = None) -> Path:
+              extra_files: dict[str, Callable[[Path], None]] | None = None,
+              seconds: dict[str, float] | None = None) -> Path:
     """Write every output into ``out_dir`` atomically: a failed write leaves no partial folder.
 
     Outputs: ``careplan.gpkg`` (facilities, units, catchments, catchments_dissolved, gaps,
     network_edges), ``coverage.csv``, ``coverage_thresholds.csv``, ``gaps.csv``, ``access.csv``
     (E2SFCA supply-demand ratio per unit and type with capacity), ``summary.json``,
     plus ``extra_files`` (name -> writer called with the target path, e.g. the care map).
+    ``seconds``, when given, receives each file's writing time (the GeoPackage is written by a
+    forked child meanwhile, so the times overlap).
 
     Raises
     ------
@@ -143,6 +146,6 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
     }
     # the GeoPackage (the longest, mostly GDAL) is written by a forked child meanwhile
     out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run",
-                                      forked=(GPKG_NAME,))
+                                      forked=(GPKG_NAME,), seconds=seconds)
     logger.info("wrote run outputs to %s", out_dir)
     return out_dir

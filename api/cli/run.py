@@ -8,12 +8,13 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
+from api.cli.analyze_outputs import write_outputs as _write
 from api.cli.progress import StepBar
 from api.cli.rasters import (
     bytes_writer,
@@ -23,29 +24,23 @@ from api.cli.rasters import (
     read_population_args,
 )
 from planner.catchments.polygons import CatchmentParams
-from planner.compliance.evaluate import evaluate_compliance
-from planner.compliance.levels import provision_levels
 from planner.compliance.rules import RuleProfile
-from planner.coverage.hierarchy import build_hierarchy, roll_up
 from planner.errors import InputDataError
 from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
-from planner.io.csv_text import write_csv
 from planner.io.folder import hash_file
 from planner.io.osm import OsmExtract, download_place, read_osm_file
 from planner.io.osm_background import read_background_areas
 from planner.io.rules import read_profile
-from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
 from planner.routing.forkpool import Started
-from planner.schema import WGS84, PlanInputs
+from planner.schema import PlanInputs
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from maps.runtime import Lang
 
 
 def load_profile(args: argparse.Namespace) -> RuleProfile:
@@ -104,85 +99,6 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
     if cache_dir is not None:
         save_cached(cache_dir, key, extract, network)
     return extract, network, digest
-
-
-def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
-           started: float, loaded: _Loaded | None = None,
-           background: gpd.GeoDataFrame | None = None,
-           more_files: dict[str, Callable[[Path], None]] | None = None,
-           seconds: dict[str, float] | None = None) -> None:
-    from maps.assets import save_page
-    from maps.compose import build_care_map
-
-    lang = args.lang or profile.lang
-    hierarchy = loaded.hierarchy if loaded is not None else None
-    if getattr(args, "target_share", None) is not None:
-        profile = dataclasses.replace(
-            profile, coverage=dataclasses.replace(profile.coverage, target_share=args.target_share),
-            target_share_source="--target-share on the command line")
-    clock = time.perf_counter()
-    compliance = evaluate_compliance(
-        profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
-        coverage=result.coverage, hierarchy=hierarchy, lang=lang,
-        residential=loaded.residential if loaded is not None else None,
-        year=getattr(args, "year", None), include_assumptions=bool(getattr(args, "assumptions",
-                                                                           False)))
-    for line in compliance.warnings:
-        result.warnings.add("indicators", 1, line)
-    if seconds is not None:
-        seconds["compliance (evaluated)"] = time.perf_counter() - clock
-
-    def care_map(target: Path) -> None:
-        # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
-        save_page(build_care_map(result, lang=cast("Lang", lang), background=background,
-                                 basemap=getattr(args, "basemap", "offline")), target)
-
-    def table(frame: pd.DataFrame) -> Callable[[Path], None]:
-        return lambda target: write_csv(frame, target)
-
-    files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
-             "indicators.csv": table(compliance.indicators), **(more_files or {})}
-    if len(result.residential_coverage):
-        files["coverage_residential.csv"] = table(result.residential_coverage)
-    extra: dict[str, object] = {}
-    if getattr(args, "older_adults", None) is not None:  # issue 14: public, suppressed counts
-        from api.cli.needs_tables import needs_files
-
-        needs, extra["older_adults"] = needs_files(result, args.older_adults,
-                                                   getattr(args, "osm", None))
-        files.update(needs)
-    if loaded is not None:
-        files["input_problems.csv"] = table(loaded.problems)
-        extra["input_files"] = loaded.files
-        # what `careplan site/whatif` need to rebuild this run exactly (cache dir not needed)
-        recorded: dict[str, object] = {k: (None if getattr(args, k, None) is None
-                                           else str(getattr(args, k)))
-                                       for k in ("osm", "place", "bbox", "facilities", "coords",
-                                                 "units", "units_coords", "rules", "residential",
-                                                 "older_share", "population_grid_m")}
-        recorded["dem"] = result.params.walk.dem or None  # --dem, else the profile's [walk] dem
-        recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
-        recorded["population_band"] = list(getattr(args, "population_band", None) or [])
-        extra["analyze_args"] = recorded
-    if hierarchy is None and "parent_id" in result.units.columns:
-        hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
-    if hierarchy is not None:
-        files["coverage_rollup.csv"] = table(roll_up(result.coverage, hierarchy))
-        files["provision_levels.csv"] = table(provision_levels(
-            result.units.to_crs(WGS84), result.facilities.to_crs(WGS84), hierarchy,
-            ("community_complex", "day_care", "meal_point", "service_station", "nursing_home")))
-    write_run(result, out, extra={**extra, "run_time_s": round(time.perf_counter() - started, 2),
-                                  "lang": lang, "rules_profile": profile.name,
-                                  "rules_origin": profile.origin,
-                                  "target_share_source": profile.target_share_source,
-                                  "rules_sha256": _profile_digest(profile)},
-              extra_files=files, seconds=seconds)
-
-
-def _profile_digest(profile: RuleProfile) -> str:
-    """sha256 of the profile file (its version for the manifest), or '' for a built-in mapping."""
-    path = Path(profile.origin)
-    return hash_file(path) if profile.origin and path.is_file() else ""
 
 
 def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = None,

@@ -37,8 +37,9 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
 
     A failure leaves ``out_dir`` as it was (absent, or the previous output). An existing
     ``out_dir`` is replaced only when it holds ``marker`` (a previous output of the same kind).
-    The writers named in ``forked`` run in forked child processes (sharing this process's data
-    copy-on-write) while this process calls the others; all finish before the folder moves.
+    Writers are called in order; those named in ``forked`` are started at their turn in forked
+    child processes (sharing this process's data copy-on-write, and what the writers before
+    them made) while this process goes on with the next; all finish before the folder moves.
     ``seconds``, when given, receives each file's writing time.
 
     Raises
@@ -58,11 +59,13 @@ def write_folder_atomically(out_dir: Path, writers: Mapping[str, Callable[[Path]
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     tmp.chmod(0o755)
     state = {"writers": writers, "tmp": tmp}
-    children = {name: Started(_write_one, name, state) for name in writers if name in forked}
+    children: dict[str, Started[float]] = {}
     took = seconds if seconds is not None else {}
     try:
-        for name in writers:
-            if name not in forked:
+        for name in writers:  # in order; a forked one starts at its turn
+            if name in forked:
+                children[name] = Started(_write_one, name, state)
+            else:
                 took[name] = _write_one(state, name)
         for name, child in children.items():
             took[name] = child.result()

@@ -112,24 +112,26 @@ def _csv(frame: pd.DataFrame, decimals: int = EXTRA_DECIMALS) -> Callable[[Path]
 
 def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None = None,
               extra_files: dict[str, Callable[[Path], None]] | None = None,
-              seconds: dict[str, float] | None = None) -> Path:
+              seconds: dict[str, float] | None = None,
+              forked: tuple[str, ...] = (GPKG_NAME,)) -> Path:
     """Write every output into ``out_dir`` atomically: a failed write leaves no partial folder.
 
     Outputs: ``careplan.gpkg`` (facilities, units, catchments, catchments_dissolved, gaps,
     network_edges), ``coverage.csv``, ``coverage_thresholds.csv``, ``gaps.csv``, ``access.csv``
     (E2SFCA supply-demand ratio per unit and type with capacity), ``summary.json``,
     plus ``extra_files`` (name -> writer called with the target path, e.g. the care map).
-    ``seconds``, when given, receives each file's writing time (the GeoPackage is written by a
-    forked child meanwhile, so the times overlap).
+    The files are written in this order: the GeoPackage, ``extra_files``, the tables, the
+    summary (built last, so it lists the warnings the writers added). Those named in ``forked``
+    (default the GeoPackage) are written by forked children from their turn on, meanwhile the
+    rest; ``seconds``, when given, receives each file's writing time (they overlap).
 
     Raises
     ------
     InputDataError
         ``out_dir`` exists and is a file, or is a non-empty folder that is not a careplan run.
     """
-    summary = build_summary(result, extra)
-
     def write_summary(path: Path) -> None:
+        summary = build_summary(result, extra)
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=_json_default),
                         encoding="utf-8")
 
@@ -137,15 +139,14 @@ def write_run(result: PlanResult, out_dir: Path, *, extra: dict[str, Any] | None
     dec = input_decimals(given) + EXTRA_DECIMALS  # populations at the inputs' precision
     writers: dict[str, Callable[[Path], None]] = {
         GPKG_NAME: lambda path: _write_layers(result, path),
+        **(extra_files or {}),
         "coverage.csv": _csv(result.coverage, dec),
         "coverage_thresholds.csv": _csv(result.threshold_coverage, dec),
         "gaps.csv": _csv(result.gaps, dec),
         "access.csv": _csv(result.access, dec),
-        **(extra_files or {}),
         "summary.json": write_summary,
     }
-    # the GeoPackage (the longest, mostly GDAL) is written by a forked child meanwhile
     out_dir = write_folder_atomically(out_dir, writers, marker="summary.json", what="run",
-                                      forked=(GPKG_NAME,), seconds=seconds)
+                                      forked=forked, seconds=seconds)
     logger.info("wrote run outputs to %s", out_dir)
     return out_dir

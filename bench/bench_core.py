@@ -11,8 +11,8 @@ Cases (each in its own process so peak memory is its own):
   `careplan analyze --osm that.pbf` as a subprocess (wall time, peak RSS of the process tree,
   the split parse / prepare / analysis / outputs from the CLI's step seconds, the CPU seconds
   of the whole process tree, each output file's writing seconds and size, the care map's MB)
-  and our parse against a bare pyosmium pass over the same file (the floor). --segment-ways also parses a
-  file with one way per segment (the old writer) against its floor.
+  and our parse against a bare pyosmium pass over the same file (the floor). --segment-ways
+  also parses a file with one way per segment (the old writer) against its floor.
 
 Usage: python bench/bench_core.py [chengdu synth100k synth1m] [--osm PATH] [--work DIR]
        [--no-pbf] [--no-dissolved] [--pbf-only] [--segment-ways]

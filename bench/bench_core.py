@@ -9,9 +9,10 @@ Cases (each in its own process so peak memory is its own):
   synth1m also writes the district as an .osm.pbf (pyosmium: streets as ways of up to 12
   segments chained through junctions, residential land use, tagged facilities) and times
   `careplan analyze --osm that.pbf` as a subprocess (wall time, peak RSS of the process tree,
-  the split parse / prepare / analysis / outputs from the CLI's step seconds) and our parse
-  against a bare pyosmium pass over the same file (the floor). --segment-ways also parses a
-  file with one way per segment (the old writer) against its floor.
+  the split parse / prepare / analysis / outputs from the CLI's step seconds, the CPU seconds
+  of the whole process tree, each output file's writing seconds and size, the care map's MB)
+  and our parse against a bare pyosmium pass over the same file (the floor). --segment-ways
+  also parses a file with one way per segment (the old writer) against its floor.
 
 Usage: python bench/bench_core.py [chengdu synth100k synth1m] [--osm PATH] [--work DIR]
        [--no-pbf] [--no-dissolved] [--pbf-only] [--segment-ways]
@@ -361,10 +362,31 @@ def pbf_figures(inputs) -> dict[str, object]:  # type: ignore[no-untyped-def]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "api.cli", "analyze", "--osm", str(pbf), "--out",
            str(work / "synth1m_out"), "--no-cache"]
+    load_before, cpu_before = load(), children_cpu_s()
     wall_s, peak, out, peak_rss = run_measured(cmd, env)
     res.update({"pbf_end_to_end_s": wall_s, "pbf_peak_gb": peak, "pbf_peak_rss_sum_gb": peak_rss,
-                "pbf_steps_s": step_seconds(out), "load_after_pbf": load()})
+                "pbf_cpu_s": children_cpu_s() - cpu_before, "pbf_steps_s": step_seconds(out),
+                "load_before_pbf": load_before, "load_after_pbf": load()})
+    res.update(output_figures(out, work / "synth1m_out"))
     return res
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of the reaped child processes (a CLI run with the workers it reaped)."""
+    use = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return use.ru_utime + use.ru_stime
+
+
+def output_figures(out: str, folder: Path) -> dict[str, object]:
+    """The CLI's ``write seconds:`` line (each output file; the GeoPackage is written by a
+    forked child meanwhile, so the figures overlap) and each output file's size in MB."""
+    line = next((x for x in out.splitlines() if "write seconds:" in x), "")
+    files_s = {k: float(v) for k, v in (p.rsplit(" ", 1) for p in
+                                        line.split("write seconds:", 1)[-1].strip().split(", ")
+                                        if p)}
+    sizes = {f.name: round(f.stat().st_size / 1e6, 1) for f in sorted(folder.iterdir())}
+    return {"pbf_write_files_s": files_s, "pbf_output_mb": sizes,
+            "care_map_mb": sizes.get("care_map.html")}
 
 
 def parse_figures(pbf: Path, prefix: str, runs: int) -> dict[str, object]:

@@ -19,6 +19,7 @@ from jinja2 import Template
 from maps.basemap import OSM_ATTRIBUTION
 from maps.geojson import geojson_text, shift_to_gcj02
 from maps.runtime import Lang, TextMacroElement, escape_json, js_json
+from maps.street_image import street_image
 from maps.styles import TEXT
 from planner.network.graph import WalkNetwork
 
@@ -76,6 +77,9 @@ class OfflineBackground(TextMacroElement):
     style: function (f) { var c = {{ this.colours }}[f.properties.kind] || '#eeeeee';
       return {stroke: false, fillColor: c, fillOpacity: 1}; }}).addTo(map);
   L.geoJSON({{ this.data }}, {{ this.options }}).addTo(map);
+  var image = {{ this.image }};  /* city scale: streets and land use as one picture */
+  if (image) L.imageOverlay(image.url, image.bounds, {pane: {{ this.pane }}, interactive: false,
+    attribution: {{ this.attribution }}}).addTo(map);
   var warned = false;
   map.eachLayer(function (layer) {
     if (!(layer instanceof L.TileLayer)) return;
@@ -90,13 +94,23 @@ class OfflineBackground(TextMacroElement):
 """)
 
     def __init__(self, network: WalkNetwork, lang: Lang, *, to_gcj02: bool = False,
-                 areas: gpd.GeoDataFrame | None = None) -> None:
+                 areas: gpd.GeoDataFrame | None = None, as_image: bool = False) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "OfflineBackground"
-        lines = street_lines(network, to_gcj02=to_gcj02)
-        self.data = escape_json(geojson_text(lines)) if len(lines) else "null"
-        self.n_features = len(lines)
-        self.areas = "null"
+        self.image, self.data, self.areas, self.n_features = "null", "null", "null", 0
+        self.attribution = js_json(OSM_ATTRIBUTION)
+        self.metres_per_px = 0.0
+        if as_image:  # a city: one picture instead of a million segments (maps.street_image)
+            picture = street_image(network, areas=areas, to_gcj02=to_gcj02)
+            south, west, north, east = picture.bounds
+            self.image = js_json({"url": picture.data_uri,
+                                  "bounds": [[south, west], [north, east]]})
+            self.metres_per_px = picture.metres_per_px
+            areas = None
+        else:
+            lines = street_lines(network, to_gcj02=to_gcj02)
+            self.data = escape_json(geojson_text(lines)) if len(lines) else "null"
+            self.n_features = len(lines)
         if areas is not None and len(areas):
             shown = areas[["kind", areas.geometry.name]].to_crs("EPSG:4326")
             shown = shift_to_gcj02(shown) if to_gcj02 else shown

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Final
@@ -13,10 +14,11 @@ import shapely
 from maps import layers
 from maps.background import OfflineBackground
 from maps.basemap import BASEMAPS, GCJ02_BASEMAPS, Basemap, base_map
+from maps.city_scale import CityChoices, MapScale, as_points, choose, compact_values, notes
 from maps.geojson import layer_frame, shift_to_gcj02, sites_frame
 from maps.legend import Banner, Legend, legend_html
 from maps.runtime import Lang, LayerSpec, Runtime
-from maps.styles import REASONS_ZH, TEXT
+from maps.styles import GAP_COLOUR, REASONS_ZH, TEXT
 from planner.coverage.gaps import REASONS
 from planner.errors import InputDataError
 from planner.params import FACILITY_TYPES
@@ -97,7 +99,7 @@ def _specs(result: PlanResult, lang: Lang, *, per_facility: bool, with_sites: bo
     return specs
 
 
-def _legend(result: PlanResult, lang: Lang, with_sites: bool) -> Legend:
+def _legend(result: PlanResult, lang: Lang, with_sites: bool, scale_notes: list[str]) -> Legend:
     labels = type_labels(lang)
     present = set(result.facilities["type"].astype(str))
     first = result.params.coverage.required_types[0] if result.params.coverage.required_types \
@@ -106,7 +108,7 @@ def _legend(result: PlanResult, lang: Lang, with_sites: bool) -> Legend:
         lang=lang, types=[t for t in FACILITY_TYPES if t in present], labels=labels,
         thresholds_min=result.params.coverage.thresholds_min,
         coverage_label=labels.get(first, first), target_share=result.params.coverage.target_share,
-        walk_speed_m_s=result.params.walk.speed_m_s, with_sites=with_sites))
+        walk_speed_m_s=result.params.walk.speed_m_s, with_sites=with_sites, notes=scale_notes))
 
 
 def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
@@ -124,10 +126,31 @@ def _add_banners(m: folium.Map, result: PlanResult, lang: Lang) -> None:
         m.add_child(Banner(TEXT[lang]["assumed_share"].format(share=share), warn=True))
 
 
+def _frame(result: PlanResult, source: str, gcj02: bool, city: CityChoices) -> gpd.GeoDataFrame:
+    """One inlined layer's lon/lat frame, coarsened as ``city`` decided."""
+    simplify_m = city.simplify_m if source == "dissolved" and city.simplify_m else SIMPLIFY_M
+    points = city.unit_points and source in ("units", "gaps")
+    frame = layer_frame(result, source, to_gcj02=gcj02, simplify_m=0.0 if points else simplify_m)
+    frame = as_points(frame) if points else frame
+    return compact_values(frame) if city.packed else frame
+
+
+def _city_spec(spec: LayerSpec, city: CityChoices) -> LayerSpec:
+    """Units drawn as points: small circles on a canvas (gaps filled red, no SVG hatch)."""
+    if not city.unit_points or spec.source not in ("units", "gaps"):
+        return spec
+    style = dict(spec.style.get("style") or {})  # type: ignore[call-overload]
+    style.update({"radius": 4, "weight": 0.5})
+    if spec.source == "gaps":
+        style.update({"fillColor": GAP_COLOUR, "fillOpacity": 0.6})
+    return dataclasses.replace(spec, style={**spec.style, "style": style, "canvas": True})
+
+
 def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = "offline",
                    layer_urls: Mapping[str, str] | None = None,
                    sites: gpd.GeoDataFrame | None = None,
-                   background: gpd.GeoDataFrame | None = None) -> folium.Map:
+                   background: gpd.GeoDataFrame | None = None,
+                   scale: MapScale | None = None) -> folium.Map:
     """Build the interactive care map of a plan.
 
     Parameters
@@ -151,6 +174,10 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
     background
         Water / green / built-up polygons (``kind``, geometry) drawn under the streets of the
         offline background, e.g. ``planner.io.osm_background.read_background_areas``.
+    scale
+        Limits beyond which the map is drawn at city scale (:mod:`maps.city_scale`: streets as
+        an image, units as points, coarser catchment outlines, packed layers; the legend says
+        so); default :class:`maps.city_scale.MapScale`.
 
     Returns
     -------
@@ -167,9 +194,14 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
     _check(lang, basemap, urls)
     gcj02 = basemap in GCJ02_BASEMAPS
     coords = "gcj02" if gcj02 else "wgs84"
+    city = choose(result.network.n_edges, len(result.units),
+                  int(shapely.get_num_coordinates(result.dissolved.geometry.array).sum()),
+                  scale or MapScale())
     m = base_map(_bounds(result, gcj02), lang=lang, basemap=basemap)
     m.add_child(Runtime())
-    m.add_child(OfflineBackground(result.network, lang, to_gcj02=gcj02, areas=background))
+    back = OfflineBackground(result.network, lang, to_gcj02=gcj02, areas=background,
+                             as_image=city.street_image)
+    m.add_child(back)
     with_sites = sites is not None or "sites" in urls
     per_facility = len(result.catchments) > 0 or "catchments" in urls
     frames: dict[str, gpd.GeoDataFrame] = {}
@@ -178,10 +210,11 @@ def build_care_map(result: PlanResult, *, lang: Lang = "zh", basemap: Basemap = 
         if url is None and spec.source not in frames:
             frames[spec.source] = (sites_frame(sites, to_gcj02=gcj02) if spec.source == "sites"
                                    and sites is not None else
-                                   layer_frame(result, spec.source, to_gcj02=gcj02,
-                                               simplify_m=SIMPLIFY_M))
-        layers.build_group(spec, frames.get(spec.source), url=url, coords=coords).add_to(m)
+                                   _frame(result, spec.source, gcj02, city))
+        layers.build_group(_city_spec(spec, city), frames.get(spec.source), url=url,
+                           coords=coords, packed=city.packed).add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.add_child(_legend(result, lang, with_sites))
+    m.add_child(_legend(result, lang, with_sites, notes(
+        city, lang, metres_per_px=back.metres_per_px, n_units=len(result.units))))
     _add_banners(m, result, lang)
     return m

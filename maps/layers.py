@@ -13,7 +13,7 @@ from maps.runtime import GeoJsonLayer, Lang, LayerSpec, PopupRow
 
 
 def build_group(spec: LayerSpec, frame: gpd.GeoDataFrame | None, *, url: str | None = None,
-                coords: str = "wgs84") -> folium.FeatureGroup:
+                coords: str = "wgs84", packed: bool = False) -> folium.FeatureGroup:
     """Build a toggleable overlay for ``spec``: inline from ``frame``, or loaded from ``url``.
 
     Parameters
@@ -27,6 +27,8 @@ def build_group(spec: LayerSpec, frame: gpd.GeoDataFrame | None, *, url: str | N
         degrees), ``{zoom}`` and ``{coords}`` (``wgs84`` or ``gcj02``) are filled in.
     coords
         Coordinate system of the displayed map, passed to the endpoint as ``{coords}``.
+    packed
+        Inline the features packed (:mod:`maps.packed`) instead of as GeoJSON.
 
     Returns
     -------
@@ -34,7 +36,7 @@ def build_group(spec: LayerSpec, frame: gpd.GeoDataFrame | None, *, url: str | N
         Named ``spec.title``, shown when ``spec.show``.
     """
     group = folium.FeatureGroup(name=spec.title, show=spec.show)
-    group.add_child(GeoJsonLayer(spec, None if url else frame, url, coords))
+    group.add_child(GeoJsonLayer(spec, None if url else frame, url, coords, packed=packed))
     return group
 
 

@@ -60,7 +60,7 @@ def coverage_classes(target_share: float, lang: Lang) -> list[tuple[str, str]]:
 
 def legend_html(*, lang: Lang, types: Sequence[str], labels: Mapping[str, str],
                 thresholds_min: Sequence[float], coverage_label: str, target_share: float,
-                walk_speed_m_s: float, with_sites: bool) -> str:
+                walk_speed_m_s: float, with_sites: bool, notes: Sequence[str] = ()) -> str:
     """HTML of the legend.
 
     Parameters
@@ -81,6 +81,8 @@ def legend_html(*, lang: Lang, types: Sequence[str], labels: Mapping[str, str],
         Walking speed the catchments assume, metres per second.
     with_sites
         Whether proposed sites are drawn.
+    notes
+        Lines added at the end (e.g. what a city-scale map coarsened).
 
     Returns
     -------
@@ -102,6 +104,7 @@ def legend_html(*, lang: Lang, types: Sequence[str], labels: Mapping[str, str],
                       text["legend_gap"].format(target=target_share)))
     if with_sites:
         parts.append(_row(_badge(styles.SITE_COLOUR, "1", "careplan-square"), text["legend_site"]))
+    parts += [f'<div class="note careplan-scale-note">{html.escape(n)}</div>' for n in notes]
     return "".join(parts)
 
 

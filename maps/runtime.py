@@ -13,6 +13,7 @@ from jinja2 import Template
 
 from maps import styles
 from maps.geojson import geojson_text
+from maps.packed import packed_text
 
 Lang = Literal["zh", "en"]
 #: Popup row: (property, label, format in "text" | "int" | "num" | "pct", value lookup or None).
@@ -122,13 +123,14 @@ var {{ this.get_name() }} = ({{ this.get_name() }}_data === null
 """)
 
     def __init__(self, spec: LayerSpec, frame: gpd.GeoDataFrame | None, url: str | None,
-                 coords: str) -> None:
+                 coords: str, *, packed: bool = False) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._name = "GeoJsonLayer"
         self.spec = spec
         self.url = url
         self.n_features = 0 if frame is None else len(_filtered(frame, spec.filter))
-        self.data_json = "null" if frame is None else escape_json(_feature_json(frame, spec))
+        self.data_json = ("null" if frame is None
+                          else escape_json(_feature_json(frame, spec, packed=packed)))
         self.config_json = js_json(spec.config(coords))
         self.url_json = js_json(url)
 
@@ -141,8 +143,9 @@ def _filtered(frame: gpd.GeoDataFrame, conditions: Mapping[str, object]) -> gpd.
     return frame if mask is None else frame[mask]
 
 
-def _feature_json(frame: gpd.GeoDataFrame, spec: LayerSpec) -> str:
-    """GeoJSON text of the filtered frame keeping only the properties the layer reads."""
+def _feature_json(frame: gpd.GeoDataFrame, spec: LayerSpec, *, packed: bool = False) -> str:
+    """GeoJSON (or :mod:`maps.packed`) text of the filtered frame keeping only the properties
+    the layer reads."""
     sub = _filtered(frame, spec.filter)
     used = {row[0] for row in spec.popup} | set(spec.filter)
     for part in ("by", "choropleth", "badge"):
@@ -150,7 +153,7 @@ def _feature_json(frame: gpd.GeoDataFrame, spec: LayerSpec) -> str:
         if isinstance(conf, Mapping):
             used |= {str(conf[k]) for k in ("field", "colour_field", "text_field") if k in conf}
     keep = [c for c in sub.columns if c in used] + [sub.geometry.name]
-    return geojson_text(sub[keep])
+    return packed_text(sub[keep]) if packed else geojson_text(sub[keep])
 
 
 
@@ -188,7 +191,8 @@ window.careplan = window.careplan || (function () {
   }
   function point(cfg, f, latlng) {
     var p = f.properties || {}, b = cfg.badge;
-    if (!b) return L.circleMarker(latlng, Object.assign({radius: 7}, style(cfg, f)));
+    if (!b) return L.circleMarker(latlng, Object.assign({radius: 7}, style(cfg, f),
+                                                        cfg.canvas ? {renderer: canvas()} : {}));
     var txt = b.text_field ? p[b.text_field] : b.text;
     var html = '<div class="careplan-badge ' + b.shape + '" style="background:' + b.colour +
       ';width:' + b.size + 'px;height:' + b.size + 'px;line-height:' + b.size + 'px">' +
@@ -201,8 +205,39 @@ window.careplan = window.careplan || (function () {
     for (var k in cfg.filter) { if (p[k] !== cfg.filter[k]) return false; }
     return true;
   }
+  var shared = null;
+  function canvas() { if (!shared) shared = L.canvas({padding: 0.3}); return shared; }
+  function ring(a, o, s) {
+    var pts = new Array(a.length / 2), x = 0, y = 0;
+    for (var i = 0; i < a.length; i += 2) {
+      x += a[i]; y += a[i + 1]; pts[i / 2] = [o[0] + x / s, o[1] + y / s];
+    }
+    return pts;
+  }
+  function unpack(d) {  /* maps.packed: property columns, integer delta coordinates */
+    if (!d || d.type !== 'careplan-packed') return d;
+    var keys = Object.keys(d.props), o = d.origin, s = d.scale, out = new Array(d.n);
+    var cols = keys.map(function (k) {  /* {values, codes}: a column of few distinct texts */
+      var c = d.props[k];
+      return Array.isArray(c) ? c : c.codes.map(function (j) { return c.values[j]; });
+    });
+    for (var i = 0; i < d.n; i++) {
+      var p = {}, g;
+      for (var k = 0; k < keys.length; k++) p[keys[k]] = cols[k][i];
+      if (d.points) {
+        g = {type: 'Point',
+             coordinates: [o[0] + d.points[2 * i] / s, o[1] + d.points[2 * i + 1] / s]};
+      } else {
+        g = {type: 'MultiPolygon', coordinates: d.polygons[i].map(function (poly) {
+          return poly.map(function (r) { return ring(r, o, s); }); })};
+      }
+      out[i] = {type: 'Feature', properties: p, geometry: g};
+    }
+    return {type: 'FeatureCollection', features: out};
+  }
   function layer(cfg, data) {
-    return L.geoJSON(data, {
+    return L.geoJSON(unpack(data), {
+      renderer: cfg.canvas ? canvas() : undefined,
       filter: function (f) { return matches(cfg, f); },
       style: function (f) { return style(cfg, f); },
       pointToLayer: function (f, ll) { return point(cfg, f, ll); },
@@ -239,7 +274,7 @@ window.careplan = window.careplan || (function () {
     div.style.top = (8 + 34 * (all.length - 1)) + 'px';
     return div;
   }
-  return {layer: layer, remote: remote, esc: esc, banner: banner};
+  return {layer: layer, remote: remote, esc: esc, banner: banner, unpack: unpack};
 })();
 """
 

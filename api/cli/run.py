@@ -6,14 +6,15 @@ import argparse
 import dataclasses
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
+from api.cli.analyze_outputs import write_outputs as _write
 from api.cli.progress import StepBar
 from api.cli.rasters import (
     bytes_writer,
@@ -23,10 +24,7 @@ from api.cli.rasters import (
     read_population_args,
 )
 from planner.catchments.polygons import CatchmentParams
-from planner.compliance.evaluate import evaluate_compliance
-from planner.compliance.levels import provision_levels
 from planner.compliance.rules import RuleProfile
-from planner.coverage.hierarchy import build_hierarchy, roll_up
 from planner.errors import InputDataError
 from planner.io.cache import cache_key, load_cached, save_cached
 from planner.io.catalogue import read_catalogue
@@ -34,16 +32,15 @@ from planner.io.folder import hash_file
 from planner.io.osm import OsmExtract, download_place, read_osm_file
 from planner.io.osm_background import read_background_areas
 from planner.io.rules import read_profile
-from planner.io.writers import write_run
 from planner.network.graph import WalkNetwork, build_walk_network
 from planner.params import CoverageParams, PlanParams, SnapParams, WalkProfile
 from planner.pipeline import PlanResult, run_plan
-from planner.schema import WGS84, PlanInputs
+from planner.routing.forkpool import Started
+from planner.schema import PlanInputs
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from maps.runtime import Lang
 
 
 def load_profile(args: argparse.Namespace) -> RuleProfile:
@@ -104,82 +101,8 @@ def load_network(path: Path, params: PlanParams, area: shapely.Geometry | None,
     return extract, network, digest
 
 
-def _write(result: PlanResult, out: Path, args: argparse.Namespace, profile: RuleProfile,
-           started: float, loaded: _Loaded | None = None,
-           background: gpd.GeoDataFrame | None = None,
-           more_files: dict[str, Callable[[Path], None]] | None = None) -> None:
-    from maps.assets import save_page
-    from maps.compose import build_care_map
-
-    lang = args.lang or profile.lang
-    hierarchy = loaded.hierarchy if loaded is not None else None
-    if getattr(args, "target_share", None) is not None:
-        profile = dataclasses.replace(
-            profile, coverage=dataclasses.replace(profile.coverage, target_share=args.target_share),
-            target_share_source="--target-share on the command line")
-    compliance = evaluate_compliance(
-        profile, units=result.units.to_crs(WGS84), facilities=result.facilities.to_crs(WGS84),
-        coverage=result.coverage, hierarchy=hierarchy, lang=lang,
-        residential=loaded.residential if loaded is not None else None,
-        year=getattr(args, "year", None), include_assumptions=bool(getattr(args, "assumptions",
-                                                                           False)))
-    for line in compliance.warnings:
-        result.warnings.add("indicators", 1, line)
-
-    def care_map(target: Path) -> None:
-        # --lang is zh/en; a profile's lang is any string, which build_care_map rejects
-        save_page(build_care_map(result, lang=cast("Lang", lang), background=background,
-                                 basemap=getattr(args, "basemap", "offline")), target)
-
-    def table(frame: pd.DataFrame) -> Callable[[Path], None]:
-        return lambda target: frame.to_csv(target, index=False, encoding="utf-8-sig")
-
-    files = {"care_map.html": care_map, "compliance.csv": table(compliance.per_unit),
-             "indicators.csv": table(compliance.indicators), **(more_files or {})}
-    if len(result.residential_coverage):
-        files["coverage_residential.csv"] = table(result.residential_coverage)
-    extra: dict[str, object] = {}
-    if getattr(args, "older_adults", None) is not None:  # issue 14: public, suppressed counts
-        from api.cli.needs_tables import needs_files
-
-        needs, extra["older_adults"] = needs_files(result, args.older_adults,
-                                                   getattr(args, "osm", None))
-        files.update(needs)
-    if loaded is not None:
-        files["input_problems.csv"] = table(loaded.problems)
-        extra["input_files"] = loaded.files
-        # what `careplan site/whatif` need to rebuild this run exactly (cache dir not needed)
-        recorded: dict[str, object] = {k: (None if getattr(args, k, None) is None
-                                           else str(getattr(args, k)))
-                                       for k in ("osm", "place", "bbox", "facilities", "coords",
-                                                 "units", "units_coords", "rules", "residential",
-                                                 "older_share", "population_grid_m")}
-        recorded["dem"] = result.params.walk.dem or None  # --dem, else the profile's [walk] dem
-        recorded["population"] = [str(p) for p in getattr(args, "population", None) or []]
-        recorded["population_band"] = list(getattr(args, "population_band", None) or [])
-        extra["analyze_args"] = recorded
-    if hierarchy is None and "parent_id" in result.units.columns:
-        hierarchy = build_hierarchy(pd.DataFrame(result.units.drop(columns="geometry")))
-    if hierarchy is not None:
-        files["coverage_rollup.csv"] = table(roll_up(result.coverage, hierarchy))
-        files["provision_levels.csv"] = table(provision_levels(
-            result.units.to_crs(WGS84), result.facilities.to_crs(WGS84), hierarchy,
-            ("community_complex", "day_care", "meal_point", "service_station", "nursing_home")))
-    write_run(result, out, extra={**extra, "run_time_s": round(time.perf_counter() - started, 2),
-                                  "lang": lang, "rules_profile": profile.name,
-                                  "rules_origin": profile.origin,
-                                  "target_share_source": profile.target_share_source,
-                                  "rules_sha256": _profile_digest(profile)},
-              extra_files=files)
-
-
-def _profile_digest(profile: RuleProfile) -> str:
-    """sha256 of the profile file (its version for the manifest), or '' for a built-in mapping."""
-    path = Path(profile.origin)
-    return hash_file(path) if profile.origin and path.is_file() else ""
-
-
-def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = None) -> None:
+def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = None,
+            files_s: dict[str, float] | None = None) -> None:
     s = result.summary
     lines = [f"careplan: {s['label']}: {s['units']} units, {s['older_pop']:.0f} older adults"]
     for ftype in s["required_types"]:
@@ -199,6 +122,8 @@ def _report(result: PlanResult, out: Path, seconds: dict[str, float] | None = No
     lines.append(f"  outputs: {out}")
     if seconds:  # where the wall time went (load = reading the OSM file, or the cache)
         lines.append("  step seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
+    if files_s:  # each output file (the GeoPackage is written meanwhile by a forked child)
+        lines.append("  write seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in files_s.items()))
     sys.stdout.write("\n".join(lines) + "\n")
 
 
@@ -314,22 +239,33 @@ def run_analyze(args: argparse.Namespace) -> int:
     bar = StepBar()
     bar("load")
     extract, network, digest = load_network(osm, params, _parse_bbox(args.bbox), cache_dir, bar)
+    # the care map's light base is read from the OSM file again by a forked child meanwhile
+    areas = Started(_background, osm, {"study_area": extract.study_area})
     bar("inputs")
-    loaded = _read_inputs(args, extract, digest, profile)
-    result = run_plan(loaded.inputs, params, network=network,
-                      catchment_params=CatchmentParams(workers=2), progress=bar)
-    _warn_unknown_zones(result, loaded.problems, profile)
-    bar("background")
-    background = read_background_areas(osm, extract.study_area)  # the care map's light base
+    try:
+        loaded = _read_inputs(args, extract, digest, profile)
+        result = run_plan(loaded.inputs, params, network=network,
+                          catchment_params=CatchmentParams(workers=2), progress=bar)
+        _warn_unknown_zones(result, loaded.problems, profile)
+        bar("background")  # what is left of it once the analysis is done
+        background = areas.result()
+    finally:
+        areas.cancel()
     bar("write")
-    _write(result, args.out, args, profile, started, loaded, background)
+    files_s: dict[str, float] = {}
+    _write(result, args.out, args, profile, started, loaded, background, seconds=files_s)
     for what, info in loaded.files.items():
         sys.stdout.write(f"  {what}: {info['path']} ({info['encoding'] or 'binary'}, "
                          f"{info['coords']}): {info['rows_used']} rows used, "
                          f"{info['rows_with_problems']} rows with problems (input_problems.csv)\n")
     bar.close()
-    _report(result, args.out, bar.seconds())
+    _report(result, args.out, bar.seconds(), files_s)
     return 0
+
+
+def _background(state: Mapping[str, Any], osm: Path) -> gpd.GeoDataFrame:
+    """Water, green and built-up areas of the OSM file (run in a forked child)."""
+    return read_background_areas(osm, state["study_area"])
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -79,9 +79,10 @@ def _grid_in_polygons(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, 
 def _unit_pieces(units: gpd.GeoDataFrame, res_geoms: np.ndarray) -> pd.DataFrame:
     """Residential pieces per unit with their share of the unit's older adults.
 
-    A residential area wholly inside its unit (``contains_properly``) is its own piece; only
-    the others are cut by a GEOS overlay (the same point set; its area may differ from the
-    overlay's in the last bit, as the overlay starts the ring elsewhere)."""
+    A residential area wholly inside its unit (``contains_properly``), or the very area the unit
+    was made from (``equals_exact``), is its own piece; only the others are cut by a GEOS
+    overlay (the same point set; its area may differ from the overlay's in the last bit, as the
+    overlay starts the ring elsewhere)."""
     geoms = units.geometry.to_numpy()
     poly = ~np.isin(shapely.get_type_id(geoms), [0, 4])  # not (multi)points
     ui, ri = shapely.STRtree(res_geoms).query(geoms, predicate="intersects")
@@ -89,7 +90,10 @@ def _unit_pieces(units: gpd.GeoDataFrame, res_geoms: np.ndarray) -> pd.DataFrame
     ui, ri = ui[keep], ri[keep]
     shapely.prepare(geoms)
     pieces = res_geoms[ri].copy()
-    cut = ~shapely.contains_properly(geoms[ui], pieces)
+    # a unit made from this very area (units derived from residential land): its own piece,
+    # as one wholly inside is; not intersected with itself (most of a city's demand time)
+    cut = ~shapely.equals_exact(geoms[ui], pieces, tolerance=0.0)
+    cut[cut] = ~shapely.contains_properly(geoms[ui[cut]], pieces[cut])
     pieces[cut] = shapely.intersection(geoms[ui[cut]], res_geoms[ri[cut]])
     area = shapely.area(pieces)
     ok = area > 1.0

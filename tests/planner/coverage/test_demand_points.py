@@ -10,8 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+import shapely.affinity
 
-from planner.coverage.demand import MAX_POINTS_PER_PIECE, build_demand_points
+from planner.coverage.demand import (
+    MAX_POINTS_PER_PIECE,
+    build_demand_points,
+    derive_units_from_residential,
+)
 from planner.params import DemandParams
 from planner.schema import OLDER_POP, UNIT_ID, validate_units
 from planner.synthetic.district import build_demo_district
@@ -38,8 +43,9 @@ def _old_grid(polys: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarr
 
 def old_demand(units: gpd.GeoDataFrame, residential: gpd.GeoDataFrame, params: DemandParams,
                crs: str) -> gpd.GeoDataFrame:
-    """build_demand_points (given units) as it was: every piece cut by a GEOS overlay."""
-    units_p = units.to_crs(crs)
+    """build_demand_points (given units, or projected derived ones) as it was: every piece cut
+    by a GEOS overlay."""
+    units_p = units if units.crs == crs else units.to_crs(crs)
     units_p = units_p.set_geometry(shapely.make_valid(units_p.geometry.to_numpy()))
     res = shapely.make_valid(residential.to_crs(crs).geometry.to_numpy())
     geoms = units_p.geometry.to_numpy()
@@ -115,3 +121,22 @@ def test_areas_crossing_unit_borders_equal_the_overlay_method(seed: int) -> None
     got = build_demand_points(units, residential, params, crs).points
     assert_same_demand(got, old_demand(units, residential, params, crs))
     assert {"residential", "even"} <= set(got["placement"])
+
+
+def test_units_derived_from_residential_land_equal_the_overlay_method() -> None:
+    """No units file: each residential area is a unit, its own piece (not intersected with
+    itself); neighbours touching it or overlapping it are still cut as before."""
+    inputs = build_demo_district(seed=4, target_nodes=20_000)
+    residential = inputs.residential.copy()
+    first = residential.geometry.iloc[0]  # one area overlapping another: a real overlay piece
+    moved = residential.iloc[[0]].set_geometry([shapely.affinity.translate(first, 2e-4, 1e-4)])
+    residential = pd.concat([residential, moved], ignore_index=True)
+    assert residential.geometry.iloc[-1].intersection(first).area > 0
+    params = DemandParams()
+    crs = "EPSG:32648"
+    got = build_demand_points(None, residential, params, crs)
+    assert got.assumed_density and len(got.units) == (residential["kind"] == "landuse").sum()
+    want = old_demand(derive_units_from_residential(residential, params, crs), residential,
+                      params, crs)
+    assert_same_demand(got.points.drop(columns=[c for c in got.points.columns
+                                                if c not in want.columns]), want)

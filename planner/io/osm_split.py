@@ -21,14 +21,12 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import shapely
 
+from planner.batch.pieces import combine_networks, concat_frames
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import OsmExtract, read_osm_file
-from planner.schema import FACILITY_ID, RawNetwork
+from planner.schema import FACILITY_ID
 
 #: PrimitiveGroup field numbers: 1 nodes, 2 dense nodes, 3 ways, 4 relations, 5 changesets.
 _KIND = {1: "node", 2: "node", 3: "way", 4: "relation", 5: "changeset"}
@@ -205,28 +203,6 @@ def read_piece(path: Path, layout: PbfLayout, ways: tuple[Blob, ...], folder: Pa
         target.unlink(missing_ok=True)
 
 
-def combine_networks(nets: list[RawNetwork]) -> RawNetwork:
-    """The segments of ``nets`` in order, over the sorted union of their nodes."""
-    ids = np.unique(np.concatenate([n.node_id for n in nets]))
-    lon = np.empty(ids.shape[0], dtype=np.float64)
-    lat = np.empty(ids.shape[0], dtype=np.float64)
-    edge_u, edge_v = [], []
-    for net in nets:
-        pos = np.searchsorted(ids, net.node_id)
-        lon[pos], lat[pos] = net.lon, net.lat
-        edge_u.append(pos[net.edge_u])
-        edge_v.append(pos[net.edge_v])
-    return RawNetwork(ids, lon, lat, np.concatenate(edge_u), np.concatenate(edge_v),
-                      np.concatenate([n.edge_highway for n in nets]),
-                      np.concatenate([n.edge_way_id for n in nets]))
-
-
-def _frames(frames: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
-    kept = [f for f in frames if len(f)] or frames[:1]
-    return gpd.GeoDataFrame(pd.concat(kept, ignore_index=True), geometry="geometry",
-                            crs=frames[0].crs)
-
-
 def combine_extracts(pieces: list[OsmExtract]) -> OsmExtract:
     """One extract from the pieces' extracts (in piece order), equal to one read of the file.
 
@@ -237,8 +213,8 @@ def combine_extracts(pieces: list[OsmExtract]) -> OsmExtract:
     network = combine_networks([p.network for p in pieces])
     first = pieces[0].pois
     rest = [p.pois[~p.pois[FACILITY_ID].astype(str).str.startswith("osm_n")] for p in pieces[1:]]
-    pois = _frames([first, *rest]).drop_duplicates(FACILITY_ID).reset_index(drop=True)
-    residential = _frames([p.residential for p in pieces])
+    pois = concat_frames([first, *rest]).drop_duplicates(FACILITY_ID).reset_index(drop=True)
+    residential = concat_frames([p.residential for p in pieces])
     areas = {p.study_area.wkb for p in pieces}
     study_area = pieces[0].study_area if len(areas) == 1 else shapely.box(
         network.lon.min(), network.lat.min(), network.lon.max(), network.lat.max())

@@ -1,0 +1,133 @@
+"""Cut the region parts on the cluster from the OSM file's pieces, all as tasks.
+
+The task graph (``k`` pieces, ``n`` regions; every box is a task, the starting process only
+submits and collects small results):
+
+    units file ─┐
+    register ───┴─ side plan (boxes, ownership) ─┐
+    piece 1..k (read) ───────────── split 1..k ───┴─ network facts ─┐
+                                                                   └─ part 1..n (write)
+
+A piece's data never leaves the worker that read it: the split task runs there and writes each
+region's share to the run's ``_parts/pieces`` folder (shared local disk, or a shared folder on
+a real cluster), and each part task reads its region's shares from it. Only the small facts
+(boxes, CRS, ids of nodes off the main part) travel through the scheduler.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from api.batch.outputs import safe_name
+from planner.batch.pieces import (
+    PieceShare,
+    SidePlan,
+    assemble_part,
+    network_facts,
+    plan_side,
+    split_piece,
+)
+from planner.io.osm import OsmExtract
+from planner.io.osm_split import PbfLayout, read_piece
+from planner.io.region_parts import (
+    SideInputs,
+    dump_atomically,
+    load_own,
+    read_side_inputs,
+    write_part,
+)
+from planner.schema import RawNetwork
+
+
+def side_task(box: Any, options: dict[str, Any]) -> tuple[SideInputs, list[Any]]:
+    """Read (part of) the register and units file; also return the warnings raised meanwhile."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        side = read_side_inputs(box, **options)
+    return side, [(w.message, w.category) for w in seen]
+
+
+def side_plan_task(register: tuple[SideInputs, list[Any]], units: tuple[SideInputs, list[Any]],
+                   regions: gpd.GeoDataFrame, halo_m: float) -> SidePlan:
+    """Boxes and ownership from the register's and the units file's read results."""
+    assert units[0].units is not None  # only runs with a units file come here
+    return plan_side(regions, register[0].facilities, units[0].units, halo_m)
+
+
+def _skeleton(net: RawNetwork) -> RawNetwork:
+    """The nodes and segment ends of ``net`` (what the network facts need)."""
+    return RawNetwork(net.node_id, net.lon, net.lat, net.edge_u, net.edge_v,
+                      np.empty(0, dtype="<U1"), np.empty(0, dtype=np.int64))
+
+
+def split_task(extract: OsmExtract, side: SidePlan, k: int, folder: Path) -> str:
+    """Split piece ``k`` by region box and write each share and the piece's skeleton network."""
+    pois = extract.pois if side.facilities is None else None
+    shares = split_piece(extract.network, pois, extract.residential, side, first=k == 0)
+    target = folder / str(k)
+    for r, share in enumerate(shares):
+        dump_atomically(share, target / f"{r}.pkl")
+    dump_atomically(_skeleton(extract.network), target / "network.pkl")
+    return str(target)
+
+
+def facts_task(pieces: list[str]) -> tuple[str, int, Any]:
+    """The whole network's CRS, node count and ids of nodes off its main part."""
+    return network_facts([load_own(Path(p) / "network.pkl", RawNetwork) for p in pieces])
+
+
+def part_task(side: SidePlan, r: int, pieces: list[str], facts: tuple[str, int, Any],
+              folder: Path) -> tuple[str, dict[str, Any]]:
+    """Put the ``r``-th region's part together from the pieces' shares and write it."""
+    shares = [load_own(Path(p) / f"{r}.pkl", PieceShare) for p in pieces]
+    part = assemble_part(side, r, shares, facts[2], facts[0])
+    name = f"{safe_name(part.region_id)}.pkl"
+    digest = write_part(part, folder / name)
+    return part.region_id, {"file": name, "sha256": digest, "nodes": part.network.n_nodes,
+                            "units": len(part.owned_unit_ids)}
+
+
+def submit_cut(client: Any, osm: Path, layout: PbfLayout, runs: list[Any], box: Any,
+               options: dict[str, Any], regions: gpd.GeoDataFrame, halo_m: float,
+               folder: Path) -> dict[str, Any]:
+    """Submit the whole graph; return the futures of the side reads, the facts and the parts."""
+    stamp, pieces_dir = time.time_ns(), folder / "pieces"
+    opts = {"register": {k: options[k] for k in ("facilities", "coords")},
+            "units": {k: options[k] for k in ("units", "units_coords", "zone_settlement")}}
+
+    def submit(fn: Any, *args: Any, name: str) -> Any:
+        return client.submit(fn, *args, pure=False, key=f"careplan-{name}-{stamp}")
+
+    reads = [submit(read_piece, osm, layout, run, folder, name=f"osm-piece-{k}")
+             for k, run in enumerate(runs)]
+    side = {n: submit(side_task, box, o, name=f"side-{n}") for n, o in opts.items()}
+    plan = submit(side_plan_task, side["register"], side["units"], regions, halo_m,
+                  name="side-plan")
+    splits = [submit(split_task, read, plan, k, pieces_dir, name=f"osm-split-{k}")
+              for k, read in enumerate(reads)]
+    facts = submit(facts_task, splits, name="network-facts")
+    parts = [submit(part_task, plan, r, splits, facts, folder, name=f"cut-{r}")
+             for r in range(len(regions))]
+    return {"side": side, "facts": facts, "parts": parts, "all": [*reads, plan, *splits]}
+
+
+def collect_cut(futures: dict[str, Any], folder: Path) -> tuple[SideInputs, int, dict[str, Any]]:
+    """Wait for the graph: the side inputs (their warnings raised here), node count, entries."""
+    register, seen_r = futures["side"]["register"].result()
+    units, seen_u = futures["side"]["units"].result()
+    for message, category in [*seen_r, *seen_u]:
+        warnings.warn(message, category, stacklevel=2)
+    entries = dict(f.result() for f in futures["parts"])
+    nodes = int(futures["facts"].result()[1])
+    for future in [*futures["side"].values(), futures["facts"], *futures["parts"],
+                   *futures["all"]]:
+        future.release()
+    shutil.rmtree(folder / "pieces", ignore_errors=True)
+    return SideInputs(register.facilities, units.units, units.hierarchy), nodes, entries

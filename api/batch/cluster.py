@@ -104,13 +104,13 @@ def results_or_local(futures: list[Any], local: Sequence[Callable[[], Any]]) -> 
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - cancellation is a BaseException
-            if not _lost(exc):
+            if not lost(exc):
                 raise
             out.append(run_here())
     return out
 
 
-def _lost(exc: BaseException) -> bool:
+def lost(exc: BaseException) -> bool:
     """True for the errors of a lost worker or task (not of the task's own work)."""
     import distributed
 

@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from api.batch.cluster import Cluster, results_or_local
+from api.batch.cluster import Cluster, lost, results_or_local
 from api.batch.config import BatchConfig
 from api.batch.outputs import safe_name
 from api.batch.pieces import collect_cut, submit_cut
@@ -62,11 +62,12 @@ def _side_result(future: Any, box: Any, options: dict[str, Any]) -> SideInputs:
     return side
 
 
-def _splittable(cfg: BatchConfig, cluster: Cluster) -> tuple[PbfLayout, Any] | None:
+def _splittable(cfg: BatchConfig, cluster: Cluster,
+                min_runs: int = 2) -> tuple[PbfLayout, Any] | None:
     """The OSM file's layout and box when it can be read in pieces on this cluster, else None."""
     layout = scan_pbf(cfg.osm)
     box = _file_bounds(cfg.osm) if layout is not None else None
-    if (layout is None or box is None or layout.relations or len(layout.ways) < 2
+    if (layout is None or box is None or layout.relations or len(layout.ways) < min_runs
             or cluster.workers() < 2):
         return None
     return layout, box
@@ -140,7 +141,7 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
     task and the whole area is never put together (``api.batch.pieces``); otherwise the whole
     area is read (in pieces or here) and cut as before.
     """
-    split = _splittable(cfg, cluster) if cfg.units is not None else None
+    split = _splittable(cfg, cluster, min_runs=1) if cfg.units is not None else None
     if split is None:
         return _cut_whole(cfg, regions, folder, halo_m, cluster, say)
     layout, box = split
@@ -152,7 +153,11 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
         crs = str(futures["facts"].result()[0])
         read_s = time.perf_counter() - started
         side, nodes, entries = collect_cut(futures, folder)
-    except InputDataError as exc:
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - cancellation is a BaseException
+        if not (isinstance(exc, InputDataError) or lost(exc)):
+            raise
         say(f"parts: cutting {cfg.osm.name} in pieces failed ({exc}); reading it whole")
         shutil.rmtree(folder / "pieces", ignore_errors=True)
         return _cut_whole(cfg, regions, folder, halo_m, cluster, say)

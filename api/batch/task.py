@@ -81,9 +81,9 @@ def _plan(part: RegionPart, job: RegionJob) -> PlanResult:
                                  main_nodes=part.main_nodes)
     inputs = PlanInputs(part.network, part.facilities.drop(columns="owned"), part.units,
                         part.residential, shapely.box(*part.box), label=part.region_id)
-    return run_plan(inputs, job.params, network=network, catchment_params=CatchmentParams(workers=1),
-                    max_catchment_facilities=0, build_dissolved=False, compute_access=False,
-                    horizon_s=job.horizon_s)
+    return run_plan(inputs, job.params, network=network,
+                    catchment_params=CatchmentParams(workers=1), max_catchment_facilities=0,
+                    build_dissolved=False, compute_access=False, horizon_s=job.horizon_s)
 
 
 def _own_rows(part: RegionPart, result: PlanResult) -> dict[str, pd.DataFrame]:
@@ -114,6 +114,11 @@ def _csv(frame: pd.DataFrame) -> Any:
 
 def _geo(frame: gpd.GeoDataFrame) -> Any:
     return lambda path: frame.to_parquet(path)
+
+
+def _table(frame: pd.DataFrame) -> Any:
+    """A parquet copy of a table for the merge (read back exactly, and faster than CSV)."""
+    return lambda path: frame.reset_index(drop=True).to_parquet(path, index=False)
 
 
 def run_region(job: RegionJob) -> dict[str, Any]:
@@ -148,6 +153,8 @@ def run_region(job: RegionJob) -> dict[str, Any]:
 
     write_folder_atomically(Path(job.out_dir), {
         "coverage.csv": _csv(rows["coverage"]), "coverage_thresholds.csv": _csv(rows["thresholds"]),
+        "coverage.parquet": _table(rows["coverage"]),
+        "coverage_thresholds.parquet": _table(rows["thresholds"]),
         "gaps.csv": _csv(rows["gaps"]), "compliance.csv": _csv(comp.per_unit),
         "indicators.csv": _csv(comp.indicators), "units.parquet": _geo(rows["units"]),
         "facilities.parquet": _geo(rows["facilities"]), MARKER: write_info}, marker=MARKER,

@@ -33,8 +33,13 @@ from planner.io.region_parts import (
 )
 
 Say = Callable[[str], None]
-#: Pieces of the OSM file per worker (more than one evens out pieces of unequal cost).
+#: Pieces of the OSM file per worker when the pieces are put together in this process (more
+#: than one evens out pieces of unequal cost).
 PIECES_PER_WORKER = 2
+#: Pieces per worker when the cut is all tasks (``api.batch.pieces``): each piece reads every
+#: node block again (about 2 CPU-s per 3 M nodes), the register and units file fill the gaps
+#: beside equal-cost pieces (``PbfLayout.way_runs`` weighs blocks with areas).
+TASK_PIECES_PER_WORKER = 1
 #: Cut the parts as tasks from this many workers on: with 2, sending the plan (0.5 GB at 3.2 M
 #: nodes) to both cost more than it saved (14.0 s against 9.6 s in this process; scaling.md).
 CUT_TASK_WORKERS = 4
@@ -146,7 +151,7 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
         return _cut_whole(cfg, regions, folder, halo_m, cluster, say)
     layout, box = split
     started = time.perf_counter()
-    runs = _runs(layout, cluster)
+    runs = layout.way_runs(TASK_PIECES_PER_WORKER * cluster.workers())
     futures = submit_cut(cluster.get(), cfg.osm, layout, runs, box, _side_options(cfg), regions,
                          halo_m, folder)
     try:

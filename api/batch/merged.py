@@ -1,10 +1,11 @@
 """Merged batch files: the regions' tables merged and written as tasks on the cluster.
 
-One task reads the finished regions' tables from their folders and merges them
-(:func:`read_merged`); the merged tables stay on that worker (and are copied worker to worker
-where needed), never sent to the starting process, which gets only the counts and per-region
-totals (:class:`MergedFacts`). Each merged file (compliance and indicators, the geodata, the
-roll-up, each large table) is then its own task, side by side, the largest first.
+Each merged file (threshold coverage; compliance and indicators; the roll-up; the geodata;
+coverage, gaps and per-region totals) is one task that reads the region tables it needs from
+the regions' folders (parquet copies written by the region tasks) and merges them itself
+(:func:`merge_job`), so the tasks run side by side, the largest first, and nothing large goes
+through the scheduler or the starting process, which reads only the row counts and population
+decimals and gets back the per-region totals (:class:`MergedFacts`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ import pandas as pd
 from api.batch.cluster import results_or_local
 from api.batch.config import BatchConfig
 from planner.batch.merge import (
+    TABLES,
     Merged,
     RegionTables,
     merge_regions,
@@ -33,11 +36,11 @@ from planner.batch.merge import (
 from planner.compliance.rules import RuleProfile
 from planner.io.rounding import EXTRA_DECIMALS, input_decimals, round_populations
 from planner.params import PlanParams
-from planner.schema import OLDER_POP
+from planner.schema import OLDER_POP, WGS84
 
 _IDS = {"unit_id": str, "nearest_facility_id": str, "facility_id": str}
 Folders = list[tuple[Path, str]]
-Job = tuple[Callable[..., None], tuple[Any, ...]]
+Job = tuple[Callable[..., Any], frozenset[str], tuple[Any, ...]]
 
 
 def write_atomically(path: Path, writer: Callable[[Path], None]) -> None:
@@ -63,11 +66,16 @@ def write_csv(out: Path, name: str, frame: pd.DataFrame, decimals: int | None = 
     write_atomically(out / name, _csv(frame, decimals))
 
 
-def _table_file(out: Path, merged: Merged, attr: str, name: str) -> None:
-    """One merged table, populations at the inputs' precision (as ``careplan analyze``)."""
-    units = merged.units
-    dec = input_decimals(units[OLDER_POP]) + EXTRA_DECIMALS if len(units) else None
+def _table_file(out: Path, merged: Merged, attr: str, name: str, dec: int | None) -> None:
     write_csv(out, name, getattr(merged, attr), dec)
+
+
+def _coverage_files(out: Path, merged: Merged, dec: int | None) -> pd.DataFrame:
+    """Coverage, gaps and per-region totals; returns the totals (for the run summary)."""
+    for name, attr in (("coverage", "coverage"), ("gaps", "gaps"),
+                       ("coverage_by_region", "by_region")):
+        write_csv(out, f"{name}.csv", getattr(merged, attr), dec)
+    return merged.by_region
 
 
 def _compliance_files(out: Path, merged: Merged, profile: RuleProfile,
@@ -105,8 +113,10 @@ def _geo_writer(layers: dict[str, gpd.GeoDataFrame],
     return "careplan_parquet", parquet
 
 
-def _region_tables(folder: Path, region_id: str) -> RegionTables:
+def _region_tables(folder: Path, region_id: str, tables: frozenset[str]) -> RegionTables:
     def table(name: str) -> pd.DataFrame:
+        if name.removeprefix("coverage_") not in tables:
+            return pd.DataFrame()
         if not (folder / f"{name}.parquet").is_file():  # region folders of earlier versions
             return pd.read_csv(folder / f"{name}.csv", dtype=_IDS, encoding="utf-8-sig")
         frame = pd.read_parquet(folder / f"{name}.parquet")
@@ -114,16 +124,20 @@ def _region_tables(folder: Path, region_id: str) -> RegionTables:
             frame[column] = frame[column].where(frame[column].isna(), frame[column].astype(str))
         return frame
 
-    return RegionTables(region_id, table("coverage"), table("coverage_thresholds"),
-                        gpd.read_parquet(folder / "units.parquet"),
-                        gpd.read_parquet(folder / "facilities.parquet"))
+    def geo(name: str) -> gpd.GeoDataFrame:
+        if name in tables:
+            return gpd.read_parquet(folder / f"{name}.parquet")
+        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+
+    return RegionTables(region_id, table("coverage"), table("coverage_thresholds"), geo("units"),
+                        geo("facilities"))
 
 
-def read_merged(folders: Folders, params: PlanParams) -> Merged:
-    """Read the finished regions' tables (4 threads) and merge them."""
+def read_merged(folders: Folders, params: PlanParams, tables: frozenset[str] = TABLES) -> Merged:
+    """Read the finished regions' ``tables`` (4 threads) and merge them."""
     with ThreadPoolExecutor(4) as pool:  # parquet and CSV readers release the GIL
-        parts = list(pool.map(lambda item: _region_tables(*item), folders))
-    return merge_regions(parts, params)
+        parts = list(pool.map(lambda item: _region_tables(item[0], item[1], tables), folders))
+    return merge_regions(parts, params, tables)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,57 +149,60 @@ class MergedFacts:
     by_region: pd.DataFrame
 
 
-def merged_facts(merged: Merged) -> MergedFacts:
-    """The counts and per-region totals of the merged tables."""
-    return MergedFacts(len(merged.units), len(merged.facilities), merged.by_region)
+def _counts_and_decimals(folders: Folders) -> tuple[int, int, int | None]:
+    """Units and facilities of the regions (parquet metadata) and the population decimals."""
+    import pyarrow.parquet as pq
+
+    units = sum(pq.read_metadata(f / "units.parquet").num_rows for f, _ in folders)
+    fac = sum(pq.read_metadata(f / "facilities.parquet").num_rows for f, _ in folders)
+    if not units:
+        return 0, fac, None
+    pops = pd.concat([pd.read_parquet(f / "units.parquet", columns=[OLDER_POP])
+                      for f, _ in folders])
+    # populations at the inputs' precision, as in the files of one `careplan analyze`
+    return units, fac, input_decimals(pops[OLDER_POP]) + EXTRA_DECIMALS
 
 
-def _jobs(merged: Any, cfg: BatchConfig, hierarchy: pd.DataFrame | None,
-          has_units: bool) -> list[Job]:
-    """The merged files' jobs, the largest first."""
-    jobs: list[Job] = [(_table_file, (merged, "threshold_coverage", "coverage_thresholds.csv"))]
+def _jobs(cfg: BatchConfig, hierarchy: pd.DataFrame | None, has_units: bool,
+          dec: int | None) -> list[Job]:
+    """The merged files' jobs (function, tables it reads, arguments), the largest first."""
+    jobs: list[Job] = [(_table_file, frozenset({"thresholds"}),
+                        ("threshold_coverage", "coverage_thresholds.csv", dec))]
     if has_units:
         lang = cfg.lang or cfg.profile.lang
-        jobs += [(_compliance_files, (merged, cfg.profile, hierarchy, lang)),
-                 (_geo_file, (merged, cfg.fmt)), (_rollup_file, (merged, hierarchy))]
-    return jobs + [(_table_file, (merged, attr, f"{name}.csv")) for name, attr in (
-        ("coverage", "coverage"), ("gaps", "gaps"), ("coverage_by_region", "by_region"))]
+        jobs += [(_compliance_files, TABLES - {"thresholds"}, (cfg.profile, hierarchy, lang)),
+                 (_rollup_file, frozenset({"coverage", "units"}), (hierarchy,)),
+                 (_geo_file, frozenset({"units", "facilities"}), (cfg.fmt,))]
+    return [*jobs, (_coverage_files, frozenset({"coverage", "facilities"}), (dec,))]
+
+
+def merge_job(out: Path, folders: Folders, params: PlanParams, fn: Callable[..., Any],
+              tables: frozenset[str], args: tuple[Any, ...]) -> Any:
+    """Read and merge the ``tables`` the job needs, then write its files (one task)."""
+    return fn(out, read_merged(folders, params, tables), *args)
 
 
 def merge_here(out: Path, folders: Folders, cfg: BatchConfig,
                hierarchy: pd.DataFrame | None) -> MergedFacts:
-    """Merge and write every merged file in this process."""
+    """Merge and write every merged file in this process (the tables read once)."""
+    n_units, n_fac, dec = _counts_and_decimals(folders)
     merged = read_merged(folders, cfg.params)
-    for fn, args in _jobs(merged, cfg, hierarchy, len(merged.units) > 0):
-        fn(out, *args)
-    return merged_facts(merged)
+    results = [fn(out, merged, *args) for fn, _, args in _jobs(cfg, hierarchy, n_units > 0, dec)]
+    return MergedFacts(n_units, n_fac, results[-1])
 
 
 def merge_on(client: Any, out: Path, folders: Folders, cfg: BatchConfig,
              hierarchy: pd.DataFrame | None) -> MergedFacts:
-    """Merge and write every merged file as tasks; a task lost with its worker runs here."""
+    """Merge and write every merged file as tasks, each reading the region tables it needs
+    from disk (nothing large goes through the scheduler); a lost task runs here."""
     stamp = f"{os.getpid()}-{time.time_ns()}"
-    cache: list[Merged] = []
-
-    def local() -> Merged:
-        if not cache:
-            cache.append(read_merged(folders, cfg.params))
-        return cache[0]
-
-    merged = client.submit(read_merged, folders, cfg.params, pure=False,
-                           key=f"careplan-merge-read-{stamp}")
-    facts_task = client.submit(merged_facts, merged, pure=False,
-                               key=f"careplan-merge-facts-{stamp}")
-    facts: MergedFacts = results_or_local([facts_task], [lambda: merged_facts(local())])[0]
-    jobs = _jobs(merged, cfg, hierarchy, facts.units > 0)
-    futures = [client.submit(fn, out, *args, pure=False,
+    n_units, n_fac, dec = _counts_and_decimals(folders)
+    jobs = _jobs(cfg, hierarchy, n_units > 0, dec)
+    futures = [client.submit(merge_job, out, folders, cfg.params, fn, tables, args, pure=False,
                              key=f"careplan-merge-{fn.__name__}-{i}-{stamp}")
-               for i, (fn, args) in enumerate(jobs)]
-
-    def here(fn: Callable[..., None], args: tuple[Any, ...]) -> Callable[[], None]:
-        return lambda: fn(out, *(local() if a is merged else a for a in args))
-
-    results_or_local(futures, [here(fn, args) for fn, args in jobs])
-    for future in [*futures, facts_task, merged]:
+               for i, (fn, tables, args) in enumerate(jobs)]
+    results = results_or_local(futures, [partial(merge_job, out, folders, cfg.params, *job)
+                                         for job in jobs])
+    for future in futures:
         future.release()
-    return facts
+    return MergedFacts(n_units, n_fac, results[-1])

@@ -4,14 +4,15 @@ The task graph (``k`` pieces, ``n`` regions; every box is a task, the starting p
 submits and collects small results):
 
     units file ─┐
-    register ───┴─ side plan (boxes, ownership) ─┐
-    piece 1..k (read) ───────────── split 1..k ───┴─ network facts ─┐
-                                                                   └─ part 1..n (write)
+    register ───┴─ side plan (boxes, ownership) ─ piece 1..k (read and split) ─ network facts
+                                                   └──────────── part 1..n (write) ──────────┘
 
-A piece's data never leaves the worker that read it: the split task runs there and writes each
-region's share to the run's ``_parts/pieces`` folder (shared local disk, or a shared folder on
-a real cluster), and each part task reads its region's shares from it. Only the small facts
-(boxes, CRS, ids of nodes off the main part) travel through the scheduler.
+A piece's data never leaves the worker that read it: the piece task splits it by region box
+and writes each region's share to the run's ``_parts/pieces`` folder (shared local disk, or a
+shared folder on a real cluster), and each part task reads its region's shares from it. Only
+the small facts (boxes, CRS, ids of nodes off the main part) travel through the scheduler.
+The pieces wait for the side plan (a few seconds: the register and units file, read side by
+side), so nothing large is ever moved between workers.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from planner.batch.pieces import (
     plan_side,
     split_piece,
 )
-from planner.io.osm import OsmExtract
 from planner.io.osm_split import PbfLayout, read_piece
 from planner.io.region_parts import (
     SideInputs,
@@ -67,11 +67,14 @@ def _skeleton(net: RawNetwork) -> RawNetwork:
                       np.empty(0, dtype="<U1"), np.empty(0, dtype=np.int64))
 
 
-def split_task(extract: OsmExtract, side: SidePlan, k: int, folder: Path) -> str:
-    """Split piece ``k`` by region box and write each share and the piece's skeleton network."""
+def piece_task(osm: Path, layout: PbfLayout, run: tuple[Any, ...], folder: Path, side: SidePlan,
+               k: int) -> str:
+    """Read piece ``k`` of the OSM file, split it by region box and write each region's share
+    and the piece's skeleton network (one task: the piece's data never leaves its worker)."""
+    extract = read_piece(osm, layout, run, folder)
     pois = extract.pois if side.facilities is None else None
     shares = split_piece(extract.network, pois, extract.residential, side, first=k == 0)
-    target = folder / str(k)
+    target = folder / "pieces" / str(k)
     for r, share in enumerate(shares):
         dump_atomically(share, target / f"{r}.pkl")
     dump_atomically(_skeleton(extract.network), target / "network.pkl")
@@ -98,24 +101,22 @@ def submit_cut(client: Any, osm: Path, layout: PbfLayout, runs: list[Any], box: 
                options: dict[str, Any], regions: gpd.GeoDataFrame, halo_m: float,
                folder: Path) -> dict[str, Any]:
     """Submit the whole graph; return the futures of the side reads, the facts and the parts."""
-    stamp, pieces_dir = time.time_ns(), folder / "pieces"
+    stamp = time.time_ns()
     opts = {"register": {k: options[k] for k in ("facilities", "coords")},
             "units": {k: options[k] for k in ("units", "units_coords", "zone_settlement")}}
 
     def submit(fn: Any, *args: Any, name: str) -> Any:
         return client.submit(fn, *args, pure=False, key=f"careplan-{name}-{stamp}")
 
-    reads = [submit(read_piece, osm, layout, run, folder, name=f"osm-piece-{k}")
-             for k, run in enumerate(runs)]
     side = {n: submit(side_task, box, o, name=f"side-{n}") for n, o in opts.items()}
     plan = submit(side_plan_task, side["register"], side["units"], regions, halo_m,
                   name="side-plan")
-    splits = [submit(split_task, read, plan, k, pieces_dir, name=f"osm-split-{k}")
-              for k, read in enumerate(reads)]
+    splits = [submit(piece_task, osm, layout, run, folder, plan, k, name=f"osm-piece-{k}")
+              for k, run in enumerate(runs)]
     facts = submit(facts_task, splits, name="network-facts")
     parts = [submit(part_task, plan, r, splits, facts, folder, name=f"cut-{r}")
              for r in range(len(regions))]
-    return {"side": side, "facts": facts, "parts": parts, "all": [*reads, plan, *splits]}
+    return {"side": side, "facts": facts, "parts": parts, "all": [plan, *splits]}
 
 
 def collect_cut(futures: dict[str, Any], folder: Path) -> tuple[SideInputs, int, dict[str, Any]]:

@@ -60,7 +60,7 @@ def test_parts_cut_as_tasks_from_pieces_equal_the_cut_of_one_read(tmp_path: Path
     with ExitStack() as stack:
         cut = cut_area(cfg, regions, folder, 500.0, Cluster(None, 2, said.append, stack),
                        said.append)
-    assert any("3 pieces and cut them on the cluster" in line for line in said), said
+    assert any("2 pieces and cut them on the cluster" in line for line in said), said
     assert not (folder / "pieces").exists()  # the pieces' shares are removed after the cut
     here = read_whole_area(osm, params, facilities=cfg.facilities, units=cfg.units,
                            zone_settlement=profile.zone_settlement)

@@ -17,7 +17,7 @@ import pandas as pd
 from api.batch.cluster import Cluster, lost, results_or_local
 from api.batch.config import BatchConfig
 from api.batch.outputs import safe_name
-from api.batch.pieces import collect_cut, submit_cut
+from api.batch.pieces import FACTS_FILE, collect_cut, submit_cut
 from planner.batch.parts import CutPlan, cut_region, plan_cut
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
@@ -124,6 +124,7 @@ class Cut:
     crs: str
     hierarchy: pd.DataFrame | None
     read_s: float
+    facts_file: str | None = None
 
 
 def _cut_whole(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: float,
@@ -155,9 +156,10 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
     futures = submit_cut(cluster.get(), cfg.osm, layout, runs, box, _side_options(cfg), regions,
                          halo_m, folder)
     try:
-        crs = str(futures["facts"].result()[0])
+        for ready in futures["all"]:  # the side plan and the pieces: "read" ends here
+            ready.result()
         read_s = time.perf_counter() - started
-        side, nodes, entries = collect_cut(futures, folder)
+        side, (crs, nodes), entries = collect_cut(futures, folder)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - cancellation is a BaseException
@@ -167,7 +169,7 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
         shutil.rmtree(folder / "pieces", ignore_errors=True)
         return _cut_whole(cfg, regions, folder, halo_m, cluster, say)
     say(f"parts: read {cfg.osm.name} in {len(runs)} pieces and cut them on the cluster")
-    return Cut(entries, nodes, crs, side.hierarchy, read_s)
+    return Cut(entries, nodes, crs, side.hierarchy, read_s, FACTS_FILE)
 
 
 def cut_and_write(plan: CutPlan, r: int, folder: Path) -> tuple[str, dict[str, Any]]:

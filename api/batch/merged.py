@@ -171,7 +171,9 @@ def _jobs(cfg: BatchConfig, hierarchy: pd.DataFrame | None, has_units: bool,
     if has_units:
         lang = cfg.lang or cfg.profile.lang
         jobs += [(_compliance_files, TABLES - {"thresholds"}, (cfg.profile, hierarchy, lang)),
-                 (_rollup_file, frozenset({"coverage", "units"}), (hierarchy,)),
+                 # the units only for their parent ids when there is no units-file hierarchy
+                 (_rollup_file, frozenset({"coverage"} | ({"units"} if hierarchy is None
+                                                          else set())), (hierarchy,)),
                  (_geo_file, frozenset({"units", "facilities"}), (cfg.fmt,))]
     return [*jobs, (_coverage_files, frozenset({"coverage", "facilities"}), (dec,))]
 

@@ -4,13 +4,14 @@ The task graph (``k`` pieces, ``n`` regions; every box is a task, the starting p
 submits and collects small results):
 
     units file ─┐
-    register ───┴─ side plan (boxes, ownership) ─ piece 1..k (read and split) ─ network facts
-                                                   └──────────── part 1..n (write) ──────────┘
+    register ───┴─ side plan (boxes, ownership) ─ piece 1..k (read and split) ─┬─ network facts
+                                                                               └─ part 1..n
 
 A piece's data never leaves the worker that read it: the piece task splits it by region box
 and writes each region's share to the run's ``_parts/pieces`` folder (shared local disk, or a
 shared folder on a real cluster), and each part task reads its region's shares from it. Only
-the small facts (boxes, CRS, ids of nodes off the main part) travel through the scheduler.
+the small facts (boxes, CRS, node count) travel through the scheduler; the ids of the nodes off
+the network's main part are written beside the parts and applied by each region task.
 The pieces wait for the side plan (a few seconds: the register and units file, read side by
 side), so nothing large is ever moved between workers.
 """
@@ -44,6 +45,10 @@ from planner.io.region_parts import (
     write_part,
 )
 from planner.schema import RawNetwork
+
+#: The whole network's facts (:class:`planner.batch.pieces.NetworkFacts`) in the parts folder;
+#: each region task applies them to its part.
+FACTS_FILE = "network_facts.pkl"
 
 
 def side_task(box: Any, options: dict[str, Any]) -> tuple[SideInputs, list[Any]]:
@@ -81,16 +86,18 @@ def piece_task(osm: Path, layout: PbfLayout, run: tuple[Any, ...], folder: Path,
     return str(target)
 
 
-def facts_task(pieces: list[str]) -> tuple[str, int, Any]:
-    """The whole network's CRS, node count and ids of nodes off its main part."""
-    return network_facts([load_own(Path(p) / "network.pkl", RawNetwork) for p in pieces])
+def facts_task(pieces: list[str], target: Path) -> tuple[str, int]:
+    """Write the whole network's facts to ``target``; return its CRS and node count."""
+    facts = network_facts([load_own(Path(p) / "network.pkl", RawNetwork) for p in pieces])
+    dump_atomically(facts, target)
+    return facts.crs, facts.n_nodes
 
 
-def part_task(side: SidePlan, r: int, pieces: list[str], facts: tuple[str, int, Any],
+def part_task(side: SidePlan, r: int, pieces: list[str],
               folder: Path) -> tuple[str, dict[str, Any]]:
     """Put the ``r``-th region's part together from the pieces' shares and write it."""
     shares = [load_own(Path(p) / f"{r}.pkl", PieceShare) for p in pieces]
-    part = assemble_part(side, r, shares, facts[2], facts[0])
+    part = assemble_part(side, r, shares)
     name = f"{safe_name(part.region_id)}.pkl"
     digest = write_part(part, folder / name)
     return part.region_id, {"file": name, "sha256": digest, "nodes": part.network.n_nodes,
@@ -113,22 +120,24 @@ def submit_cut(client: Any, osm: Path, layout: PbfLayout, runs: list[Any], box: 
                   name="side-plan")
     splits = [submit(piece_task, osm, layout, run, folder, plan, k, name=f"osm-piece-{k}")
               for k, run in enumerate(runs)]
-    facts = submit(facts_task, splits, name="network-facts")
-    parts = [submit(part_task, plan, r, splits, facts, folder, name=f"cut-{r}")
+    facts = submit(facts_task, splits, folder / FACTS_FILE, name="network-facts")
+    parts = [submit(part_task, plan, r, splits, folder, name=f"cut-{r}")
              for r in range(len(regions))]
     return {"side": side, "facts": facts, "parts": parts, "all": [plan, *splits]}
 
 
-def collect_cut(futures: dict[str, Any], folder: Path) -> tuple[SideInputs, int, dict[str, Any]]:
-    """Wait for the graph: the side inputs (their warnings raised here), node count, entries."""
+def collect_cut(futures: dict[str, Any],
+                folder: Path) -> tuple[SideInputs, tuple[str, int], dict[str, Any]]:
+    """Wait for the graph: the side inputs (their warnings raised here), the network's CRS and
+    node count, the parts' entries."""
     register, seen_r = futures["side"]["register"].result()
     units, seen_u = futures["side"]["units"].result()
     for message, category in [*seen_r, *seen_u]:
         warnings.warn(message, category, stacklevel=2)
     entries = dict(f.result() for f in futures["parts"])
-    nodes = int(futures["facts"].result()[1])
+    crs, nodes = futures["facts"].result()
     for future in [*futures["side"].values(), futures["facts"], *futures["parts"],
                    *futures["all"]]:
         future.release()
     shutil.rmtree(folder / "pieces", ignore_errors=True)
-    return SideInputs(register.facilities, units.units, units.hierarchy), nodes, entries
+    return SideInputs(register.facilities, units.units, units.hierarchy), (crs, nodes), entries

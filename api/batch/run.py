@@ -58,6 +58,7 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
     names = dict(zip(regions["region_id"], regions["region_name"], strict=True))
     manifest = {"key": key, "regions": cut.entries, "cut_s": round(cut_s, 3),
                 "cut_detail_s": detail, "nodes_total": cut.nodes_total, "crs": cut.crs,
+                "network_facts": cut.facts_file,
                 "region_names": names}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
     say(f"parts: cut {cut.nodes_total} nodes into {len(cut.entries)} region parts "
@@ -86,8 +87,10 @@ def _jobs(cfg: BatchConfig, out: Path, manifest: dict[str, Any], halo: Halo,
         if done is not None:
             skipped.append({**done, "status": "ok", "resumed": True})
             continue
+        facts = manifest.get("network_facts")
         jobs.append(RegionJob(region_id, str(out / "_parts" / entry["file"]), str(region_dir),
-                              region_key, cfg.params, cfg.profile, halo.horizon_s))
+                              region_key, cfg.params, cfg.profile, halo.horizon_s,
+                              str(out / "_parts" / facts) if facts else None))
     return jobs, skipped
 
 

@@ -16,6 +16,7 @@ import psutil
 import shapely
 
 from planner.batch.parts import RegionPart
+from planner.batch.pieces import NetworkFacts, with_facts
 from planner.catchments.polygons import CatchmentParams
 from planner.compliance.evaluate import evaluate_compliance
 from planner.compliance.rules import RuleProfile
@@ -23,7 +24,7 @@ from planner.coverage.gaps import find_gaps
 from planner.errors import DataQualityWarning, InputDataError
 from planner.facilities import count_by_type
 from planner.io.folder import write_folder_atomically
-from planner.io.region_parts import read_part
+from planner.io.region_parts import load_own, read_part
 from planner.network.graph import build_walk_network
 from planner.params import PlanParams
 from planner.pipeline import PlanResult, run_plan
@@ -43,6 +44,7 @@ class RegionJob:
     params: PlanParams
     profile: RuleProfile
     horizon_s: float
+    facts_path: str | None = None
 
 
 class PeakMemory:
@@ -133,6 +135,8 @@ def run_region(job: RegionJob) -> dict[str, Any]:
     with PeakMemory() as mem, warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # counted in region.json instead
         part = read_part(Path(job.part_path))
+        if job.facts_path is not None:  # a part put together from pieces (api.batch.pieces)
+            part = with_facts(part, load_own(Path(job.facts_path), NetworkFacts))
         _check_streets(part)
         if part.owned_unit_ids:
             result = _plan(part, job)

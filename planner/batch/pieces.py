@@ -6,7 +6,8 @@ it was read (:func:`split_piece`), and each region's part is put together from i
 every piece (:func:`assemble_part`). The whole-area facts the cut needs are small: the boxes and
 ownership of units and register facilities (:func:`plan_side`, from the register and units file
 alone), and the projected CRS and the nodes off the main part of the network
-(:func:`network_facts`, from the pieces' node and segment arrays).
+(:func:`network_facts`, from the pieces' node and segment arrays), applied to each part when its
+region task starts (:func:`with_facts`), so the parts are put together while they are computed.
 
 The result is exactly :func:`planner.batch.parts.cut_region` of the whole area: a piece keeps a
 segment where its way is, so the pieces' segments in piece order are the file's, and selecting
@@ -16,7 +17,7 @@ segments' ends either way). Tested against ``cut_region`` in ``tests/planner/bat
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import numpy as np
@@ -148,19 +149,30 @@ def split_piece(network: RawNetwork, pois: gpd.GeoDataFrame | None,
     return shares
 
 
-def network_facts(nets: list[RawNetwork]) -> tuple[str, int, NDArray[np.int64]]:
-    """The whole network's projected CRS, node count and (sorted) ids of nodes off its main part."""
+@dataclass(frozen=True, slots=True)
+class NetworkFacts:
+    """The whole network's projected CRS, node count and sorted ids of nodes off its main part."""
+
+    crs: str
+    n_nodes: int
+    off_main: NDArray[np.int64]
+
+
+def network_facts(nets: list[RawNetwork]) -> NetworkFacts:
+    """The facts of the network the pieces' networks make together."""
     whole = combine_networks(nets)
     main = main_node_mask(whole)
-    return choose_utm_crs(whole.lon, whole.lat), whole.n_nodes, whole.node_id[~main]
+    return NetworkFacts(choose_utm_crs(whole.lon, whole.lat), whole.n_nodes, whole.node_id[~main])
 
 
-def assemble_part(side: SidePlan, r: int, shares: list[PieceShare], off_main: NDArray[np.int64],
-                  crs: str) -> RegionPart:
-    """The ``r``-th region's part from its share of every piece (in piece order)."""
+def assemble_part(side: SidePlan, r: int, shares: list[PieceShare]) -> RegionPart:
+    """The ``r``-th region's part from its share of every piece (in piece order).
+
+    The network facts are not needed yet (so parts are put together while they are computed):
+    every node counts as on the main part and the CRS is empty until :func:`with_facts`.
+    """
     box = tuple(float(v) for v in side.boxes[r])
     network = combine_networks([s.network for s in shares])
-    main = ~np.isin(network.node_id, off_main, assume_unique=True)
     if side.facilities is not None:
         hit = in_box(np.hstack([side.fac_xy, side.fac_xy]).reshape(-1, 4), box)
         fac = side.facilities[hit].assign(owned=side.fac_owner[hit] == r)
@@ -169,6 +181,12 @@ def assemble_part(side: SidePlan, r: int, shares: list[PieceShare], off_main: ND
         fac = fac.drop_duplicates(FACILITY_ID)
     own = side.unit_owner == r
     units = side.units[own].reset_index(drop=True)
-    return RegionPart(side.region_ids[r], box, network, main, fac.reset_index(drop=True), units,
-                      tuple(units[UNIT_ID].astype(str)),
-                      concat_frames([s.residential for s in shares]).reset_index(drop=True), crs)
+    return RegionPart(side.region_ids[r], box, network, np.ones(network.n_nodes, dtype=bool),
+                      fac.reset_index(drop=True), units, tuple(units[UNIT_ID].astype(str)),
+                      concat_frames([s.residential for s in shares]).reset_index(drop=True), "")
+
+
+def with_facts(part: RegionPart, facts: NetworkFacts) -> RegionPart:
+    """``part`` with its nodes on the whole network's main part and the whole area's CRS."""
+    main = ~np.isin(part.network.node_id, facts.off_main, assume_unique=True)
+    return replace(part, main_nodes=main, crs=facts.crs)

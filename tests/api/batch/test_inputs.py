@@ -12,8 +12,9 @@ from api.batch.cluster import Cluster
 from api.batch.config import BatchConfig
 from api.batch.inputs import cut_area, read_area
 from planner.batch.parts import cut_region, plan_cut
+from planner.batch.pieces import NetworkFacts, with_facts
 from planner.io.district_files import grid_regions
-from planner.io.region_parts import read_part, read_whole_area
+from planner.io.region_parts import load_own, read_part, read_whole_area
 from planner.io.rules import read_profile
 from planner.schema import WGS84
 from tests.planner.batch.test_pieces import _assert_parts_equal
@@ -69,6 +70,8 @@ def test_parts_cut_as_tasks_from_pieces_equal_the_cut_of_one_read(tmp_path: Path
     assert cut.crs == here.crs and cut.nodes_total == here.network.n_nodes
     assert len(here.facilities) > 10 and len(cut.entries) == 4
     for r, region_id in enumerate(regions["region_id"]):
-        got, want = read_part(folder / cut.entries[region_id]["file"]), cut_region(plan, r)
+        got = with_facts(read_part(folder / cut.entries[region_id]["file"]),
+                         load_own(folder / str(cut.facts_file), NetworkFacts))
+        want = cut_region(plan, r)
         assert got.network.n_edges > 0 and got.owned_unit_ids == want.owned_unit_ids
         _assert_parts_equal(got, want)

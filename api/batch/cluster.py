@@ -13,6 +13,11 @@ import psutil
 
 from planner.errors import InputDataError, SourceUnavailableError
 
+#: Tasks handed to a worker per thread at once (``distributed.scheduler.worker-saturation``);
+#: set for the LocalCluster; give ``dask scheduler`` the same with
+#: ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``.
+WORKER_SATURATION = 1.0
+
 
 def local_size(workers: int | None) -> tuple[int, int]:
     """Workers (default: the CPU count) and memory limit per worker in bytes (RAM / workers)."""
@@ -33,6 +38,7 @@ def open_client(scheduler: str | None, workers: int | None,
     SourceUnavailableError
         The scheduler at ``scheduler`` cannot be reached.
     """
+    import dask
     import distributed
 
     dist: Any = distributed  # distributed is only partly typed
@@ -50,8 +56,12 @@ def open_client(scheduler: str | None, workers: int | None,
     else:
         n, limit = local_size(workers)
         dashboard = ":0" if importlib.util.find_spec("bokeh") else None
-        cluster = dist.LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=limit,
-                               processes=True, dashboard_address=dashboard)
+        # one task per worker at a time: a worker gets the next task only when it is free, so
+        # tasks run largest first and none waits behind another on a busy worker while one
+        # idles (the default 1.1 hands each 1-thread worker two at once)
+        with dask.config.set({"distributed.scheduler.worker-saturation": WORKER_SATURATION}):
+            cluster = dist.LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=limit,
+                                        processes=True, dashboard_address=dashboard)
         client = dist.Client(cluster)
     try:
         wk = client.scheduler_info(n_workers=-1)["workers"]
@@ -104,13 +114,13 @@ def results_or_local(futures: list[Any], local: Sequence[Callable[[], Any]]) -> 
         except (KeyboardInterrupt, SystemExit):
             raise
         except BaseException as exc:  # noqa: BLE001 - cancellation is a BaseException
-            if not _lost(exc):
+            if not lost(exc):
                 raise
             out.append(run_here())
     return out
 
 
-def _lost(exc: BaseException) -> bool:
+def lost(exc: BaseException) -> bool:
     """True for the errors of a lost worker or task (not of the task's own work)."""
     import distributed
 

@@ -13,10 +13,9 @@ from typing import Any
 
 from api.batch.cluster import Cluster
 from api.batch.config import BatchConfig
-from api.batch.inputs import cut_regions, read_area
+from api.batch.inputs import cut_area
 from api.batch.outputs import merge_outputs, safe_name, staging_dir, upload
 from api.batch.task import MARKER, RegionJob, run_region
-from planner.batch.parts import plan_cut
 from planner.batch.regions import Halo, large_regions, make_halo
 from planner.errors import InputDataError
 from planner.io.region_parts import inputs_digest, read_regions
@@ -51,20 +50,18 @@ def _cut(cfg: BatchConfig, regions: Any, out: Path, halo: Halo, key: str,
                 "have the same hashes)")
             return manifest
     started = time.perf_counter()
-    whole = read_area(cfg, out, cluster, say)
-    read_s = time.perf_counter() - started
-    plan = plan_cut(whole.network, regions, whole.facilities, whole.units, whole.residential,
-                    halo_m=halo.halo_m, crs=whole.crs, units_given=whole.units_given)
-    entries = cut_regions(plan, out / "_parts", cluster)
-    if whole.hierarchy is not None:
-        whole.hierarchy.to_csv(out / "_parts" / "hierarchy.csv", index=False)
-    manifest = {"key": key, "regions": entries, "cut_s": round(time.perf_counter() - started, 3),
-                "cut_detail_s": {"read": round(read_s, 3),
-                                 "parts": round(time.perf_counter() - started - read_s, 3)},
-                "nodes_total": whole.network.n_nodes, "crs": whole.crs,
-                "region_names": dict(zip(regions["region_id"], regions["region_name"], strict=True))}
+    cut = cut_area(cfg, regions, out / "_parts", halo.halo_m, cluster, say)
+    if cut.hierarchy is not None:
+        cut.hierarchy.to_csv(out / "_parts" / "hierarchy.csv", index=False)
+    cut_s = time.perf_counter() - started
+    detail = {"read": round(cut.read_s, 3), "parts": round(cut_s - cut.read_s, 3)}
+    names = dict(zip(regions["region_id"], regions["region_name"], strict=True))
+    manifest = {"key": key, "regions": cut.entries, "cut_s": round(cut_s, 3),
+                "cut_detail_s": detail, "nodes_total": cut.nodes_total, "crs": cut.crs,
+                "network_facts": cut.facts_file,
+                "region_names": names}
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), "utf-8")
-    say(f"parts: cut {whole.network.n_nodes} nodes into {len(entries)} region parts "
+    say(f"parts: cut {cut.nodes_total} nodes into {len(cut.entries)} region parts "
         f"(halo {halo.halo_m:.0f} m) in {manifest['cut_s']:.1f} s")
     return manifest
 
@@ -90,8 +87,10 @@ def _jobs(cfg: BatchConfig, out: Path, manifest: dict[str, Any], halo: Halo,
         if done is not None:
             skipped.append({**done, "status": "ok", "resumed": True})
             continue
+        facts = manifest.get("network_facts")
         jobs.append(RegionJob(region_id, str(out / "_parts" / entry["file"]), str(region_dir),
-                              region_key, cfg.params, cfg.profile, halo.horizon_s))
+                              region_key, cfg.params, cfg.profile, halo.horizon_s,
+                              str(out / "_parts" / facts) if facts else None))
     return jobs, skipped
 
 

@@ -16,6 +16,7 @@ import psutil
 import shapely
 
 from planner.batch.parts import RegionPart
+from planner.batch.pieces import NetworkFacts, with_facts
 from planner.catchments.polygons import CatchmentParams
 from planner.compliance.evaluate import evaluate_compliance
 from planner.compliance.rules import RuleProfile
@@ -23,7 +24,7 @@ from planner.coverage.gaps import find_gaps
 from planner.errors import DataQualityWarning, InputDataError
 from planner.facilities import count_by_type
 from planner.io.folder import write_folder_atomically
-from planner.io.region_parts import read_part
+from planner.io.region_parts import load_own, read_part
 from planner.network.graph import build_walk_network
 from planner.params import PlanParams
 from planner.pipeline import PlanResult, run_plan
@@ -43,6 +44,7 @@ class RegionJob:
     params: PlanParams
     profile: RuleProfile
     horizon_s: float
+    facts_path: str | None = None
 
 
 class PeakMemory:
@@ -81,9 +83,9 @@ def _plan(part: RegionPart, job: RegionJob) -> PlanResult:
                                  main_nodes=part.main_nodes)
     inputs = PlanInputs(part.network, part.facilities.drop(columns="owned"), part.units,
                         part.residential, shapely.box(*part.box), label=part.region_id)
-    return run_plan(inputs, job.params, network=network, catchment_params=CatchmentParams(workers=1),
-                    max_catchment_facilities=0, build_dissolved=False, compute_access=False,
-                    horizon_s=job.horizon_s)
+    return run_plan(inputs, job.params, network=network,
+                    catchment_params=CatchmentParams(workers=1), max_catchment_facilities=0,
+                    build_dissolved=False, compute_access=False, horizon_s=job.horizon_s)
 
 
 def _own_rows(part: RegionPart, result: PlanResult) -> dict[str, pd.DataFrame]:
@@ -116,6 +118,11 @@ def _geo(frame: gpd.GeoDataFrame) -> Any:
     return lambda path: frame.to_parquet(path)
 
 
+def _table(frame: pd.DataFrame) -> Any:
+    """A parquet copy of a table for the merge (read back exactly, and faster than CSV)."""
+    return lambda path: frame.reset_index(drop=True).to_parquet(path, index=False)
+
+
 def run_region(job: RegionJob) -> dict[str, Any]:
     """Run one region and write its folder atomically; return its status row.
 
@@ -128,6 +135,8 @@ def run_region(job: RegionJob) -> dict[str, Any]:
     with PeakMemory() as mem, warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)  # counted in region.json instead
         part = read_part(Path(job.part_path))
+        if job.facts_path is not None:  # a part put together from pieces (api.batch.pieces)
+            part = with_facts(part, load_own(Path(job.facts_path), NetworkFacts))
         _check_streets(part)
         if part.owned_unit_ids:
             result = _plan(part, job)
@@ -148,6 +157,8 @@ def run_region(job: RegionJob) -> dict[str, Any]:
 
     write_folder_atomically(Path(job.out_dir), {
         "coverage.csv": _csv(rows["coverage"]), "coverage_thresholds.csv": _csv(rows["thresholds"]),
+        "coverage.parquet": _table(rows["coverage"]),
+        "coverage_thresholds.parquet": _table(rows["thresholds"]),
         "gaps.csv": _csv(rows["gaps"]), "compliance.csv": _csv(comp.per_unit),
         "indicators.csv": _csv(comp.indicators), "units.parquet": _geo(rows["units"]),
         "facilities.parquet": _geo(rows["facilities"]), MARKER: write_info}, marker=MARKER,

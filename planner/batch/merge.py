@@ -58,21 +58,42 @@ def _sorted_by_type(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         columns="_t").reset_index(drop=True)
 
 
-def merge_regions(parts: list[RegionTables], params: PlanParams) -> Merged:
-    """Concatenate the regions' own rows, rank gaps over all of them, total per region."""
+#: The tables a merge can read: coverage, threshold coverage, units, facilities.
+TABLES = frozenset({"coverage", "thresholds", "units", "facilities"})
+
+
+def _geo(frames: list[pd.DataFrame], ids: list[str]) -> gpd.GeoDataFrame:
+    merged = _concat(frames, ids)
+    if "geometry" not in merged.columns:  # no region has a row
+        return gpd.GeoDataFrame(merged, geometry=[], crs=WGS84)
+    return gpd.GeoDataFrame(merged, crs=WGS84)
+
+
+def merge_regions(parts: list[RegionTables], params: PlanParams,
+                  tables: frozenset[str] = TABLES) -> Merged:
+    """Concatenate the regions' own rows, rank gaps over all of them, total per region.
+
+    Only the ``tables`` read are merged (the others stay empty): gaps need the coverage and
+    the facilities, the per-region totals the coverage.
+    """
     ids = [p.region_id for p in parts]
-    coverage = _sorted_by_type(_concat([p.coverage for p in parts], ids), ["unit_id"])
-    thr = _sorted_by_type(_concat([p.threshold_coverage for p in parts], ids),
-                          ["unit_id", "threshold_min"])
-    units = gpd.GeoDataFrame(_concat([p.units for p in parts], ids), crs=WGS84)
-    facilities = gpd.GeoDataFrame(_concat([p.facilities for p in parts], ids), crs=WGS84)
-    types = facilities[FACILITY_TYPE].tolist() if len(facilities) else []
-    gaps = find_gaps(coverage.drop(columns="region_id"), required_types=params.coverage.required_types,
-                     target_share=params.coverage.target_share,
-                     facility_counts=count_by_type(types)) if len(coverage) else pd.DataFrame()
-    if len(gaps):
+    coverage = (_sorted_by_type(_concat([p.coverage for p in parts], ids), ["unit_id"])
+                if "coverage" in tables else pd.DataFrame())
+    thr = (_sorted_by_type(_concat([p.threshold_coverage for p in parts], ids),
+                           ["unit_id", "threshold_min"]) if "thresholds" in tables
+           else pd.DataFrame())
+    units = _geo([p.units for p in parts], ids) if "units" in tables else _geo([], [])
+    facilities = (_geo([p.facilities for p in parts], ids) if "facilities" in tables
+                  else _geo([], []))
+    gaps = pd.DataFrame()
+    if len(coverage) and "facilities" in tables:
+        types = facilities[FACILITY_TYPE].tolist() if len(facilities) else []
+        gaps = find_gaps(coverage.drop(columns="region_id"),
+                         required_types=params.coverage.required_types,
+                         target_share=params.coverage.target_share,
+                         facility_counts=count_by_type(types))
         gaps = gaps.merge(coverage[["unit_id", "region_id"]].drop_duplicates(), on="unit_id",
-                          how="left")
+                          how="left") if len(gaps) else gaps
     return Merged(coverage, thr, gaps, units, facilities, region_totals(coverage))
 
 

@@ -127,7 +127,7 @@ def plan_cut(raw: RawNetwork, regions: gpd.GeoDataFrame, facilities: gpd.GeoData
         shapely.bounds(residential.geometry.to_numpy()).reshape(-1, 4), halo_m, crs, units_given)
 
 
-def _in_box(bounds: NDArray[np.float64], box: tuple[float, ...]) -> NDArray[np.bool_]:
+def in_box(bounds: NDArray[np.float64], box: tuple[float, ...]) -> NDArray[np.bool_]:
     """Rows whose ``(minx, miny, maxx, maxy)`` meet ``box`` (edges included, like an STRtree)."""
     w, s, e, n = box
     hit: NDArray[np.bool_] = ((bounds[:, 0] <= e) & (bounds[:, 2] >= w) & (bounds[:, 1] <= n)
@@ -135,16 +135,22 @@ def _in_box(bounds: NDArray[np.float64], box: tuple[float, ...]) -> NDArray[np.b
     return hit
 
 
+def region_box(region_bounds: NDArray[np.float64], unit_bounds: NDArray[np.float64],
+               halo_m: float) -> tuple[float, ...]:
+    """The box of a region: its bounds and those of its own units, widened by the halo."""
+    bounds = np.vstack([region_bounds[None, :], unit_bounds])
+    return widen_box((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(),
+                      bounds[:, 3].max()), halo_m)
+
+
 def cut_region(plan: CutPlan, r: int) -> RegionPart:
     """The part of the ``r``-th region: its box, and the data in it."""
     own = plan.unit_owner == r
-    bounds = np.vstack([plan.region_bounds[r][None, :], plan.unit_bounds[own]])
-    box = widen_box((bounds[:, 0].min(), bounds[:, 1].min(), bounds[:, 2].max(),
-                     bounds[:, 3].max()), plan.halo_m)
+    box = region_box(plan.region_bounds[r], plan.unit_bounds[own], plan.halo_m)
     network, used = slice_network(plan.raw, segments_in_box(*plan.ends, box))
-    in_box = _in_box(np.hstack([plan.fac_xy, plan.fac_xy]).reshape(-1, 4), box)
-    fac = plan.facilities[in_box].assign(owned=plan.fac_owner[in_box] == r).reset_index(drop=True)
-    res = plan.residential[_in_box(plan.res_bounds, box)].reset_index(drop=True)
+    hit = in_box(np.hstack([plan.fac_xy, plan.fac_xy]).reshape(-1, 4), box)
+    fac = plan.facilities[hit].assign(owned=plan.fac_owner[hit] == r).reset_index(drop=True)
+    res = plan.residential[in_box(plan.res_bounds, box)].reset_index(drop=True)
     unit_ids = plan.units[UNIT_ID].astype(str).to_numpy()[own]
     return RegionPart(plan.region_ids[r], box, network, plan.main[used], fac,
                       plan.units[own].reset_index(drop=True) if plan.units_given else None,

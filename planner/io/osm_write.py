@@ -29,11 +29,27 @@ def way_runs(raw: RawNetwork) -> list[tuple[NDArray[np.int64], str]]:
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
+#: Margin of the header box around the written nodes, degrees (about 0.1 m): readers keep
+#: what lies strictly inside the box, so nodes on the data's edge need it.
+BOX_MARGIN_DEG = 1e-6
+
+
+def _header(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> osmium.io.Header:
+    """A file header whose box holds every node (as extracts from Geofabrik or osmium have)."""
+    header = osmium.io.Header()
+    if lon.size:
+        m = BOX_MARGIN_DEG
+        header.add_box(osmium.osm.Box(float(lon.min()) - m, float(lat.min()) - m,
+                                      float(lon.max()) + m, float(lat.max()) + m))
+    return header
+
+
 def write_osm(raw: RawNetwork, path: Path, *, residential: gpd.GeoDataFrame | None = None) -> Path:
     """Write nodes, highway ways and ``landuse=residential`` outlines to ``path`` (.osm.pbf or .osm).
 
     Residential polygons (WGS-84) become closed ways of their exterior rings with new node ids
-    above the network's. The file is written to a temporary name and then renamed.
+    above the network's. The header's box holds every node. The file is written to a temporary
+    name and then renamed.
     """
     path = Path(path)
     tmp = path.with_name(f".tmp-{path.name}")
@@ -44,7 +60,9 @@ def write_osm(raw: RawNetwork, path: Path, *, residential: gpd.GeoDataFrame | No
         rings = [np.asarray(shapely.get_coordinates(shapely.get_exterior_ring(p)))
                  for p in polys if shapely.get_type_id(p) == 3]
     next_id = int(raw.node_id.max(initial=0)) + 1
-    writer = osmium.SimpleWriter(str(tmp))
+    xy = np.vstack([np.column_stack([raw.lon, raw.lat]), *rings]) if rings else np.column_stack(
+        [raw.lon, raw.lat])
+    writer = osmium.SimpleWriter(str(tmp), 4096 * 1024, _header(xy[:, 0], xy[:, 1]))
     try:
         for i in range(raw.n_nodes):
             writer.add_node(osmium.osm.mutable.Node(id=int(raw.node_id[i]),

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import pandas as pd
@@ -24,6 +25,8 @@ from planner.io.osm import OsmExtract, read_osm_file
 from planner.network.crs import choose_utm_crs
 from planner.params import PlanParams
 from planner.schema import WGS84, RawNetwork
+
+T = TypeVar("T")
 
 #: Region id columns tried in order when ``--region-id-column`` is not given.
 REGION_ID_COLUMNS = ("region_id", "code", "unit_id", "id", "区划代码", "统计用区划代码", "adcode")
@@ -141,24 +144,34 @@ def read_whole_area(osm: Path, params: PlanParams, *, facilities: Path | None = 
     return whole_area(extract, side, params)
 
 
-def write_part(part: RegionPart, path: Path) -> str:
-    """Write a part file atomically; return its sha256."""
+def dump_atomically(obj: object, path: Path) -> None:
+    """Pickle ``obj`` to ``path`` via a temporary file and a rename (never half-written)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".part.", dir=path.parent)
     with os.fdopen(fd, "wb") as handle:
-        pickle.dump(part, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
     os.replace(tmp, path)
+
+
+def load_own(path: Path, kind: type[T]) -> T:
+    """Read a file written by :func:`dump_atomically` in this run's folder, of type ``kind``."""
+    with path.open("rb") as handle:
+        obj = pickle.load(handle)  # noqa: S301 - written by this run in its own folder
+    if not isinstance(obj, kind):
+        msg = f"{path} is not a careplan {kind.__name__}; delete the run's _parts folder and rerun"
+        raise InputDataError(msg)
+    return obj
+
+
+def write_part(part: RegionPart, path: Path) -> str:
+    """Write a part file atomically; return its sha256."""
+    dump_atomically(part, path)
     return hash_file(path)
 
 
 def read_part(path: Path) -> RegionPart:
     """Read a part file written by :func:`write_part` (a file of this run's own making)."""
-    with path.open("rb") as handle:
-        part = pickle.load(handle)  # noqa: S301 - written by write_part in this run's folder
-    if not isinstance(part, RegionPart):
-        msg = f"{path} is not a careplan region part; delete the run's _parts folder and rerun"
-        raise InputDataError(msg)
-    return part
+    return load_own(path, RegionPart)
 
 
 def inputs_digest(files: Mapping[str, Path | None], extra: Mapping[str, object]) -> str:

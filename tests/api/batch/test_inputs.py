@@ -6,12 +6,18 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import numpy as np
+import shapely
 
 from api.batch.cluster import Cluster
 from api.batch.config import BatchConfig
-from api.batch.inputs import read_area
-from planner.io.region_parts import read_whole_area
+from api.batch.inputs import cut_area, read_area
+from planner.batch.parts import cut_region, plan_cut
+from planner.batch.pieces import NetworkFacts, with_facts
+from planner.io.district_files import grid_regions
+from planner.io.region_parts import load_own, read_part, read_whole_area
 from planner.io.rules import read_profile
+from planner.schema import WGS84
+from tests.planner.batch.test_pieces import _assert_parts_equal
 from tests.planner.io.test_osm_split import _write
 
 
@@ -31,3 +37,41 @@ def test_area_read_in_pieces_on_two_workers_equals_one_read(tmp_path: Path) -> N
     assert got.facilities.equals(whole.facilities) and got.residential.equals(whole.residential)
     assert got.units.equals(whole.units) and got.crs == whole.crs and not got.units_given
     assert len(got.units) > 100 and len(got.facilities) > 30
+
+
+def test_parts_cut_as_tasks_from_pieces_equal_the_cut_of_one_read(tmp_path: Path) -> None:
+    """With a units file and a register, every step of the cut is a task on the 2 workers; the
+    part files equal the parts cut here from one read of the whole file."""
+    osm = tmp_path / "grid.osm.pbf"
+    _write(osm)
+    profile = read_profile("national")
+    params = profile.plan_params()
+    whole = read_whole_area(osm, params, zone_settlement=profile.zone_settlement)
+    units = whole.units.to_crs(WGS84).iloc[::2].reset_index(drop=True)  # a units file
+    units.to_file(tmp_path / "units.gpkg", driver="GPKG", engine="pyogrio")
+    register = whole.facilities.iloc[::3].drop(columns="geometry").assign(
+        lon=whole.facilities.geometry.x.iloc[::3], lat=whole.facilities.geometry.y.iloc[::3])
+    register.to_csv(tmp_path / "register.csv", index=False)
+    regions = grid_regions(shapely.box(*units.total_bounds), 2, 2)
+    cfg = BatchConfig(osm=osm, regions=osm, out=str(tmp_path / "out"), params=params,
+                      profile=profile, workers=2, units=tmp_path / "units.gpkg",
+                      facilities=tmp_path / "register.csv")
+    said: list[str] = []
+    folder = tmp_path / "out" / "_parts"
+    with ExitStack() as stack:
+        cut = cut_area(cfg, regions, folder, 500.0, Cluster(None, 2, said.append, stack),
+                       said.append)
+    assert any("2 pieces and cut them on the cluster" in line for line in said), said
+    assert not (folder / "pieces").exists()  # the pieces' shares are removed after the cut
+    here = read_whole_area(osm, params, facilities=cfg.facilities, units=cfg.units,
+                           zone_settlement=profile.zone_settlement)
+    plan = plan_cut(here.network, regions, here.facilities, here.units, here.residential,
+                    halo_m=500.0, crs=here.crs, units_given=True)
+    assert cut.crs == here.crs and cut.nodes_total == here.network.n_nodes
+    assert len(here.facilities) > 10 and len(cut.entries) == 4
+    for r, region_id in enumerate(regions["region_id"]):
+        got = with_facts(read_part(folder / cut.entries[region_id]["file"]),
+                         load_own(folder / str(cut.facts_file), NetworkFacts))
+        want = cut_region(plan, r)
+        assert got.network.n_edges > 0 and got.owned_unit_ids == want.owned_unit_ids
+        _assert_parts_equal(got, want)

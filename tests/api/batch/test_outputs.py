@@ -50,3 +50,28 @@ def test_bad_batch_input_one_line_error(tmp_path: Path, args: list[str], needle:
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("careplan: error:") and needle in lines[0]
     assert not out.exists()
+
+
+def test_merge_counts_regions_without_units(tmp_path: Path) -> None:
+    """A region without units writes a units file without columns; the counts and population
+    decimals come from the others (a bench run with 500 tiny regions failed here)."""
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from api.batch.merged import _counts_and_decimals
+
+    with_units, empty = tmp_path / "A", tmp_path / "B"
+    for folder in (with_units, empty):
+        folder.mkdir()
+    gpd.GeoDataFrame({"unit_id": ["u1", "u2"], "older_pop": [12.5, 3.0]},
+                     geometry=[shapely.Point(0, 0)] * 2, crs="EPSG:4326").to_parquet(
+        with_units / "units.parquet")
+    gpd.GeoDataFrame({"unit_id": pd.Series(dtype=str)}, geometry=[], crs="EPSG:4326").to_parquet(
+        empty / "units.parquet")
+    for folder, n in ((with_units, 3), (empty, 1)):
+        gpd.GeoDataFrame({"facility_id": [f"f{i}" for i in range(n)]},
+                         geometry=[shapely.Point(0, 0)] * n, crs="EPSG:4326").to_parquet(
+            folder / "facilities.parquet")
+    assert _counts_and_decimals([(with_units, "A"), (empty, "B")]) == (2, 4, 1 + 2)
+    assert _counts_and_decimals([(empty, "B")]) == (0, 1, None)

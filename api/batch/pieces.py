@@ -1,0 +1,143 @@
+"""Cut the region parts on the cluster from the OSM file's pieces, all as tasks.
+
+The task graph (``k`` pieces, ``n`` regions; every box is a task, the starting process only
+submits and collects small results):
+
+    units file ─┐
+    register ───┴─ side plan (boxes, ownership) ─ piece 1..k (read and split) ─┬─ network facts
+                                                                               └─ part 1..n
+
+A piece's data never leaves the worker that read it: the piece task splits it by region box
+and writes each region's share to the run's ``_parts/pieces`` folder (shared local disk, or a
+shared folder on a real cluster), and each part task reads its region's shares from it. Only
+the small facts (boxes, CRS, node count) travel through the scheduler; the ids of the nodes off
+the network's main part are written beside the parts and applied by each region task.
+The pieces wait for the side plan (a few seconds: the register and units file, read side by
+side), so nothing large is ever moved between workers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from api.batch.outputs import safe_name
+from planner.batch.pieces import (
+    PieceShare,
+    SidePlan,
+    assemble_part,
+    network_facts,
+    plan_side,
+    split_piece,
+)
+from planner.io.osm_split import PbfLayout, read_piece
+from planner.io.region_parts import (
+    SideInputs,
+    dump_atomically,
+    load_own,
+    read_side_inputs,
+    write_part,
+)
+from planner.schema import RawNetwork
+
+#: The whole network's facts (:class:`planner.batch.pieces.NetworkFacts`) in the parts folder;
+#: each region task applies them to its part.
+FACTS_FILE = "network_facts.pkl"
+
+
+def side_task(box: Any, options: dict[str, Any]) -> tuple[SideInputs, list[Any]]:
+    """Read (part of) the register and units file; also return the warnings raised meanwhile."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        side = read_side_inputs(box, **options)
+    return side, [(w.message, w.category) for w in seen]
+
+
+def side_plan_task(register: tuple[SideInputs, list[Any]], units: tuple[SideInputs, list[Any]],
+                   regions: gpd.GeoDataFrame, halo_m: float) -> SidePlan:
+    """Boxes and ownership from the register's and the units file's read results."""
+    assert units[0].units is not None  # only runs with a units file come here
+    return plan_side(regions, register[0].facilities, units[0].units, halo_m)
+
+
+def _skeleton(net: RawNetwork) -> RawNetwork:
+    """The nodes and segment ends of ``net`` (what the network facts need)."""
+    return RawNetwork(net.node_id, net.lon, net.lat, net.edge_u, net.edge_v,
+                      np.empty(0, dtype="<U1"), np.empty(0, dtype=np.int64))
+
+
+def piece_task(osm: Path, layout: PbfLayout, run: tuple[Any, ...], folder: Path, side: SidePlan,
+               k: int) -> str:
+    """Read piece ``k`` of the OSM file, split it by region box and write each region's share
+    and the piece's skeleton network (one task: the piece's data never leaves its worker)."""
+    extract = read_piece(osm, layout, run, folder)
+    pois = extract.pois if side.facilities is None else None
+    shares = split_piece(extract.network, pois, extract.residential, side, first=k == 0)
+    target = folder / "pieces" / str(k)
+    for r, share in enumerate(shares):
+        dump_atomically(share, target / f"{r}.pkl")
+    dump_atomically(_skeleton(extract.network), target / "network.pkl")
+    return str(target)
+
+
+def facts_task(pieces: list[str], target: Path) -> tuple[str, int]:
+    """Write the whole network's facts to ``target``; return its CRS and node count."""
+    facts = network_facts([load_own(Path(p) / "network.pkl", RawNetwork) for p in pieces])
+    dump_atomically(facts, target)
+    return facts.crs, facts.n_nodes
+
+
+def part_task(side: SidePlan, r: int, pieces: list[str],
+              folder: Path) -> tuple[str, dict[str, Any]]:
+    """Put the ``r``-th region's part together from the pieces' shares and write it."""
+    shares = [load_own(Path(p) / f"{r}.pkl", PieceShare) for p in pieces]
+    part = assemble_part(side, r, shares)
+    name = f"{safe_name(part.region_id)}.pkl"
+    digest = write_part(part, folder / name)
+    return part.region_id, {"file": name, "sha256": digest, "nodes": part.network.n_nodes,
+                            "units": len(part.owned_unit_ids)}
+
+
+def submit_cut(client: Any, osm: Path, layout: PbfLayout, runs: list[Any], box: Any,
+               options: dict[str, Any], regions: gpd.GeoDataFrame, halo_m: float,
+               folder: Path) -> dict[str, Any]:
+    """Submit the whole graph; return the futures of the side reads, the facts and the parts."""
+    stamp = time.time_ns()
+    opts = {"register": {k: options[k] for k in ("facilities", "coords")},
+            "units": {k: options[k] for k in ("units", "units_coords", "zone_settlement")}}
+
+    def submit(fn: Any, *args: Any, name: str) -> Any:
+        return client.submit(fn, *args, pure=False, key=f"careplan-{name}-{stamp}")
+
+    side = {n: submit(side_task, box, o, name=f"side-{n}") for n, o in opts.items()}
+    plan = submit(side_plan_task, side["register"], side["units"], regions, halo_m,
+                  name="side-plan")
+    splits = [submit(piece_task, osm, layout, run, folder, plan, k, name=f"osm-piece-{k}")
+              for k, run in enumerate(runs)]
+    facts = submit(facts_task, splits, folder / FACTS_FILE, name="network-facts")
+    parts = [submit(part_task, plan, r, splits, folder, name=f"cut-{r}")
+             for r in range(len(regions))]
+    return {"side": side, "facts": facts, "parts": parts, "all": [plan, *splits]}
+
+
+def collect_cut(futures: dict[str, Any],
+                folder: Path) -> tuple[SideInputs, tuple[str, int], dict[str, Any]]:
+    """Wait for the graph: the side inputs (their warnings raised here), the network's CRS and
+    node count, the parts' entries."""
+    register, seen_r = futures["side"]["register"].result()
+    units, seen_u = futures["side"]["units"].result()
+    for message, category in [*seen_r, *seen_u]:
+        warnings.warn(message, category, stacklevel=2)
+    entries = dict(f.result() for f in futures["parts"])
+    crs, nodes = futures["facts"].result()
+    for future in [*futures["side"].values(), futures["facts"], *futures["parts"],
+                   *futures["all"]]:
+        future.release()
+    shutil.rmtree(folder / "pieces", ignore_errors=True)
+    return SideInputs(register.facilities, units.units, units.hierarchy), (crs, nodes), entries

@@ -167,3 +167,18 @@ def test_city_scale_map_opens_in_chromium(plan_result: PlanResult, city_html: st
     assert info["markers"] == len(plan_result.facilities)
     assert "City scale" in str(info["legend"])
     assert info["overlays"] == len(_expected_counts(plan_result))
+
+
+def test_amap_city_scale_shifts_the_street_image_and_the_points(plan_result: PlanResult,
+                                                                city_html: str) -> None:
+    """GCJ-02 tiles: the background image and the packed points move as the vector layers do."""
+    amap = page_html(build_care_map(plan_result, lang="en", basemap="amap", scale=CITY))
+    pattern = r'"bounds": (\[\[[^]]+\], \[[^]]+\]\])'
+    wgs = np.array(json.loads(re.search(pattern, city_html).group(1)))  # type: ignore[union-attr]
+    gcj = np.array(json.loads(re.search(pattern, amap).group(1)))  # type: ignore[union-attr]
+    shift = gcj - wgs
+    assert 1e-4 < np.abs(shift).max() < 1e-2  # hundreds of metres, as GCJ-02 is in China
+    ftype = plan_result.params.coverage.required_types[0]
+    a = _layers(city_html)[f"coverage_{ftype}"]["features"][0]["geometry"]["coordinates"]
+    b = _layers(amap)[f"coverage_{ftype}"]["features"][0]["geometry"]["coordinates"]
+    assert 1e-4 < max(abs(b[0] - a[0]), abs(b[1] - a[1])) < 1e-2

@@ -186,7 +186,7 @@ class PbfParts:
         self.n_area += int(np.count_nonzero(keep))
 
     def segments(self) -> Segments:
-        """Segment arrays of the walkable ways (see :func:`way_segments`)."""
+        """Segment arrays of the walkable ways (see :func:`segment_pairs`)."""
         if self._segments is None:
             raise RuntimeError("finish() the read first")
         return self._segments

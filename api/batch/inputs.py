@@ -1,4 +1,6 @@
-"""The batch's inputs: read the whole area (in pieces on the cluster when it can) and cut it."""
+"""The batch's inputs: cut the area into region parts — all as tasks from the OSM file's pieces
+when it can (``api.batch.pieces``), else read the whole area (in pieces on the cluster when it
+can) and cut it in this process."""
 
 from __future__ import annotations
 

@@ -15,6 +15,12 @@ Cases (each in its own process so peak memory is its own):
 
 Usage: python bench/bench_core.py [chengdu synth100k synth1m] [--osm PATH] [--work DIR]
        [--no-pbf] [--no-dissolved] [--pbf-only] [--segment-ways]
+       python bench/bench_core.py --parse-only [--pbf out/bench/synth1m.osm.pbf]
+
+  --parse-only   the parse figures alone on an existing PBF: the bare pyosmium floor and
+                 read_osm_file (the numpy PBF reader), 5 runs each, alternating (best wall and
+                 best CPU seconds), the reader's split by step (pbf_parse_split_s), and
+                 read_osm_pyosmium, the pyosmium path it replaced (pbf_parse_pyosmium_s, once)
 
   analysis_from_cache_s      cache load + demand, snapping, travel, coverage and gaps, without
                              polygons (what the issue's 18.8 s baseline measured); best of 2
@@ -362,16 +368,60 @@ def pbf_figures(inputs) -> dict[str, object]:  # type: ignore[no-untyped-def]
 
 
 def parse_figures(pbf: Path, prefix: str, runs: int) -> dict[str, object]:
-    """Bare pyosmium pass (best of 3) and our reader (best of ``runs``) over one file."""
+    """Bare pyosmium pass and our reader, ``runs`` times each, alternating so that the load of a
+    shared machine falls on both alike (best wall and best CPU seconds of each; pyosmium
+    inflates in threads, so its CPU time can exceed its wall time); our reader's split by step;
+    and the pyosmium path of ``read_osm_file`` (once: the reader before the numpy one)."""
     from planner.io.catalogue import read_catalogue
-    from planner.io.osm import read_osm_file
+    from planner.io.osm import assemble, read_osm_file, read_osm_pyosmium
+    from planner.io.pbf_read import read_pbf
 
-    floor_s, refs = best_of(3, lambda: count_way_refs(pbf))
-    parse_s, extract = best_of(runs, lambda: read_osm_file(pbf, read_catalogue()))
+    cat = read_catalogue()
+    fig: dict[str, list[float]] = {"floor": [], "floor_cpu": [], "parse": [], "parse_cpu": []}
+    refs, extract = 0, None
+    for _ in range(max(runs, 3)):
+        for name, fn in (("floor", lambda: count_way_refs(pbf)),
+                         ("parse", lambda: read_osm_file(pbf, cat))):
+            c0, start = cpu_s(), time.perf_counter()
+            out = fn()
+            fig[name].append(time.perf_counter() - start)
+            fig[f"{name}_cpu"].append(cpu_s() - c0)
+            refs, extract = (out, extract) if name == "floor" else (refs, out)
+    best = {k: min(v) for k, v in fig.items()}
+    start = time.perf_counter()
+    parts = read_pbf(pbf, cat)
+    split = dict(parts.timings_s)
+    mid = time.perf_counter()
+    assemble(pbf, parts, None)
+    split["assemble"] = time.perf_counter() - mid
+    split["total"] = time.perf_counter() - start
+    old_s, old = best_of(1, lambda: read_osm_pyosmium(pbf, cat))
+    same = (old.network.n_edges == extract.network.n_edges and len(old.pois) == len(extract.pois)
+            and len(old.residential) == len(extract.residential))
     return {f"{prefix}pbf_way_node_refs": refs, f"{prefix}pbf_facilities_read": len(extract.pois),
             f"{prefix}pbf_residential_read": len(extract.residential),
-            f"{prefix}pyosmium_floor_s": floor_s, f"{prefix}pbf_parse_s": parse_s,
-            f"{prefix}pbf_parse_over_floor": parse_s / floor_s}
+            f"{prefix}pyosmium_floor_s": best["floor"], f"{prefix}pbf_parse_s": best["parse"],
+            f"{prefix}pbf_parse_over_floor": best["parse"] / best["floor"],
+            f"{prefix}pyosmium_floor_cpu_s": best["floor_cpu"],
+            f"{prefix}pbf_parse_cpu_s": best["parse_cpu"],
+            f"{prefix}pbf_parse_over_floor_cpu": best["parse_cpu"] / best["floor_cpu"],
+            f"{prefix}pbf_parse_split_s": {k: round(v, 3) for k, v in split.items()},
+            f"{prefix}pbf_parse_pyosmium_s": old_s,
+            f"{prefix}pbf_parse_speedup": old_s / best["parse"],
+            f"{prefix}pbf_parse_same_counts": same}
+
+
+def case_parse_only(pbf: Path) -> dict[str, object]:
+    """Only the parse figures, on an existing PBF (written by a synth1m run)."""
+    if not pbf.is_file():
+        raise SystemExit(f"{pbf} not found; write it first with: python bench/bench_core.py "
+                         "synth1m --pbf-only (or give --pbf PATH)")
+    res: dict[str, object] = {"case": f"parse {pbf.name}", "pbf_mb": pbf.stat().st_size / 1e6,
+                              "load_at_start": load()}
+    res.update(parse_figures(pbf, "", runs=5))
+    res["peak_gb"] = peak_gb()
+    res["load_at_end"] = load()
+    return res
 
 
 def step_seconds(out: str) -> dict[str, float]:
@@ -555,8 +605,20 @@ def main(argv: list[str]) -> None:
                     help="synth cases: only the PBF figures (parse, floor, end-to-end run)")
     ap.add_argument("--segment-ways", action="store_true",
                     help="also parse a PBF written with one way per segment (the old writer)")
+    ap.add_argument("--parse-only", action="store_true",
+                    help="only the parse figures (floor, our reader and its split, the pyosmium "
+                         "path) on an existing PBF (--pbf)")
+    ap.add_argument("--pbf", type=Path, default=WORK / "synth1m.osm.pbf",
+                    help="the PBF for --parse-only")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.parse_only:
+        res = case_parse_only(args.pbf)
+        for key, value in res.items():
+            sys.stdout.write(f"  {key:36s} {value:.3f}\n" if isinstance(value, float)
+                             else f"  {key:36s} {value}\n")
+        sys.stdout.write(json.dumps(res, default=str) + "\n")
+        return
     OPTS.update(osm=args.osm, work=args.work, pbf=not args.no_pbf,
                 dissolved=not args.no_dissolved, segment_ways=args.segment_ways)
     if args.one:

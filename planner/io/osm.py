@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,12 +18,16 @@ from shapely.geometry.base import BaseGeometry
 
 from planner.errors import InputDataError, SourceUnavailableError
 from planner.facilities import Catalogue
-from planner.io.osm_collect import Collector, filtered_processor
+from planner.io.osm_collect import Collected, Collector, filtered_processor, unique_inverse
+from planner.io.pbf_blocks import PbfUnsupportedError
+from planner.io.pbf_read import read_pbf
 from planner.schema import WGS84, RawNetwork
 
 logger = logging.getLogger(__name__)
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml")
+#: Read by the numpy PBF reader (:mod:`planner.io.pbf_read`), the rest by pyosmium.
+PBF_SUFFIXES = (".osm.pbf", ".pbf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +62,22 @@ def _file_bounds(path: Path) -> BaseGeometry | None:
     return box(bbox.bottom_left.lon, bbox.bottom_left.lat, bbox.top_right.lon, bbox.top_right.lat)
 
 
-def _to_raw_network(col: Collector, study_area: BaseGeometry | None) -> RawNetwork:
+def _to_raw_network(col: Collected, study_area: BaseGeometry | None) -> RawNetwork:
     seg_u, seg_v, lon, lat, way, highway = col.segments()
-    ids, first, inverse = np.unique(np.concatenate([seg_u, seg_v]), return_index=True,
-                                    return_inverse=True)
+    ids, first, inverse = unique_inverse(np.concatenate([seg_u, seg_v]))
     xy = np.column_stack([lon[first], lat[first]])
     u_pos, v_pos = inverse[:seg_u.shape[0]], inverse[seg_u.shape[0]:]
     keep = np.ones(seg_u.shape[0], dtype=bool)
     if study_area is not None and ids.size:
         inside = shapely.contains_xy(study_area, xy[:, 0], xy[:, 1])
         keep = inside[u_pos] | inside[v_pos]
-    used = np.unique(np.concatenate([u_pos[keep], v_pos[keep]]))
+    if keep.all():  # every node is used: no copies of the long arrays
+        return RawNetwork(node_id=ids, lon=xy[:, 0].copy(), lat=xy[:, 1].copy(), edge_u=u_pos,
+                          edge_v=v_pos, edge_highway=highway, edge_way_id=way)
+    in_use = np.zeros(ids.shape[0], dtype=bool)
+    in_use[u_pos[keep]] = True
+    in_use[v_pos[keep]] = True
+    used = np.flatnonzero(in_use)
     remap = np.full(ids.shape[0], -1, dtype=np.int64)
     remap[used] = np.arange(used.shape[0])
     return RawNetwork(
@@ -85,6 +95,10 @@ def read_osm_file(
     path: Path, catalogue: Catalogue, *, study_area: BaseGeometry | None = None
 ) -> OsmExtract:
     """Read an .osm, .osm.bz2 or .osm.pbf file offline.
+
+    PBF files are decoded with numpy (:func:`planner.io.pbf_read.read_pbf`); a PBF that reader
+    cannot decode (lzma/zstd/lz4 blocks, an unknown required feature, damage) and every other
+    format are read with pyosmium (:func:`read_osm_pyosmium`). Both give the same extract.
 
     Parameters
     ----------
@@ -107,16 +121,51 @@ def read_osm_file(
     if not path.name.lower().endswith(OSM_SUFFIXES):
         msg = f"{path.name} is not an OSM file; give an .osm, .osm.bz2 or .osm.pbf file"
         raise InputDataError(msg)
+    if path.name.lower().endswith(PBF_SUFFIXES):
+        parsed = _read_pbf_fast(path, catalogue)
+        if parsed is not None:
+            return assemble(path, parsed, _study_area(path, study_area))
+    return read_osm_pyosmium(path, catalogue, study_area=study_area)
+
+
+def read_osm_pyosmium(path: Path, catalogue: Catalogue, *,
+                      study_area: BaseGeometry | None = None) -> OsmExtract:
+    """:func:`read_osm_file` with pyosmium for every format (XML and compressed XML always go
+    this way; the numpy PBF reader is tested against it)."""
     col = Collector(catalogue)
     area = collect(path, col, filtered_processor(str(path), catalogue), study_area)
     return assemble(path, col, area)
 
 
+def _read_pbf_fast(path: Path, catalogue: Catalogue) -> Collected | None:
+    """The numpy PBF reader's parts, or ``None`` (logged) when the file needs pyosmium."""
+    try:
+        return read_pbf(path, catalogue)
+    except PbfUnsupportedError as exc:
+        reason = str(exc)
+    except (ValueError, IndexError, OverflowError, UnicodeDecodeError, zlib.error) as exc:
+        reason = f"cannot decode it ({type(exc).__name__}: {exc})"
+    logger.info("%s: %s; reading it with pyosmium", path.name, reason)
+    return None
+
+
+def _unreadable(path: Path, exc: Exception) -> InputDataError:
+    return InputDataError(f"cannot read OSM file {path} ({exc}); check that it is a valid, "
+                          "complete OSM file")
+
+
+def _study_area(path: Path, study_area: BaseGeometry | None) -> BaseGeometry | None:
+    try:
+        return study_area if study_area is not None else _file_bounds(path)
+    except RuntimeError as exc:
+        raise _unreadable(path, exc) from exc
+
+
 def collect(path: Path, col: Collector, processor: osmium.FileProcessor,
             study_area: BaseGeometry | None) -> BaseGeometry | None:
     """Feed every object of ``processor`` to ``col``; return the study area (or file bounds)."""
+    area = _study_area(path, study_area)
     try:
-        area = study_area if study_area is not None else _file_bounds(path)
         for obj in processor:
             if isinstance(obj, osmium.osm.Way):
                 col.way(obj)
@@ -125,12 +174,11 @@ def collect(path: Path, col: Collector, processor: osmium.FileProcessor,
             elif isinstance(obj, osmium.osm.Area):
                 col.area(obj)
     except RuntimeError as exc:
-        msg = f"cannot read OSM file {path} ({exc}); check that it is a valid, complete OSM file"
-        raise InputDataError(msg) from exc
+        raise _unreadable(path, exc) from exc
     return area
 
 
-def assemble(path: Path, col: Collector, area: BaseGeometry | None) -> OsmExtract:
+def assemble(path: Path, col: Collected, area: BaseGeometry | None) -> OsmExtract:
     """The extract from what ``col`` collected, clipped to ``area``."""
     network = _to_raw_network(col, area)
     if network.n_edges == 0:
@@ -143,7 +191,7 @@ def assemble(path: Path, col: Collector, area: BaseGeometry | None) -> OsmExtrac
         pois = pois[pois.within(area)].reset_index(drop=True)
     pois = pois.drop_duplicates("facility_id").reset_index(drop=True)
     residential = gpd.GeoDataFrame(
-        pd.DataFrame(col.residential_rows(), columns=["osm_id", "name", "kind", "geometry"]),
+        pd.DataFrame(col.residential_columns(), columns=["osm_id", "name", "kind", "geometry"]),
         geometry="geometry",
         crs=WGS84,
     )

@@ -9,8 +9,8 @@ node) and become numpy arrays in chunks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Final, cast
+from collections.abc import Mapping, Sequence
+from typing import Final, Protocol, cast
 
 import numpy as np
 import osmium
@@ -38,8 +38,10 @@ def poi_keys(catalogue: Catalogue) -> frozenset[str] | None:
     return frozenset({k for tag_set in sets for k in tag_set} | {"name", "name:zh"})
 
 
-def filtered_processor(path: str, catalogue: Catalogue) -> osmium.FileProcessor:
-    """Nodes, ways and areas that can matter, with node locations on the ways.
+def filtered_processor(path: str, catalogue: Catalogue, *,
+                       areas_only: bool = False) -> osmium.FileProcessor:
+    """Nodes, ways and areas that can matter, with node locations on the ways (only the areas
+    when ``areas_only``).
 
     A node or area whose tags have none of :func:`poi_keys` (nor ``landuse``/``building`` for an
     area) is neither a POI (:func:`classify_osm_tags` needs a catalogue tag or a name) nor a
@@ -48,8 +50,9 @@ def filtered_processor(path: str, catalogue: Catalogue) -> osmium.FileProcessor:
     """
     pois = poi_keys(catalogue)
     bits = osmium.osm
+    wanted = bits.AREA if areas_only else bits.NODE | bits.WAY | bits.AREA
     processor = (osmium.FileProcessor(path).with_locations()
-                 .with_filter(osmium.filter.EntityFilter(bits.NODE | bits.WAY | bits.AREA)))
+                 .with_filter(osmium.filter.EntityFilter(wanted)))
     chain: list[tuple[list[str], osmium.osm.osm_entity_bits]] = [(["highway"], bits.WAY)]
     if pois is None:
         processor = processor.with_areas()
@@ -62,6 +65,76 @@ def filtered_processor(path: str, catalogue: Catalogue) -> osmium.FileProcessor:
         keep.enable_for(entity)
         processor = processor.with_filter(keep)
     return processor
+
+
+Segments = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64],
+                 NDArray[np.int64], NDArray[np.str_]]
+
+
+class Collected(Protocol):
+    """What a pass over an OSM file gives :func:`planner.io.osm.assemble`."""
+
+    pois: list[dict[str, object]]
+
+    def segments(self) -> Segments:
+        """Segment arrays (see :func:`way_segments`)."""
+
+    def residential_columns(self) -> dict[str, Sequence[object]]:
+        """Residential areas: ``osm_id``, ``name``, ``kind`` and shapely ``geometry``."""
+
+
+def segment_pairs(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int64],
+                  way_len: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                       NDArray[np.float64], NDArray[np.float64],
+                                                       NDArray[np.int64]]:
+    """``u, v`` node ids, their lon/lat (``u`` ends, then ``v`` ends) and the way (position)
+    of every segment, way by way.
+
+    ``ids, x, y`` are the node references of every way with their fixed-point coordinates
+    (anything outside the valid range for a node without location), ``way_len`` the references
+    of each way. A segment joins consecutive nodes of a way that have a valid location (a node
+    without one is skipped, its neighbours joined), unless both are the same node.
+    """
+    way = np.repeat(np.arange(way_len.shape[0]), way_len)
+    valid = ((np.abs(x) <= 180 * COORDINATE_PRECISION)
+             & (np.abs(y) <= 90 * COORDINATE_PRECISION))
+    if not valid.all():
+        ids, way, x, y = ids[valid], way[valid], x[valid], y[valid]
+    pair = (way[1:] == way[:-1]) & (ids[1:] != ids[:-1])
+    first = np.flatnonzero(pair)
+    ends = np.concatenate([first, first + 1])
+    return (ids[first], ids[first + 1], x[ends] / COORDINATE_PRECISION,
+            y[ends] / COORDINATE_PRECISION, way[first])
+
+
+def way_segments(ids: NDArray[np.int64], x: NDArray[np.int64], y: NDArray[np.int64],
+                 way_len: NDArray[np.int64], way_id: NDArray[np.int64],
+                 highway: NDArray[np.str_]) -> Segments:
+    """:func:`segment_pairs` with the way id and highway of every segment."""
+    u, v, lon, lat, seg_way = segment_pairs(ids, x, y, way_len)
+    return u, v, lon, lat, way_id[seg_way], highway[seg_way]
+
+
+def unique_inverse(values: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64],
+                                                       NDArray[np.int64]]:
+    """``np.unique(values, return_index=True, return_inverse=True)``, except that the index is
+    of *an* occurrence of each value (not necessarily the first); without sorting when the
+    values span a range of at most a few times their number (then a table of the range)."""
+    if values.size == 0:
+        return values, values, values
+    low = int(values.min())
+    span = int(values.max()) - low + 1
+    if span > 4 * values.size + 1024:
+        ids, some, inverse = np.unique(values, return_index=True, return_inverse=True)
+        return ids, some, inverse.reshape(-1)
+    seen = np.zeros(span, dtype=bool)
+    offset = values - low
+    seen[offset] = True
+    rank = np.cumsum(seen) - 1
+    inverse = rank[offset]
+    some = np.empty(int(rank[-1]) + 1, dtype=np.int64)
+    some[inverse] = np.arange(values.shape[0])
+    return np.flatnonzero(seen) + low, some, inverse
 
 
 class Collector:
@@ -97,43 +170,30 @@ class Collector:
             self.chunks.append(np.array(self.refs, dtype=np.int64).reshape(-1, 3))
             self.refs = []
 
-    def segments(self) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64],
-                                NDArray[np.float64], NDArray[np.int64], NDArray[np.str_]]:
-        """``u, v`` node ids, their lon/lat, way id and highway of every segment, way by way.
-
-        A segment joins consecutive nodes of a way that have a valid location (a node without
-        one is skipped, its neighbours joined), unless both are the same node.
-        """
+    def segments(self) -> Segments:
+        """``u, v`` node ids, their lon/lat, way id and highway of every segment, way by way
+        (:func:`way_segments`)."""
         self._flush()
         refs = np.concatenate(self.chunks) if self.chunks else np.zeros((0, 3), dtype=np.int64)
-        way = np.repeat(np.arange(len(self.way_len)), np.asarray(self.way_len, dtype=np.int64))
-        x, y = refs[:, 1], refs[:, 2]
-        valid = ((np.abs(x) <= 180 * COORDINATE_PRECISION)
-                 & (np.abs(y) <= 90 * COORDINATE_PRECISION))
-        ids, way = refs[valid, 0], way[valid]
-        lon, lat = x[valid] / COORDINATE_PRECISION, y[valid] / COORDINATE_PRECISION
-        pair = (way[1:] == way[:-1]) & (ids[1:] != ids[:-1])
-        first = np.flatnonzero(pair)
-        seg_way = way[first]
-        return (ids[first], ids[first + 1], np.concatenate([lon[first], lon[first + 1]]),
-                np.concatenate([lat[first], lat[first + 1]]),
-                np.asarray(self.way_id, dtype=np.int64)[seg_way],
-                np.asarray(self.highway, dtype=str)[seg_way])
+        return way_segments(refs[:, 0], refs[:, 1], refs[:, 2],
+                            np.asarray(self.way_len, dtype=np.int64),
+                            np.asarray(self.way_id, dtype=np.int64),
+                            np.asarray(self.highway, dtype=str))
 
     def node(self, node: osmium.osm.Node) -> None:
         """A POI when its tags or name say so."""
         if not node.tags or not node.location.valid():
             return
         tags = {t.k: t.v for t in node.tags}
-        ftype = self._classify(tags)
+        ftype = self.classify(tags)
         if ftype is not None:
             geom = Point(node.location.lon, node.location.lat)
-            self._add_poi(f"osm_n{node.id}", tags, ftype, geom)
+            self.add_poi(f"osm_n{node.id}", tags, ftype, geom)
 
     def area(self, area: osmium.osm.Area) -> None:
         """A POI (at a representative point) and/or a residential area."""
         tags = {t.k: t.v for t in area.tags}
-        ftype = self._classify(tags)
+        ftype = self.classify(tags)
         is_landuse = tags.get("landuse") == "residential"
         is_building = tags.get("building") in RESIDENTIAL_BUILDINGS
         if ftype is None and not (is_landuse or is_building):
@@ -144,27 +204,30 @@ class Collector:
             return
         kind = "w" if area.from_way() else "r"
         if ftype is not None:
-            self._add_poi(f"osm_{kind}{area.orig_id()}", tags, ftype,
-                          shapely.from_wkb(wkb).representative_point())
+            self.add_poi(f"osm_{kind}{area.orig_id()}", tags, ftype,
+                         shapely.from_wkb(wkb).representative_point())
         if is_landuse or is_building:
             self.residential.append({"osm_id": f"{kind}{area.orig_id()}",
                                      "name": tags.get("name", ""),
                                      "kind": "landuse" if is_landuse else "building",
                                      "geometry": wkb})
 
-    def residential_rows(self) -> list[dict[str, object]]:
-        """The residential areas with their geometry (WKB until now, read in one call)."""
-        geoms = shapely.from_wkb([r["geometry"] for r in self.residential])
-        return [{**r, "geometry": g} for r, g in zip(self.residential, geoms, strict=True)]
+    def residential_columns(self) -> dict[str, Sequence[object]]:
+        """The residential areas as columns (geometry WKB until now, read in one call)."""
+        return {"osm_id": [r["osm_id"] for r in self.residential],
+                "name": [r["name"] for r in self.residential],
+                "kind": [r["kind"] for r in self.residential],
+                "geometry": shapely.from_wkb([r["geometry"] for r in self.residential])}
 
-    def _classify(self, tags: dict[str, str]) -> str | None:
+    def classify(self, tags: dict[str, str]) -> str | None:
         """:func:`classify_osm_tags`, skipped when it must say ``None``: no catalogue tag key
         (a tag set matches only with all its keys) and no name to search (most land use)."""
         if self.poi_keys is not None and tags.keys().isdisjoint(self.poi_keys):
             return None
         return classify_osm_tags(tags, self.catalogue)
 
-    def _add_poi(self, fid: str, tags: dict[str, str], ftype: str, geom: BaseGeometry) -> None:
+    def add_poi(self, fid: str, tags: dict[str, str], ftype: str, geom: BaseGeometry) -> None:
+        """Keep a care POI of type ``ftype`` (name, capacity and care tags from ``tags``)."""
         keep = {k: v for k, v in tags.items() if k in ("amenity", "healthcare", "social_facility")}
         capacity = float(tags["capacity"]) if tags.get("capacity", "").isdigit() else np.nan
         name = tags.get("name:zh") or tags.get("name") or fid

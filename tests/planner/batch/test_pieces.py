@@ -6,9 +6,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import shapely
 
 from planner.batch.parts import RegionPart, cut_region, plan_cut, slice_network, sorted_unique
 from planner.batch.pieces import (

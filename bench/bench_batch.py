@@ -5,8 +5,10 @@
    into the cells of a ``--grid`` × ``--grid`` grid (default 6 × 6) that hold a fifth or more of
    the district's hull: county-size regions (about 28 at the default size).
 2. The whole batch from scratch with a LocalCluster of 1 worker, then of 2 workers (best of
-   ``--repeat`` runs each): seconds of the cut (reading the OSM file, in pieces on the cluster
-   when it has more than one worker, and writing the region parts), the region phase, the merge
+   ``--repeat`` runs each): seconds of the cut — "read": with 2 workers until the register,
+   the units file and every OSM piece are read and split by region (all tasks), with 1 worker
+   the whole file, register and units read in the starting process; "parts": the region parts
+   written (and, with 2 workers, the network facts beside them) — the region phase, the merge
    and the whole run; peak memory per region task and of the process that cuts and merges;
    speed-up of the wall time (target >= 1.7 on 2 cores).
 3. Scheduler overhead: ``--tiny`` (500) tiny regions on a small district with 2 workers;

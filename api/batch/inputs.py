@@ -1,4 +1,6 @@
-"""The batch's inputs: read the whole area (in pieces on the cluster when it can) and cut it."""
+"""The batch's inputs: cut the area into region parts — all as tasks from the OSM file's pieces
+when it can (``api.batch.pieces``), else read the whole area (in pieces on the cluster when it
+can) and cut it in this process."""
 
 from __future__ import annotations
 
@@ -159,7 +161,7 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
         for ready in futures["all"]:  # the side plan and the pieces: "read" ends here
             ready.result()
         read_s = time.perf_counter() - started
-        side, (crs, nodes), entries = collect_cut(futures, folder)
+        hierarchy, (crs, nodes), entries = collect_cut(futures, folder)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001 - cancellation is a BaseException
@@ -169,7 +171,7 @@ def cut_area(cfg: BatchConfig, regions: gpd.GeoDataFrame, folder: Path, halo_m: 
         shutil.rmtree(folder / "pieces", ignore_errors=True)
         return _cut_whole(cfg, regions, folder, halo_m, cluster, say)
     say(f"parts: read {cfg.osm.name} in {len(runs)} pieces and cut them on the cluster")
-    return Cut(entries, nodes, crs, side.hierarchy, read_s, FACTS_FILE)
+    return Cut(entries, nodes, crs, hierarchy, read_s, FACTS_FILE)
 
 
 def cut_and_write(plan: CutPlan, r: int, folder: Path) -> tuple[str, dict[str, Any]]:

@@ -26,6 +26,8 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+from dask.sizeof import sizeof
 
 from api.batch.outputs import safe_name
 from planner.batch.pieces import (
@@ -57,6 +59,21 @@ def side_task(box: Any, options: dict[str, Any]) -> tuple[SideInputs, list[Any]]
         warnings.simplefilter("always")
         side = read_side_inputs(box, **options)
     return side, [(w.message, w.category) for w in seen]
+
+
+def side_notes(read: tuple[SideInputs, list[Any]]) -> tuple[pd.DataFrame | None, list[Any]]:
+    """The small part of a side read the starting process needs: hierarchy and warnings."""
+    return read[0].hierarchy, read[1]
+
+
+def _sizeof_side(side: SideInputs) -> int:
+    """Bytes of a side read, so that Dask runs its users where it is instead of moving it."""
+    frames = (side.facilities, side.units, side.hierarchy)
+    return sum(int(sizeof(f)) for f in frames if f is not None)
+
+
+_register: Any = sizeof.register  # dask.sizeof is untyped
+_register(SideInputs)(_sizeof_side)
 
 
 def side_plan_task(register: tuple[SideInputs, list[Any]], units: tuple[SideInputs, list[Any]],
@@ -118,26 +135,34 @@ def submit_cut(client: Any, osm: Path, layout: PbfLayout, runs: list[Any], box: 
     side = {n: submit(side_task, box, o, name=f"side-{n}") for n, o in opts.items()}
     plan = submit(side_plan_task, side["register"], side["units"], regions, halo_m,
                   name="side-plan")
-    splits = [submit(piece_task, osm, layout, run, folder, plan, k, name=f"osm-piece-{k}")
+    # one piece per worker: Dask would send every piece to the worker that holds the side
+    # plan and move some later by work stealing (2.3 s idle measured); allow_other_workers
+    # lets a piece run elsewhere when its worker is lost
+    workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    splits = [client.submit(piece_task, osm, layout, run, folder, plan, k, pure=False,
+                            key=f"careplan-osm-piece-{k}-{stamp}",
+                            workers=[workers[k % len(workers)]], allow_other_workers=True)
               for k, run in enumerate(runs)]
     facts = submit(facts_task, splits, folder / FACTS_FILE, name="network-facts")
     parts = [submit(part_task, plan, r, splits, folder, name=f"cut-{r}")
              for r in range(len(regions))]
-    return {"side": side, "facts": facts, "parts": parts, "all": [plan, *splits]}
+    notes = {n: submit(side_notes, read, name=f"side-notes-{n}") for n, read in side.items()}
+    return {"side": side, "notes": notes, "facts": facts, "parts": parts,
+            "all": [plan, *splits]}
 
 
-def collect_cut(futures: dict[str, Any],
-                folder: Path) -> tuple[SideInputs, tuple[str, int], dict[str, Any]]:
-    """Wait for the graph: the side inputs (their warnings raised here), the network's CRS and
-    node count, the parts' entries."""
-    register, seen_r = futures["side"]["register"].result()
-    units, seen_u = futures["side"]["units"].result()
+def collect_cut(futures: dict[str, Any], folder: Path
+                ) -> tuple[pd.DataFrame | None, tuple[str, int], dict[str, Any]]:
+    """Wait for the graph: the units file's hierarchy (the side reads' warnings raised here),
+    the network's CRS and node count, the parts' entries."""
+    _, seen_r = futures["notes"]["register"].result()
+    hierarchy, seen_u = futures["notes"]["units"].result()
     for message, category in [*seen_r, *seen_u]:
         warnings.warn(message, category, stacklevel=2)
     entries = dict(f.result() for f in futures["parts"])
     crs, nodes = futures["facts"].result()
-    for future in [*futures["side"].values(), futures["facts"], *futures["parts"],
-                   *futures["all"]]:
+    for future in [*futures["side"].values(), *futures["notes"].values(), futures["facts"],
+                   *futures["parts"], *futures["all"]]:
         future.release()
     shutil.rmtree(folder / "pieces", ignore_errors=True)
-    return SideInputs(register.facilities, units.units, units.hierarchy), (crs, nodes), entries
+    return hierarchy, (crs, nodes), entries

@@ -32,6 +32,7 @@ from planner.batch.parts import (
     region_box,
     representative_points,
     slice_network,
+    sorted_unique,
 )
 from planner.batch.regions import assign_owner, segments_in_box
 from planner.network.crs import choose_utm_crs
@@ -40,7 +41,7 @@ from planner.schema import FACILITY_ID, UNIT_ID, WGS84, RawNetwork
 
 def combine_networks(nets: list[RawNetwork]) -> RawNetwork:
     """The segments of ``nets`` in order, over the sorted union of their nodes."""
-    ids = np.unique(np.concatenate([n.node_id for n in nets]))
+    ids = sorted_unique(np.concatenate([n.node_id for n in nets]))
     lon = np.empty(ids.shape[0], dtype=np.float64)
     lat = np.empty(ids.shape[0], dtype=np.float64)
     edge_u, edge_v = [], []

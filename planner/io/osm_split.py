@@ -31,10 +31,13 @@ from planner.schema import FACILITY_ID
 #: PrimitiveGroup field numbers: 1 nodes, 2 dense nodes, 3 ways, 4 relations, 5 changesets.
 _KIND = {1: "node", 2: "node", 3: "way", 4: "relation", 5: "changeset"}
 _ORDER = {"header": 0, "node": 1, "way": 2, "relation": 3, "changeset": 4}
-#: Read cost of a way block whose string table names an area key, per byte, against a block of
-#: streets only (measured on the synthetic province: a block of residential land costs about
-#: 2.5 times its bytes' share, as the reader assembles each area's polygon).
-AREA_COST = 2.5
+#: Cost of a way block whose string table names an area key, per byte, against a block of
+#: streets only, for a piece task (read, split by region, write the shares): each area's polygon
+#: is assembled and its closed ways are short. Measured on the synthetic province (32 blocks
+#: of residential land, 213 of streets) with the numpy PBF reader: reading 1.67 against 0.10
+#: CPU-s per MB (16x), with the split and the writing about 2.5 against 0.26 (10x; the
+#: pyosmium reader read them at about 5x).
+AREA_COST = 10.0
 _AREA_KEYS = (b"landuse", b"building")
 
 

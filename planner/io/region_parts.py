@@ -82,7 +82,8 @@ def read_regions(path: Path, id_column: str | None) -> gpd.GeoDataFrame:
         raise InputDataError(msg)
     ids = frame[names[0]].astype(str)
     if ids.duplicated().any():
-        msg = f"--regions {path}: duplicate region ids {ids[ids.duplicated()].tolist()[:5]}; make them unique"
+        dup = ids[ids.duplicated()].tolist()[:5]
+        msg = f"--regions {path}: duplicate region ids {dup}; make them unique"
         raise InputDataError(msg)
     if frame.crs is not None:
         frame = frame.to_crs(WGS84)
@@ -98,7 +99,7 @@ def read_regions(path: Path, id_column: str | None) -> gpd.GeoDataFrame:
 
 @dataclass(frozen=True, slots=True)
 class SideInputs:
-    """The register's facilities (``None``: use the OSM POIs), the units file's units and hierarchy."""
+    """The register's facilities (``None``: OSM POIs), the units file's units and hierarchy."""
 
     facilities: gpd.GeoDataFrame | None
     units: gpd.GeoDataFrame | None
@@ -144,13 +145,16 @@ def read_whole_area(osm: Path, params: PlanParams, *, facilities: Path | None = 
     return whole_area(extract, side, params)
 
 
-def dump_atomically(obj: object, path: Path) -> None:
-    """Pickle ``obj`` to ``path`` via a temporary file and a rename (never half-written)."""
+def dump_atomically(obj: object, path: Path) -> str:
+    """Pickle ``obj`` to ``path`` via a temporary file and a rename (never half-written);
+    return the file's sha256 (of the bytes written, so the file is not read again)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     fd, tmp = tempfile.mkstemp(prefix=".part.", dir=path.parent)
     with os.fdopen(fd, "wb") as handle:
-        pickle.dump(obj, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        handle.write(data)
     os.replace(tmp, path)
+    return hashlib.sha256(data).hexdigest()
 
 
 def load_own(path: Path, kind: type[T]) -> T:
@@ -165,8 +169,7 @@ def load_own(path: Path, kind: type[T]) -> T:
 
 def write_part(part: RegionPart, path: Path) -> str:
     """Write a part file atomically; return its sha256."""
-    dump_atomically(part, path)
-    return hash_file(path)
+    return dump_atomically(part, path)
 
 
 def read_part(path: Path) -> RegionPart:

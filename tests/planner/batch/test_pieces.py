@@ -7,8 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from planner.batch.parts import RegionPart, cut_region, plan_cut, slice_network
+from planner.batch.parts import RegionPart, cut_region, plan_cut, slice_network, sorted_unique
 from planner.batch.pieces import (
     assemble_part,
     combine_networks,
@@ -105,3 +107,10 @@ def test_region_outside_the_data_gets_an_empty_part() -> None:
     share = split_piece(raw, None, district.residential, side, first=True)
     part = with_facts(assemble_part(side, 0, share), network_facts([raw]))
     assert part.network.n_edges == 0 and part.owned_unit_ids == () and len(part.facilities) == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.integers(-(2**40), 2**40), max_size=200))
+def test_sorted_unique_is_numpy_unique(values: list[int]) -> None:
+    array = np.array(values, dtype=np.int64)
+    np.testing.assert_array_equal(sorted_unique(array), np.unique(array))

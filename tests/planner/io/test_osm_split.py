@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import osmium
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import read_osm_file
-from planner.io.osm_split import combine_extracts, read_piece, scan_pbf
+from planner.io.osm_split import AREA_COST, Blob, PbfLayout, combine_extracts, read_piece, scan_pbf
 from tests.conftest import SHARED_OSM
 
 SIDE = 150  # nodes per grid side: 22,350 short ways, more than two blocks of 8,000 ways
@@ -100,3 +102,22 @@ def test_files_that_cannot_be_split(tmp_path: Path) -> None:
     broken = tmp_path / "broken.osm.pbf"
     broken.write_bytes(chengdu.read_bytes()[:5000])
     assert scan_pbf(broken) is None
+
+
+@settings(max_examples=80, deadline=None)
+@given(sizes=st.lists(st.tuples(st.integers(1, 10_000), st.booleans()), min_size=1, max_size=60),
+       pieces=st.integers(1, 8))
+def test_way_runs_partition_the_blocks_in_runs_of_about_equal_cost(
+        sizes: list[tuple[int, bool]], pieces: int) -> None:
+    """Runs are consecutive, hold every way block once, are at most ``pieces``, and none costs
+    more than its share plus one block (blocks with areas weigh ``AREA_COST`` per byte)."""
+    starts = np.cumsum([0, *(s for s, _ in sizes)])
+    ways = tuple(Blob(int(a), int(a) + s, "way", areas)
+                 for a, (s, areas) in zip(starts, sizes, strict=False))
+    layout = PbfLayout(Blob(0, 0, "header"), (), ways, ())
+    runs = layout.way_runs(pieces)
+    assert [b for run in runs for b in run] == list(ways) and 1 <= len(runs) <= pieces
+    total = sum(b.cost for b in ways)
+    largest = max(b.cost for b in ways)
+    assert all(sum(b.cost for b in run) <= total / pieces + largest for run in runs)
+    assert Blob(0, 10, "way", True).cost == 10 * AREA_COST

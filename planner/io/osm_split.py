@@ -26,6 +26,7 @@ import shapely
 from planner.batch.pieces import combine_networks, concat_frames
 from planner.io.catalogue import read_catalogue
 from planner.io.osm import OsmExtract, read_osm_file
+from planner.io.pbf_blocks import LEN, VARINT, PbfUnsupportedError, fields, varint
 from planner.schema import FACILITY_ID
 
 #: PrimitiveGroup field numbers: 1 nodes, 2 dense nodes, 3 ways, 4 relations, 5 changesets.
@@ -87,52 +88,26 @@ class PbfLayout:
         return [tuple(r) for r in runs if r]
 
 
-def _varint(buf: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = buf[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if byte < 0x80:
-            return value, pos
-        shift += 7
-
-
 def _fields(buf: bytes) -> list[tuple[int, int | bytes]]:
-    """The top-level (field number, value) pairs of a protobuf message."""
-    out: list[tuple[int, int | bytes]] = []
-    pos = 0
-    while pos < len(buf):
-        key, pos = _varint(buf, pos)
-        number, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _varint(buf, pos)
-            out.append((number, value))
-        elif wire == 2:
-            size, pos = _varint(buf, pos)
-            out.append((number, buf[pos:pos + size]))
-            pos += size
-        elif wire in (1, 5):
-            pos += 8 if wire == 1 else 4
-        else:
-            msg = f"unsupported protobuf wire type {wire}"
-            raise ValueError(msg)
-    return out
+    """The top-level (field number, value) pairs of a protobuf message (fixed-width fields
+    left out)."""
+    return [(number, a if wire == VARINT else buf[a:b])
+            for number, wire, a, b in fields(buf) if wire in (VARINT, LEN)]
 
 
 def _first_group_kind(block: bytes) -> str:
     """Kind of the first PrimitiveGroup in (a prefix of) a block; IndexError: need more bytes."""
     pos = 0
     while True:
-        key, pos = _varint(block, pos)
+        key, pos = varint(block, pos)
         if key & 7 == 0:
-            pos = _varint(block, pos)[1]
+            pos = varint(block, pos)[1]
             continue
         if key & 7 != 2:
             return "mixed"
-        size, pos = _varint(block, pos)
+        size, pos = varint(block, pos)
         if key >> 3 == 2:
-            return _KIND.get(_varint(block, pos)[0] >> 3, "mixed")
+            return _KIND.get(varint(block, pos)[0] >> 3, "mixed")
         pos += size
         if pos >= len(block):
             raise IndexError(pos)
@@ -150,13 +125,13 @@ def _block_kind(blob: bytes) -> tuple[str, bool]:
     libosmium writes one kind of object per block, so the first group tells; only the start of
     the block is decompressed.
     """
-    fields = dict(_fields(blob))
-    if isinstance(fields.get(1), bytes):
-        return _areas(_first_group_kind(fields[1]), fields[1])  # type: ignore[arg-type]
-    if not isinstance(fields.get(3), bytes):  # lzma/lz4/zstd: not splittable here
+    parts = dict(_fields(blob))
+    if isinstance(parts.get(1), bytes):
+        return _areas(_first_group_kind(parts[1]), parts[1])  # type: ignore[arg-type]
+    if not isinstance(parts.get(3), bytes):  # lzma/lz4/zstd: not splittable here
         return "mixed", False
     inflate, data, want = zlib.decompressobj(), b"", 1 << 14
-    tail: bytes = fields[3]  # type: ignore[assignment]
+    tail: bytes = parts[3]  # type: ignore[assignment]
     while True:
         data += inflate.decompress(tail, want)
         tail = inflate.unconsumed_tail
@@ -187,7 +162,7 @@ def scan_pbf(path: Path) -> PbfLayout | None:
         return None
     try:
         blobs = _blobs(path)
-    except (KeyError, ValueError, IndexError, zlib.error):
+    except (KeyError, ValueError, IndexError, zlib.error, PbfUnsupportedError):
         return None
     kinds = [b.kind for b in blobs]
     if (not kinds or kinds[0] != "header" or "mixed" in kinds or kinds.count("header") != 1

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -53,10 +53,17 @@ def test_chengdu_quadrants_equal_one_run_and_resume_runs_nothing(
     assert_equal_to_whole(whole, out, HORIZON_MIN)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _scheduler_address(info: Path, scheduler: subprocess.Popen[bytes]) -> str:
+    """The address a starting scheduler writes to its scheduler file (waits up to 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return str(json.loads(info.read_text("utf-8"))["address"])
+        except (OSError, ValueError, KeyError):  # not written yet, or half-written
+            if scheduler.poll() is not None or time.monotonic() > deadline:
+                scheduler.kill()
+                pytest.fail("the dask scheduler did not start (no scheduler file within 60 s)")
+            time.sleep(0.1)
 
 
 def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -65,16 +72,19 @@ def _start(cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture()
-def dask_cluster() -> tuple[str, list[subprocess.Popen[bytes]]]:
-    """A real `dask scheduler` and two `dask worker` processes (no nanny) on 127.0.0.1."""
+def dask_cluster(tmp_path: Path) -> Iterator[tuple[str, list[subprocess.Popen[bytes]]]]:
+    """A real `dask scheduler` and two `dask worker` processes (no nanny) on 127.0.0.1.
+
+    The scheduler picks its own port and writes its address to a scheduler file (a port chosen
+    here beforehand could be taken by another test's server before the scheduler binds it)."""
     from distributed import Client
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    port = _free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    info = tmp_path / "scheduler.json"
     dask = [sys.executable, "-m", "distributed.cli.dask_scheduler"]
-    procs = [_start([*dask, "--host", "127.0.0.1", "--port", str(port),
+    procs = [_start([*dask, "--host", "127.0.0.1", "--port", "0", "--scheduler-file", str(info),
                      "--dashboard-address", ":0"], env)]
+    address = _scheduler_address(info, procs[0])
     worker = [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
               "--no-nanny", "--host", "127.0.0.1", "--no-dashboard"]
     procs += [_start(worker, env) for _ in range(2)]
@@ -82,7 +92,7 @@ def dask_cluster() -> tuple[str, list[subprocess.Popen[bytes]]]:
         deadline = time.monotonic() + 60
         while True:
             try:
-                with Client(address, timeout="2s") as client:
+                with Client(address, timeout="10s") as client:
                     client.wait_for_workers(2, timeout=30)
                     break
             except OSError:

@@ -45,7 +45,7 @@ from api.batch.config import BatchConfig
 from api.batch.run import run_batch
 from planner.errors import DataQualityWarning
 from planner.io.district_files import DistrictFiles, grid_regions, write_district_files
-from planner.io.osm import _file_bounds
+from planner.io.osm import file_bounds
 from planner.io.rules import read_profile
 from planner.synthetic.district import build_demo_district
 
@@ -59,7 +59,7 @@ def _province(nodes: int, grid: int, cache: Path, seed: int) -> tuple[DistrictFi
                           folder / "district_facilities.csv")
     regions = folder / f"regions_{grid}x{grid}.gpkg"
     started = time.perf_counter()
-    if files.osm.is_file() and _file_bounds(files.osm) is None:
+    if files.osm.is_file() and file_bounds(files.osm) is None:
         # written by an older writer without a header box: such a file is read whole in the
         # starting process, so it would not measure the cut in pieces; write it again
         print(f"{files.osm} has no header box (an older writer's file): writing it again")

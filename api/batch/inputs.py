@@ -23,7 +23,7 @@ from api.batch.pieces import FACTS_FILE, collect_cut, submit_cut
 from planner.batch.parts import CutPlan, cut_region, plan_cut
 from planner.errors import InputDataError
 from planner.io.catalogue import read_catalogue
-from planner.io.osm import _file_bounds, read_osm_file
+from planner.io.osm import file_bounds, read_osm_file
 from planner.io.osm_split import PbfLayout, combine_extracts, read_piece, scan_pbf
 from planner.io.region_parts import (
     SideInputs,
@@ -73,7 +73,7 @@ def _splittable(cfg: BatchConfig, cluster: Cluster,
                 min_runs: int = 2) -> tuple[PbfLayout, Any] | None:
     """The OSM file's layout and box when it can be read in pieces on this cluster, else None."""
     layout = scan_pbf(cfg.osm)
-    box = _file_bounds(cfg.osm) if layout is not None else None
+    box = file_bounds(cfg.osm) if layout is not None else None
     if (layout is None or box is None or layout.relations or len(layout.ways) < min_runs
             or cluster.workers() < 2):
         return None

@@ -54,7 +54,9 @@ class OsmExtract:
     study_area: BaseGeometry
 
 
-def _file_bounds(path: Path) -> BaseGeometry | None:
+def file_bounds(path: Path) -> BaseGeometry | None:
+    """The box in the file's header (``None`` when it has none: such a PBF cannot be cut in
+    pieces, :mod:`planner.io.osm_split`)."""
     header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
     bbox = header.box()
     if not bbox.valid():
@@ -156,7 +158,7 @@ def _unreadable(path: Path, exc: Exception) -> InputDataError:
 
 def _study_area(path: Path, study_area: BaseGeometry | None) -> BaseGeometry | None:
     try:
-        return study_area if study_area is not None else _file_bounds(path)
+        return study_area if study_area is not None else file_bounds(path)
     except RuntimeError as exc:
         raise _unreadable(path, exc) from exc
 

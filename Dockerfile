@@ -34,6 +34,9 @@ RUN apt-get update \
 
 COPY --from=build /wheels /wheels
 RUN python -m pip install /wheels/careplan-*.whl && rm -rf /wheels
+# Compile the what-if kernels (numba) once, into the installed package's __pycache__, so no
+# container compiles them again (seconds) on its first what-if; .ci/run runs the same command.
+RUN python -m planner.warmup
 
 RUN useradd --create-home --uid 10001 careplan \
  && mkdir -p /data \

@@ -45,10 +45,12 @@ logger = logging.getLogger(__name__)
 
 #: Modules the forkserver imports once so no job imports them again: this one (the planner,
 #: geopandas, ...) and those the processes find at run time (layer frames, run writer, care map,
-#: registers, what-if, siting). A module missing from a build is skipped.
+#: registers, what-if, siting), and ``api.service.warm``, which compiles the what-if kernels so
+#: children inherit them. A module missing from a build is skipped.
 PRELOAD = ("api.service.worker", "maps.geojson", "maps.compose", "maps.assets",
            "planner.io.writers", "planner.io.registers", "planner.io.units",
-           "planner.io.scenarios", "planner.whatif", "planner.siting.propose")
+           "planner.io.scenarios", "planner.whatif", "planner.siting.propose",
+           "api.service.warm")
 
 
 @dataclass(frozen=True, slots=True)

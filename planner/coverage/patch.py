@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from planner.coverage.tables import DemandIndex, group_cumsums, group_sums
+from planner.coverage.patch_kernels import points_near, unit_rows
+from planner.coverage.tables import DemandIndex, group_sums
 from planner.network.graph import WalkNetwork
 from planner.network.snap import SnapResult
 from planner.schema import OLDER_POP, SETTLEMENT, UNIT_ID, UNIT_NAME
@@ -75,10 +76,9 @@ class PatchIndex:
     def points_near(self, nodes: I64, edges: I64) -> I64:
         """Points on a segment ending at one of ``nodes`` or lying on one of ``edges``
         (ascending)."""
-        flag = np.zeros(self.kind.size, dtype=bool)
-        flag[_ragged(self.node_ptr, self.node_order, nodes)] = True
-        flag[_ragged(self.edge_ptr, self.edge_order, edges)] = True
-        return np.flatnonzero(flag)
+        found: I64 = points_near(self.node_ptr, self.node_order, self.edge_ptr, self.edge_order,
+                                 nodes, edges, self.kind.size)
+        return found
 
     def points_of_units(self, units: I64) -> I64:
         """Points of the given unit positions, grouped by unit in the order given."""
@@ -110,25 +110,6 @@ class CoverageRows:
         if "frame" not in self._cache:
             self._cache["frame"] = pd.DataFrame(self.columns)
         return self._cache["frame"]
-
-
-def _quantiles(local: I64, starts: I64, time_s: F64, pop: F64, n: int) -> tuple[F64, F64]:
-    """Median and 90th percentile per local unit (rows grouped by unit, ascending, the groups
-    starting at ``starts``), as :func:`weighted_quantiles`: rows by unit then time (stable),
-    the first whose compensated running share reaches q (less 1e-12); NaN where none does.
-
-    A unit's compensated total is its running sum's last value (pandas' grouped sum and
-    cumulative sum run the same compensated update row by row)."""
-    order = np.lexsort((time_s, local))  # by unit, then time, ties in row order
-    t, w = time_s[order], pop[order]
-    cum = group_cumsums(local, w, n)  # ``local`` is sorted: the same after ``order``
-    total = cum[np.append(starts[1:], local.size) - 1][local]
-    share = cum / np.where(total > 0, total, 1.0)
-    rows = np.arange(local.size)
-    t = np.append(t, np.nan)
-    med, p90 = (t[np.minimum.reduceat(np.where(share >= q, rows, local.size), starts)]
-                for q in _QS)
-    return med, p90
 
 
 #: The quantiles the coverage table reports (median, 90th percentile), less the 1e-12 slack.
@@ -179,15 +160,10 @@ def _hit_units(index: PatchIndex, changed: I64) -> I64:
     return np.flatnonzero(flag[:-1])
 
 
-def _sums(local: I64, kind: I64, covered: NDArray[np.bool_], pop: F64, older: F64,
-          n: int) -> dict[str, F64]:
-    """Covered and uncovered older adults per local unit and the covered share, as
-    :func:`planner.coverage.measure.coverage_columns` (``kind``: 1 placed, 2 disconnected,
-    3 not snapped; compensated sums in row order with zeros for the other columns)."""
-    cat = np.where(covered, 0, kind)
-    values = np.zeros((cat.size, 4))
-    values[np.arange(cat.size), cat] = pop
-    parts = group_sums(local, values, n)
+def _shares(parts: F64, older: F64) -> dict[str, F64]:
+    """Coverage columns from the covered / out-of-reach / disconnected / not-snapped sums per
+    unit (``parts``), as :func:`planner.coverage.measure.coverage_columns` derives them."""
+    n = parts.shape[0]
     placed = 0 + parts[:, 0] + parts[:, 1] + parts[:, 2] + parts[:, 3]
     share = np.divide(parts[:, 0], older, out=np.zeros(n), where=older > 0)
     return {"covered_pop": parts[:, 0], "uncovered_out_of_reach_pop": parts[:, 1],
@@ -201,26 +177,33 @@ def patch_coverage(index: PatchIndex, old: CoverageRows, threshold_s: F64, chang
                    flipped: bool = True) -> CoverageRows:
     """``old`` (one type's coverage) with the rows of the units holding ``changed`` points
     recomputed from the new ``time_s`` and nearest facility ``key`` (-1 none; ``key_ids[key]``
-    is its id), with the arithmetic of :func:`planner.coverage.measure.coverage_columns`;
-    ``threshold_s`` is the type's threshold per unit (seconds). With ``flipped`` False no
-    changed point crossed its threshold: the covered figures are kept."""
+    is its id), with the arithmetic of :func:`planner.coverage.measure.coverage_columns` (one
+    compiled call, :func:`planner.coverage.patch_kernels.unit_rows`); ``threshold_s`` is the
+    type's threshold per unit (seconds). With ``flipped`` False no changed point crossed its
+    threshold: the covered figures are kept."""
     hit = _hit_units(index, changed)
     if hit.size == 0:
         return old
-    lo = index.unit_ptr[hit]
-    count = index.unit_ptr[hit + 1] - lo
-    local = np.repeat(np.arange(hit.size), count)
-    starts = np.cumsum(count) - count
-    pts = index.unit_order[np.arange(local.size) + np.repeat(lo - starts, count)]
-    t, pop = time_s[pts], index.demand.pop[pts]
+    parts, quant, best = unit_rows(hit, index.unit_ptr, index.unit_order, time_s, key,
+                                   index.demand.pop, index.kind, threshold_s, key_ids.size, *_QS,
+                                   flipped)
     rows: dict[str, NDArray[Any]] = {}
     if flipped:
-        rows = _sums(local, index.kind[pts], t <= threshold_s[hit][local], pop,
-                     np.asarray(old.columns["older_pop"], dtype=float)[hit], hit.size)
-    median, p90 = _quantiles(local, starts, t, pop, hit.size)
-    rows["median_time_min"] = np.where(np.isinf(median), np.nan, median / 60.0)
-    rows["p90_time_min"] = np.where(np.isinf(p90), np.nan, p90 / 60.0)
-    rows["nearest_facility_id"] = _nearest_ids(local, key[pts], pop, hit.size, key_ids)
+        rows = _shares(parts, np.asarray(old.columns["older_pop"], dtype=float)[hit])
+    rows["median_time_min"] = np.where(np.isinf(quant[:, 0]), np.nan, quant[:, 0] / 60.0)
+    rows["p90_time_min"] = np.where(np.isinf(quant[:, 1]), np.nan, quant[:, 1] / 60.0)
+    ids = np.full(hit.size, np.nan, dtype=object)
+    found = best[:, 0] >= 0
+    ids[found] = key_ids[best[found, 0]]
+    tied = np.flatnonzero(best[:, 1] > 1)
+    if tied.size:  # several facilities nearest for equally many: the first id in sort order
+        lo = index.unit_ptr[hit[tied]]
+        count = index.unit_ptr[hit[tied] + 1] - lo
+        local = np.repeat(np.arange(tied.size), count)
+        pts = index.unit_order[np.arange(local.size) + np.repeat(lo - np.cumsum(count) + count,
+                                                                 count)]
+        ids[tied] = _nearest_ids(local, key[pts], index.demand.pop[pts], tied.size, key_ids)
+    rows["nearest_facility_id"] = ids
     return _patched(old, hit, rows)
 
 

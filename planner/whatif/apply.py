@@ -13,6 +13,7 @@ from planner.coverage.patch import CoverageRows, patch_coverage
 from planner.network.snap import SnapResult
 from planner.routing.travel import NearestTimes
 from planner.whatif.clock import StepClock, lap
+from planner.whatif.point_kernels import changed_points
 from planner.whatif.snap import snap_table
 from planner.whatif.state import WhatIfResult, WhatIfState
 from planner.whatif.table import FacilityTable, Scenario, table_after
@@ -44,16 +45,12 @@ def _patch_type(state: WhatIfState, ftype: str, table: FacilityTable, snap: Snap
                     NDArray[np.float64], NDArray[np.int64], CoverageRows]:
     """Point times, nearest keys and coverage rows of one type after its node times changed
     to ``near``; ``pts`` are the demand points that may have changed."""
-    t_new, key_new = point_times(state.core.walk, near, pts, state.network, snap,
-                                 table.of_type(ftype), table.keys)
-    t_old, k_old = state.point_time_s[ftype], state.point_keys[ftype]
-    was = t_old[pts]
-    diff = (t_new != was) | (key_new != k_old[pts])
-    pts, t_new = pts[diff], t_new[diff]
-    t_s, keys = t_old.copy(), k_old.copy()
-    t_s[pts], keys[pts] = t_new, key_new[diff]
-    thr_s = state.core.threshold_s[ftype][state.index.demand.unit[pts]]
-    flipped = bool(((was[diff] <= thr_s) != (t_new <= thr_s)).any())
+    core = state.core
+    t_new, key_new = point_times(core.walk, core.segment_s, core.network.speed_m_s, near, pts,
+                                 snap, table.of_type(ftype), table.keys)
+    pts, t_s, keys, flipped = changed_points(pts, t_new, key_new, state.point_time_s[ftype],
+                                             state.point_keys[ftype], state.index.demand.unit,
+                                             state.core.threshold_s[ftype])
     lap(clock, "point_times")
     cov = patch_coverage(state.index, state.coverage_by_type[ftype],
                          state.core.threshold_s[ftype], pts, t_s, keys, table.key_ids, flipped)

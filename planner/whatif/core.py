@@ -28,16 +28,12 @@ I64 = NDArray[np.int64]
 
 @dataclass(frozen=True, slots=True)
 class PointWalk:
-    """Per demand point: its segment and end nodes (-1 unroutable), the walk from each end to
-    the point and the access leg (seconds; ``inf`` for unroutable points)."""
+    """Per demand point (columns): ``ints`` rows its segment and end nodes (-1 unroutable);
+    ``floats`` rows the walk from each end to the point, the access leg (seconds; ``inf`` for
+    unroutable points) and its fraction along the segment."""
 
-    edge: I64
-    u: I64
-    v: I64
-    from_u_s: F64
-    from_v_s: F64
-    access_s: F64
-    frac: F64
+    ints: I64
+    floats: F64
 
     @classmethod
     def build(cls, network: WalkNetwork, points: SnapResult) -> PointWalk:
@@ -46,19 +42,31 @@ class PointWalk:
         ok = np.flatnonzero(points.routable)
         e = points.edge[ok]
         g = points.frac[ok]
-        edge, u, v = (np.full(p, -1, dtype=np.int64) for _ in range(3))
-        from_u, from_v, access = (np.full(p, np.inf) for _ in range(3))
-        edge[ok], u[ok], v[ok] = e, network.edge_u[e], network.edge_v[e]
-        from_u[ok] = network.time_along_s(e, g, np.zeros_like(g))
-        from_v[ok] = network.time_along_s(e, g, np.ones_like(g))
-        access[ok] = points.access_m[ok] / network.speed_m_s
-        return cls(edge, u, v, from_u, from_v, access, points.frac.astype(float))
+        ints = np.full((3, p), -1, dtype=np.int64)
+        floats = np.full((4, p), np.inf)
+        ints[:, ok] = e, network.edge_u[e], network.edge_v[e]
+        floats[0, ok] = network.time_along_s(e, g, np.zeros_like(g))
+        floats[1, ok] = network.time_along_s(e, g, np.ones_like(g))
+        floats[2, ok] = points.access_m[ok] / network.speed_m_s
+        floats[3] = points.frac
+        return cls(ints, floats)
+
+
+def segment_times(network: WalkNetwork) -> F64:
+    """The segments' walking times as rows: walk_s, then uv_s and vu_s on a network with
+    terrain (direction-dependent times)."""
+    rows = [network.edge_walk_s]
+    if network.edge_uv_s is not None and network.edge_vu_s is not None:
+        rows += [network.edge_uv_s, network.edge_vu_s]
+    return np.vstack(rows)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class WhatIfCore:
     """Per-analysis structures of the what-if hot path (built once, read-only); ``limit_s`` is
-    the largest threshold (the first bound of the compiled add search, a fallback)."""
+    the largest threshold (the first bound of the compiled add search, a fallback);
+    ``segment_s`` the segments' walking times (rows walk_s, or walk_s, uv_s, vu_s with
+    terrain)."""
 
     adjacency: Adjacency
     coords: tuple[F64, F64, F64, F64]
@@ -67,6 +75,7 @@ class WhatIfCore:
     limit_s: float
     network: WalkNetwork
     snap_cell_m: float
+    segment_s: F64
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def node_grid(self) -> NodeGrid:
@@ -99,4 +108,5 @@ class WhatIfCore:
                for t in types}
         return cls(Adjacency.of_csr(g.indptr, g.indices, g.data), coords,
                    PointWalk.build(network, dsnap), thr, params.coverage.max_threshold_min * 60.0,
-                   network, min(FIRST_CELL_M, float(params.snap.max_snap_m)))
+                   network, min(FIRST_CELL_M, float(params.snap.max_snap_m)),
+                   segment_times(network))

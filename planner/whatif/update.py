@@ -25,6 +25,7 @@ from planner.routing.local_search import Adjacency, grow_source, refill_region
 from planner.routing.nearest_update import FULL_SEARCH_SHARE, NodeGrid, add_source, remove_sources
 from planner.routing.travel import NearestTimes
 from planner.whatif.core import PointWalk
+from planner.whatif.point_kernels import leg_times
 
 F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
@@ -59,14 +60,6 @@ def seed_arcs(network: WalkNetwork, snap: SnapResult, positions: list[int],
     return out
 
 
-def _from_dict(got: dict[int, tuple[float, int]]) -> tuple[I64, F64, I64]:
-    n = len(got)
-    nodes = np.fromiter(got.keys(), dtype=np.int64, count=n)
-    ts = np.fromiter((t for t, _ in got.values()), dtype=float, count=n)
-    ss = np.fromiter((s for _, s in got.values()), dtype=np.int64, count=n)
-    return nodes, ts, ss
-
-
 def _remove(network: WalkNetwork, adj: Adjacency, near: NearestTimes, change: TypeChange,
             snap: SnapResult, keys: I64) -> tuple[F64, I64, I64]:
     """Times and source keys after taking ``change.gone_keys`` away, and the nodes searched
@@ -82,14 +75,15 @@ def _remove(network: WalkNetwork, adj: Adjacency, near: NearestTimes, change: Ty
     e = snap.edge[kept]
     near_region = kept[hit[network.edge_u[e]] | hit[network.edge_v[e]]]
     seeds = [arc for arc in seed_arcs(network, snap, near_region.tolist(), keys) if hit[arc[1]]]
-    got = (refill_region(adj, near.node_time_s, near.node_source, region.tolist(), seeds,
-                         local_search.MAX_LOCAL_NODES)
+    seed_s, seed_node, seed_key = (np.array([a[i] for a in seeds]) for i in range(3))
+    got = (refill_region(adj, near.node_time_s, near.node_source, region, seed_s, seed_node,
+                         seed_key, local_search.MAX_LOCAL_NODES)
            if region.size <= FULL_SEARCH_SHARE * network.n_nodes else None)
     if got is None:  # a large region: the compiled search (on table positions)
         return (*_remove_compiled(network, near, hit, change, snap, keys), region)
     times, source = near.node_time_s.copy(), near.node_source.copy()
     times[region], source[region] = np.inf, -1
-    nodes, ts, ss = _from_dict(got)
+    nodes, ts, ss = got
     times[nodes], source[nodes] = ts, ss
     return times, source, region
 
@@ -117,18 +111,19 @@ def _add(network: WalkNetwork, adj: Adjacency, grid: Callable[[], NodeGrid], tim
     key = int(keys[j])
     if snap.status[j] != SNAPPED:
         return times, source, np.zeros(0, dtype=np.int64), 0
-    seeds = [(t, node) for t, node, _ in seed_arcs(network, snap, [j], keys)]
-    got = grow_source(adj, times, seeds, local_search.MAX_LOCAL_NODES)
+    seeds = seed_arcs(network, snap, [j], keys)
+    got = grow_source(adj, times, np.array([a[0] for a in seeds]),
+                      np.array([a[1] for a in seeds]), local_search.MAX_LOCAL_NODES)
     if got is None:
         near, searched = add_source(network, NearestTimes(times, source),
                                     snap.take(np.array([j])), key, limit_s, grid())
         return (near.node_time_s, near.node_source, np.flatnonzero(near.node_time_s < times),
                 searched)
-    nodes = np.fromiter(got.keys(), dtype=np.int64, count=len(got))
+    nodes, ts = got
     times, source = times.copy(), source.copy()
-    times[nodes] = np.fromiter(got.values(), dtype=float, count=len(got))
+    times[nodes] = ts
     source[nodes] = key
-    return times, source, nodes, len(got)
+    return times, source, nodes, nodes.size
 
 
 def update_nodes(network: WalkNetwork, adj: Adjacency, grid: Callable[[], NodeGrid],
@@ -152,48 +147,16 @@ def update_nodes(network: WalkNetwork, adj: Adjacency, grid: Callable[[], NodeGr
     return NearestTimes(times, source), np.concatenate(changed), searched
 
 
-def point_times(walk: PointWalk, near: NearestTimes, points: I64, network: WalkNetwork,
-                snap: SnapResult, sources: I64, keys: I64) -> tuple[F64, I64]:
+def point_times(walk: PointWalk, segment_s: F64, speed_m_s: float, near: NearestTimes,
+                points: I64, snap: SnapResult, sources: I64, keys: I64) -> tuple[F64, I64]:
     """Times of demand ``points`` to the nearest facility and its key (-1 none), as
-    :func:`planner.routing.travel.compute_point_times` computes them; ``sources`` are the
-    positions of the type's facilities (``keys`` per position)."""
-    u, v = walk.u[points], walk.v[points]
-    via_u = near.node_time_s[u] + walk.from_u_s[points]  # u = -1 (unroutable): inf legs
-    via_v = near.node_time_s[v] + walk.from_v_s[points]
-    use_u = via_u <= via_v
-    t_s = np.where(use_u, via_u, via_v) + walk.access_s[points]
-    src = np.where(use_u, near.node_source[u], near.node_source[v])
+    :func:`planner.routing.travel.compute_point_times` computes them (one compiled call,
+    :func:`planner.whatif.point_kernels.leg_times`); ``segment_s`` as
+    :func:`planner.whatif.core.segment_times`; ``sources`` are the positions of the type's
+    facilities (``keys`` per position)."""
     on = sources[snap.status[sources] == SNAPPED]
-    if on.size:
-        _same_edge(walk, points, network, snap, on, keys, t_s, src)
-    src[t_s == np.inf] = -1
+    on = on[np.argsort(snap.edge[on], kind="stable")]  # positions ascending within a segment
+    fac = (np.vstack([snap.edge[on], keys[on]]), np.vstack([snap.frac[on], snap.access_m[on]]))
+    t_s, src = leg_times((walk.ints, walk.floats), points, near.node_time_s, near.node_source,
+                         fac, segment_s, speed_m_s)
     return t_s, src
-
-
-def _same_edge(walk: PointWalk, points: I64, network: WalkNetwork, snap: SnapResult, on: I64,
-               keys: I64, t_s: F64, src: I64) -> None:
-    """Lower ``t_s``/``src`` in place where a facility on the point's own segment is quicker
-    directly (the quickest, lowest position on ties; only if strictly quicker)."""
-    fe = snap.edge[on]
-    flag = np.zeros(network.n_edges + 1, dtype=bool)  # the extra last entry: edge -1
-    flag[fe] = True
-    share = np.flatnonzero(flag[walk.edge[points]])
-    if share.size == 0:
-        return
-    order = np.argsort(fe, kind="stable")  # positions ascending within an edge
-    fac, fe = on[order], fe[order]
-    pe = walk.edge[points[share]]
-    lo = np.searchsorted(fe, pe, side="left")
-    count = np.searchsorted(fe, pe, side="right") - lo
-    j = np.repeat(np.arange(share.size), count)  # (point, facility) pairs on one segment
-    f = fac[np.arange(j.size) + np.repeat(lo - np.cumsum(count) + count, count)]
-    i = share[j]
-    p = points[i]
-    direct = (network.time_along_s(pe[j], walk.frac[p], snap.frac[f]) + walk.access_s[p]
-              + snap.access_m[f] / network.speed_m_s)
-    best = np.lexsort((f, direct, i))
-    best = best[np.concatenate(([True], i[best][1:] != i[best][:-1]))]
-    bi = i[best]
-    better = direct[best] < t_s[bi]
-    t_s[bi[better]] = direct[best][better]
-    src[bi[better]] = keys[f[best][better]]

@@ -28,6 +28,26 @@ def _adj(n: int, arcs: list[tuple[int, int, float]]) -> Adjacency:
     return Adjacency.of_csr(g.indptr, g.indices, g.data)
 
 
+def _grow(adj: Adjacency, old: np.ndarray, seeds: list[tuple[float, int]],
+          max_nodes: int = 40_000) -> dict[int, float] | None:
+    """:func:`grow_source` as {node: time} (seeds as (time, node))."""
+    got = grow_source(adj, old, np.array([t for t, _ in seeds]),
+                      np.array([v for _, v in seeds], dtype=np.int64), max_nodes)
+    return None if got is None else dict(zip(got[0].tolist(), got[1].tolist(), strict=True))
+
+
+def _refill(adj: Adjacency, times: np.ndarray, src: np.ndarray, region: list[int],
+            seeds: list[tuple[float, int, int]]) -> dict[int, tuple[float, int]] | None:
+    """:func:`refill_region` as {node: (time, source)} (seeds as (time, node, source))."""
+    got = refill_region(adj, times, src, np.array(region, dtype=np.int64),
+                        np.array([s[0] for s in seeds]),
+                        np.array([s[1] for s in seeds], dtype=np.int64),
+                        np.array([s[2] for s in seeds], dtype=np.int64))
+    if got is None:
+        return None
+    return {v: (t, s) for v, t, s in zip(*(a.tolist() for a in got), strict=True)}
+
+
 def _path() -> Adjacency:
     """0 -1- 1 -1- 2 (both directions)."""
     return _adj(3, [(0, 1, 1.0), (1, 0, 1.0), (1, 2, 1.0), (2, 1, 1.0)])
@@ -36,15 +56,15 @@ def _path() -> Adjacency:
 def test_grow_hand_worked() -> None:
     """Old times (5, 1.5, 0): a source at node 0 (0.5) improves 0 only; node 1 at 1.5 ties
     with its old time and is not taken (nor is anything beyond it)."""
-    assert grow_source(_path(), np.array([5.0, 1.5, 0.0]), [(0.5, 0)]) == {0: 0.5}
-    assert grow_source(_path(), np.array([5.0, 1.6, 0.0]), [(0.5, 0)]) == {0: 0.5, 1: 1.5}
-    assert grow_source(_path(), np.array([0.5, 1.5, 0.0]), [(0.5, 0)]) == {}
-    assert grow_source(_path(), np.full(3, np.inf), [(0.0 + 2.0, 2), (3.0, 0)]) == {
+    assert _grow(_path(), np.array([5.0, 1.5, 0.0]), [(0.5, 0)]) == {0: 0.5}
+    assert _grow(_path(), np.array([5.0, 1.6, 0.0]), [(0.5, 0)]) == {0: 0.5, 1: 1.5}
+    assert _grow(_path(), np.array([0.5, 1.5, 0.0]), [(0.5, 0)]) == {}
+    assert _grow(_path(), np.full(3, np.inf), [(0.0 + 2.0, 2), (3.0, 0)]) == {
         2: 2.0, 1: 3.0, 0: 3.0}  # two seeds meeting (0 is reached at 3.0 either way)
 
 
 def test_grow_gives_up_past_the_limit() -> None:
-    assert grow_source(_path(), np.full(3, np.inf), [(0.0, 0)], max_nodes=2) is None
+    assert _grow(_path(), np.full(3, np.inf), [(0.0, 0)], max_nodes=2) is None
 
 
 def test_refill_hand_worked() -> None:
@@ -53,17 +73,17 @@ def test_refill_hand_worked() -> None:
     min(0 + 2, 1 + 2) = 2.0 from 7. Without the seed node 2 is 4.0 from 7 through node 1."""
     adj = _adj(3, [(0, 1, 2.0), (1, 0, 2.0), (1, 2, 2.0), (2, 1, 2.0)])
     times, src = np.array([0.0, 2.0, 4.0]), np.array([7, 7, 7])
-    assert refill_region(adj, times, src, [1, 2], [(1.0, 2, 9)]) == {2: (1.0, 9), 1: (2.0, 7)}
-    assert refill_region(adj, times, src, [1, 2], []) == {1: (2.0, 7), 2: (4.0, 7)}
-    assert refill_region(adj, times, src, [0, 1, 2], []) == {}  # nothing left reaches them
+    assert _refill(adj, times, src, [1, 2], [(1.0, 2, 9)]) == {2: (1.0, 9), 1: (2.0, 7)}
+    assert _refill(adj, times, src, [1, 2], []) == {1: (2.0, 7), 2: (4.0, 7)}
+    assert _refill(adj, times, src, [0, 1, 2], []) == {}  # nothing left reaches them
 
 
 def test_directed_arcs_are_read_the_right_way() -> None:
     """Arcs 0 -> 1 (1 s) and 1 -> 0 (5 s): from a source at node 0 node 1 is 1 s away, and a
     region {1} refilled from node 0 (time 0) gets 1 s, not 5 s."""
     adj = _adj(2, [(0, 1, 1.0), (1, 0, 5.0)])
-    assert grow_source(adj, np.full(2, np.inf), [(0.0 + 1e-6, 0)]) == {0: 1e-6, 1: 1e-6 + 1.0}
-    assert refill_region(adj, np.array([0.0, 9.0]), np.array([3, 4]), [1], []) == {1: (1.0, 3)}
+    assert _grow(adj, np.full(2, np.inf), [(0.0 + 1e-6, 0)]) == {0: 1e-6, 1: 1e-6 + 1.0}
+    assert _refill(adj, np.array([0.0, 9.0]), np.array([3, 4]), [1], []) == {1: (1.0, 3)}
 
 
 def _oracle(net: WalkNetwork, seeds: dict[int, float]) -> dict[int, float]:
@@ -91,7 +111,7 @@ def _check_add_and_remove(net: WalkNetwork, rng: np.random.Generator, k: int) ->
     w = float(net.edge_walk_s[e])
     seeds = [(max(a_s + f * w, 1e-6), int(net.edge_u[e])),
              (max(a_s + (1 - f) * w, 1e-6), int(net.edge_v[e]))]
-    got = grow_source(adj, old.node_time_s, seeds)
+    got = _grow(adj, old.node_time_s, seeds)
     assert got is not None
     times = old.node_time_s.copy()
     times[list(got)] = list(got.values())
@@ -109,7 +129,7 @@ def _check_add_and_remove(net: WalkNetwork, rng: np.random.Generator, k: int) ->
             for j in range(1, k + 1)
             for end, d in ((net.edge_u[snap.edge[j]], snap.frac[j]),
                            (net.edge_v[snap.edge[j]], 1 - snap.frac[j]))]
-    refilled = refill_region(adj, full.node_time_s, src, region.tolist(), arcs)
+    refilled = _refill(adj, full.node_time_s, src, region.tolist(), arcs)
     assert refilled is not None
     times = full.node_time_s.copy()
     times[region] = np.inf

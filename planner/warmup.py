@@ -1,6 +1,6 @@
 """Compile the what-if kernels ahead of the first real scenario.
 
-The kernels (:mod:`planner.jit`) are compiled on their first call; on a machine whose on-disk
+The kernels (:mod:`planner.routing.jit`) are compiled on their first call; on a machine whose on-disk
 cache is empty that takes several seconds, and loading them from the cache a few tenths of a
 second. :func:`warm_up` runs one add and one removal on the smallest synthetic demo district,
 through the same code as a real what-if, so the kernels are compiled for the argument types a

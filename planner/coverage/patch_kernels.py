@@ -1,5 +1,5 @@
 """Compiled kernels of the what-if unit patch (:mod:`planner.coverage.patch`; numba, see
-:mod:`planner.jit`).
+:mod:`planner.routing.jit`).
 
 :func:`unit_rows` recomputes the coverage figures of a few units in one call, with the
 arithmetic of the full tables: pandas' compensated (Kahan) grouped sum and cumulative sum, rows
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.jit import kernel
+from planner.routing.jit import kernel
 
 
 @kernel

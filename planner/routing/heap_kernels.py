@@ -1,4 +1,4 @@
-"""Compiled Dijkstra kernels of :mod:`planner.routing.local_search` (numba, see :mod:`planner.jit`).
+"""Compiled Dijkstra kernels of :mod:`planner.routing.local_search` (numba, see :mod:`planner.routing.jit`).
 
 A binary heap of (time, node, source) entries in three arrays, ordered lexicographically (as
 Python's ``heapq`` orders tuples). Scratch per network node: ``tent`` (best time pushed) is
@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.jit import kernel
+from planner.routing.jit import kernel
 
 
 @kernel

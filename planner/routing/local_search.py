@@ -3,7 +3,7 @@
 A scipy ``dijkstra`` call costs ~22 µs before any work, fills a distance row over every node,
 needs the graph rebuilt (work in the number of arcs) to start from a point on a segment, and
 cannot stop at the nodes a new source does not improve; a what-if add or removal touches a few
-hundred nodes. These searches are compiled kernels (:func:`planner.jit.kernel`) over the CSR
+hundred nodes. These searches are compiled kernels (:func:`planner.routing.jit.kernel`) over the CSR
 arrays in place; their state lives in scratch arrays of the :class:`Adjacency` told apart by a
 generation stamp per call (nothing is cleared or allocated per node of the network), so the work
 follows the nodes they settle. They give up (return None) past ``max_nodes`` so that a caller

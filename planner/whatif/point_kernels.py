@@ -1,4 +1,4 @@
-"""Compiled kernels of the what-if's demand-point step (numba, see :mod:`planner.jit`).
+"""Compiled kernels of the what-if's demand-point step (numba, see :mod:`planner.routing.jit`).
 
 :func:`leg_times` times a few demand points through their segment's end nodes, with the
 arithmetic of :func:`planner.routing.travel.compute_point_times`; :func:`changed_points`
@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from planner.jit import kernel
+from planner.routing.jit import kernel
 
 
 @kernel

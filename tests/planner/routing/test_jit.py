@@ -1,4 +1,4 @@
-"""The compiled kernels' arithmetic (planner.jit): the compensated sums are bit-for-bit pandas'
+"""The compiled kernels' arithmetic (planner.routing.jit): the compensated sums are bit-for-bit pandas'
 grouped kernels (which the full coverage tables run), and a kernel whose source has no file
 (so no on-disk cache) still compiles and runs."""
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from planner.coverage.patch_kernels import kahan_add
 from planner.coverage.tables import group_cumsums, group_sums
-from planner.jit import kernel
+from planner.routing.jit import kernel
 
 #: Values of very different magnitudes (where a plain running sum loses bits), ties and zeros.
 VALUES = st.lists(st.sampled_from([0.0, 1.0, 0.1, 1e-9, 3.3, 1e16, -5e15, 97.0, 2.5e8]) |

@@ -6,10 +6,14 @@ place); a wheel ships that folder as the package ``careplan_data``, which
 beside the code. ``maps/static`` (vendored map assets) and ``maps/templates`` are package data.
 """
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, find_packages, setup
+
+# maps/static and maps/templates hold data only; listed as (namespace) packages so setuptools
+# ships them without warning that an importable folder is missing from ``packages``.
+MAP_DATA = find_namespace_packages(include=["maps.static*", "maps.templates*"])
 
 setup(
-    packages=[*find_packages(include=["planner*", "api*", "maps*"]), "careplan_data",
+    packages=[*find_packages(include=["planner*", "api*", "maps*"]), *MAP_DATA, "careplan_data",
               "careplan_data.rules"],
     package_dir={"careplan_data": "data", "careplan_data.rules": "data/rules"},
     package_data={

@@ -34,15 +34,17 @@ RUN apt-get update \
 
 COPY --from=build /wheels /wheels
 RUN python -m pip install /wheels/careplan-*.whl && rm -rf /wheels
-# Compile the what-if kernels (numba) once, into the installed package's __pycache__, so no
-# container compiles them again (seconds) on its first what-if; .ci/run runs the same command.
-RUN python -m planner.warmup
 
 RUN useradd --create-home --uid 10001 careplan \
  && mkdir -p /data \
  && chown careplan:careplan /data
 USER careplan
 WORKDIR /home/careplan
+# Compile the what-if kernels (numba) once, into a cache the service's user owns (numba only
+# uses a cache folder it can write to, and site-packages is root's), so no container compiles
+# them again (seconds) on its first what-if; .ci/run runs the same command.
+ENV NUMBA_CACHE_DIR=/home/careplan/.cache/numba
+RUN python -m planner.warmup
 VOLUME ["/data"]
 EXPOSE 8000
 

@@ -34,7 +34,7 @@ def assign_units(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> pd.Se
                            how="left", predicate="within")
         first = joined[~joined.index.duplicated(keep="first")]
         return first["unit_id"].reindex(facilities.index).astype(object)
-    by_name = dict(zip(units["name"].astype(str), units["unit_id"].astype(str)))
+    by_name = dict(zip(units["name"].astype(str), units["unit_id"].astype(str), strict=True))
     named = facilities.get("community", pd.Series("", index=facilities.index)).fillna("")
     out = named.astype(str).map(by_name)
     missing = out.isna()

@@ -37,12 +37,12 @@ def build_hierarchy(units: pd.DataFrame) -> pd.DataFrame:
         for u, n, lv, p in zip(
             units["unit_id"], units.get("name", units["unit_id"]),
             units.get("level", pd.Series("community", index=units.index)),
-            units.get("parent_id", pd.Series("", index=units.index)).fillna(""),
+            units.get("parent_id", pd.Series("", index=units.index)).fillna(""), strict=True,
         )
     ]
     parent_names = units.get("parent_name", units.get("parent_id"))
     if parent_names is not None and "parent_id" in units.columns:
-        for pid, pname in zip(units["parent_id"].fillna(""), parent_names.fillna("")):
+        for pid, pname in zip(units["parent_id"].fillna(""), parent_names.fillna(""), strict=True):
             if pid:
                 level = "town" if str(pname).endswith(("镇", "乡")) else "street"
                 rows.append({"unit_id": str(pid), "name": str(pname or pid), "level": level,
@@ -63,7 +63,7 @@ def find_ancestors(hierarchy: pd.DataFrame) -> pd.DataFrame:
     InputDataError
         The parent links form a cycle.
     """
-    parent = dict(zip(hierarchy["unit_id"].astype(str), hierarchy["parent_id"].fillna("").astype(str)))
+    parent = dict(zip(hierarchy["unit_id"].astype(str), hierarchy["parent_id"].fillna("").astype(str), strict=True))
     rows: list[tuple[str, str, int]] = []
     for uid in parent:
         node, depth, seen = uid, 0, set()

@@ -69,7 +69,7 @@ def read_csv_rows(path: Path) -> tuple[list[list[str]], str]:
     encoding = detect_encoding(data)
     text = data.decode(encoding)
     try:
-        rows = [row for row in csv.reader(io.StringIO(text, newline=""))]
+        rows = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as exc:
         msg = f"{path} is not a valid CSV ({exc}); check quotes and commas"
         raise InputDataError(msg) from exc

@@ -150,7 +150,7 @@ def _geometry(frame: pd.DataFrame, coords: str) -> gpd.GeoSeries:
         raise InputDataError(msg)
     lon, lat = to_wgs84(frame["lon"].map(parse_number).to_numpy(float),
                         frame["lat"].map(parse_number).to_numpy(float), coords=coords)
-    geoms = [None if np.isnan(x) or np.isnan(y) else points(x, y) for x, y in zip(lon, lat)]
+    geoms = [None if np.isnan(x) or np.isnan(y) else points(x, y) for x, y in zip(lon, lat, strict=True)]
     return gpd.GeoSeries(geoms, crs=WGS84, index=frame.index)
 
 
@@ -167,9 +167,9 @@ def _records(frame: pd.DataFrame) -> pd.DataFrame:
                         "settlement_raw": col("settlement"), "level_raw": col("level")})
     out["unit_id"] = out["unit_id"].where(out["unit_id"] != "", out["name"])
     out["level"] = [level_of(lv, n, c) for lv, n, c in
-                    zip(out["level_raw"], out["name"], out["unit_id"])]
+                    zip(out["level_raw"], out["name"], out["unit_id"], strict=True)]
     derived = [(_code_ancestors(c)[0][0] if _CODE.match(c) and lv in BOTTOM_LEVELS else "")
-               for c, lv in zip(out["unit_id"], out["level"])]
+               for c, lv in zip(out["unit_id"], out["level"], strict=True)]
     out["parent_id"] = out["parent_id"].where(out["parent_id"] != "", pd.Series(derived,
                                                                                index=out.index))
     out["parent_id"] = out["parent_id"].where(out["parent_id"] != "", out["parent_name"])
@@ -286,12 +286,12 @@ def read_units(
         msg = f"no usable unit in {path} ({len(problems)} problem(s)); check population and levels"
         raise InputDataError(msg)
     sub = rec.loc[keep]
-    names = dict(zip(hierarchy["unit_id"], hierarchy["name"]))
+    names = dict(zip(hierarchy["unit_id"], hierarchy["name"], strict=True))
     units = pd.DataFrame({
         "unit_id": sub["unit_id"], "name": sub["name"].where(sub["name"] != "", sub["unit_id"]),
         "older_pop": frame.loc[keep, "older_pop"].map(parse_number), "settlement": settlements,
         "parent_id": sub["parent_id"],
-        "parent_name": [n or names.get(p, p) for n, p in zip(sub["parent_name"], sub["parent_id"])],
+        "parent_name": [n or names.get(p, p) for n, p in zip(sub["parent_name"], sub["parent_id"], strict=True)],
         "level": sub["level"], "zone": sub["zone"], SOURCE_ROW: frame.loc[keep, SOURCE_ROW]})
     for field in POP_FIELDS:
         if field in frame.columns:

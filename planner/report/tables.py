@@ -177,7 +177,8 @@ def build_time_bands(thresholds: pd.DataFrame | None) -> pd.DataFrame | None:
     rows = []
     for ftype, grp in cum.groupby("facility_type", sort=False):
         prev_t, prev_pop = 0.0, 0.0
-        for t, pop, total in grp[["threshold_min", "covered_pop", "older_pop"]].itertuples(
+        # the last row's older_pop (``total``) is used after the loop
+        for t, pop, total in grp[["threshold_min", "covered_pop", "older_pop"]].itertuples(  # noqa: B007
                 index=False):
             rows.append({"facility_type": ftype, "band": f"{prev_t:g}-{t:g}", "pop": pop - prev_pop})
             prev_t, prev_pop = t, pop

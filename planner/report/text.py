@@ -31,7 +31,6 @@ HEADERS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "status": ("目标状态", "Target status"),
     "band": ("步行时间段", "Walk-time band"), "pop": ("老年人口", "Older adults"),
     "id": ("指标编号", "Indicator ID"), "value_text": ("测算说明", "Computed (text)"),
-    "unit_of_measure": ("计量单位", "Unit of measure"),
     "baseline_text": ("基期值（文字）", "Baseline (text)"),
     "target_text": ("目标值（文字）", "Target (text)"),
 })

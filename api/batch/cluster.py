@@ -17,6 +17,12 @@ from planner.errors import InputDataError, SourceUnavailableError
 #: set for the LocalCluster; give ``dask scheduler`` the same with
 #: ``DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION=1.0``.
 WORKER_SATURATION = 1.0
+#: Work stealing (``distributed.scheduler.work-stealing``) off for the LocalCluster: the cut
+#: places its reads on chosen workers (``api.batch.pieces``) and stealing moved a queued piece
+#: read to the worker reading the other piece (measured: both ran there, one after the other),
+#: while the region tasks need no stealing (queued on the scheduler, one per worker at a time).
+#: Give ``dask scheduler`` the same with ``DASK_DISTRIBUTED__SCHEDULER__WORK_STEALING=False``.
+WORK_STEALING = False
 
 
 def local_size(workers: int | None) -> tuple[int, int]:
@@ -59,7 +65,8 @@ def open_client(scheduler: str | None, workers: int | None,
         # one task per worker at a time: a worker gets the next task only when it is free, so
         # tasks run largest first and none waits behind another on a busy worker while one
         # idles (the default 1.1 hands each 1-thread worker two at once)
-        with dask.config.set({"distributed.scheduler.worker-saturation": WORKER_SATURATION}):
+        with dask.config.set({"distributed.scheduler.worker-saturation": WORKER_SATURATION,
+                              "distributed.scheduler.work-stealing": WORK_STEALING}):
             cluster = dist.LocalCluster(n_workers=n, threads_per_worker=1, memory_limit=limit,
                                         processes=True, dashboard_address=dashboard)
         client = dist.Client(cluster)

@@ -39,8 +39,8 @@ Say = Callable[[str], None]
 #: than one evens out pieces of unequal cost).
 PIECES_PER_WORKER = 2
 #: Pieces per worker when the cut is all tasks (``api.batch.pieces``): each piece reads every
-#: node block again (about 2 CPU-s per 3 M nodes), the register and units file fill the gaps
-#: beside equal-cost pieces (``PbfLayout.way_runs`` weighs blocks with areas).
+#: node block again (about 1 CPU-s per 3 M nodes); each worker reads one of the register and
+#: units file and then one piece of equal cost (``PbfLayout.way_runs`` weighs blocks with areas).
 TASK_PIECES_PER_WORKER = 1
 #: Cut the parts as tasks from this many workers on: with 2, sending the plan (0.5 GB at 3.2 M
 #: nodes) to both cost more than it saved (14.0 s against 9.6 s in this process; scaling.md).

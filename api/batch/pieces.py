@@ -3,17 +3,19 @@
 The task graph (``k`` pieces, ``n`` regions; every box is a task, the starting process only
 submits and collects small results):
 
-    units file ─┐
-    register ───┴─ side plan (boxes, ownership) ─ piece 1..k (read and split) ─┬─ network facts
-                                                                               └─ part 1..n
+    register ───┬─ side plan (boxes, ownership) ─┐
+    units file ─┘                                ├─ split 1..k ─┬─ network facts
+    piece 1..k (read) ───────────────────────────┘              └─ part 1..n
 
-A piece's data never leaves the worker that read it: the piece task splits it by region box
-and writes each region's share to the run's ``_parts/pieces`` folder (shared local disk, or a
+The reads do not wait for each other: the register, the units file and the OSM pieces are read
+side by side from the start (each worker gets one side read and one piece, so both are busy
+throughout), and only the split of a piece by region box waits for the side plan. A piece's
+data never leaves the worker that read it: its split runs where the read's result is kept and
+writes each region's share to the run's ``_parts/pieces`` folder (shared local disk, or a
 shared folder on a real cluster), and each part task reads its region's shares from it. Only
-the small facts (boxes, CRS, node count) travel through the scheduler; the ids of the nodes off
-the network's main part are written beside the parts and applied by each region task.
-The pieces wait for the side plan (a few seconds: the register and units file, read side by
-side), so nothing large is ever moved between workers.
+the small facts (boxes, CRS, node count) and the side plan travel between processes; the ids
+of the nodes off the network's main part are written beside the parts and applied by each
+region task.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from planner.batch.pieces import (
     plan_side,
     split_piece,
 )
+from planner.io.osm import OsmExtract
 from planner.io.osm_split import PbfLayout, read_piece
 from planner.io.region_parts import (
     SideInputs,
@@ -89,11 +92,33 @@ def _skeleton(net: RawNetwork) -> RawNetwork:
                       np.empty(0, dtype="<U1"), np.empty(0, dtype=np.int64))
 
 
-def piece_task(osm: Path, layout: PbfLayout, run: tuple[Any, ...], folder: Path, side: SidePlan,
-               k: int) -> str:
-    """Read piece ``k`` of the OSM file, split it by region box and write each region's share
-    and the piece's skeleton network (one task: the piece's data never leaves its worker)."""
-    extract = read_piece(osm, layout, run, folder)
+def read_task(osm: Path, layout: PbfLayout, run: tuple[Any, ...], folder: Path) -> OsmExtract:
+    """Read one piece of the OSM file (kept in its worker's memory for :func:`split_task`)."""
+    return read_piece(osm, layout, run, folder)
+
+
+def _sizeof_extract(extract: OsmExtract) -> int:
+    """Bytes of a piece's extract, so that Dask runs its split where it is instead of moving it."""
+    net = extract.network
+    arrays = (net.node_id, net.lon, net.lat, net.edge_u, net.edge_v, net.edge_highway,
+              net.edge_way_id)
+    return sum(a.nbytes for a in arrays) + sum(
+        int(sizeof(f)) for f in (extract.pois, extract.residential))
+
+
+_register(OsmExtract)(_sizeof_extract)
+
+
+def split_task(extract: OsmExtract, register: tuple[SideInputs, list[Any]],
+               units: tuple[SideInputs, list[Any]], regions: gpd.GeoDataFrame, halo_m: float,
+               folder: Path, k: int) -> str:
+    """Split piece ``k`` by region box; write each region's share and the piece's skeleton
+    network (runs on the worker that read the piece: its data never leaves it).
+
+    The side plan is made here again (0.2 s at 67,811 facilities and 33,507 units) rather than
+    waited for: a plan task would wait behind a piece read on a busy worker.
+    """
+    side = side_plan_task(register, units, regions, halo_m)
     pois = extract.pois if side.facilities is None else None
     shares = split_piece(extract.network, pois, extract.residential, side, first=k == 0)
     target = folder / "pieces" / str(k)
@@ -132,22 +157,30 @@ def submit_cut(client: Any, osm: Path, layout: PbfLayout, runs: list[Any], box: 
     def submit(fn: Any, *args: Any, name: str) -> Any:
         return client.submit(fn, *args, pure=False, key=f"careplan-{name}-{stamp}")
 
-    side = {n: submit(side_task, box, o, name=f"side-{n}") for n, o in opts.items()}
-    plan = submit(side_plan_task, side["register"], side["units"], regions, halo_m,
-                  name="side-plan")
-    # one piece per worker: Dask would send every piece to the worker that holds the side
-    # plan and move some later by work stealing (2.3 s idle measured); allow_other_workers
-    # lets a piece run elsewhere when its worker is lost
+    # each worker gets one side read and then one piece, pinned (allow_other_workers lets a
+    # task run elsewhere when its worker is lost): left to itself Dask started both side reads
+    # and ran the pieces after them, or sent the pieces after the side plan's worker
     workers = sorted(client.scheduler_info(n_workers=-1)["workers"])
-    splits = [client.submit(piece_task, osm, layout, run, folder, plan, k, pure=False,
-                            key=f"careplan-osm-piece-{k}-{stamp}",
-                            workers=[workers[k % len(workers)]], allow_other_workers=True)
-              for k, run in enumerate(runs)]
+
+    def pinned(fn: Any, *args: Any, name: str, at: int) -> Any:
+        return client.submit(fn, *args, pure=False, key=f"careplan-{name}-{stamp}",
+                             workers=[workers[at % len(workers)]], allow_other_workers=True)
+
+    side = {n: pinned(side_task, box, o, name=f"side-{n}", at=i)
+            for i, (n, o) in enumerate(opts.items())}
+    notes = {n: submit(side_notes, read, name=f"side-notes-{n}") for n, read in side.items()}
+    # the first piece (node POIs, the larger split) beside the units file (the shorter read)
+    reads = [pinned(read_task, osm, layout, run, folder, name=f"osm-piece-{k}", at=k + 1)
+             for k, run in enumerate(runs)]
+    splits = [pinned(split_task, read, side["register"], side["units"], regions, halo_m,
+                     folder, k, name=f"osm-split-{k}", at=k + 1)
+              for k, read in enumerate(reads)]
+    plan = submit(side_plan_task, side["register"], side["units"], regions, halo_m,
+                  name="side-plan")  # for the parts; its place in the queue does not matter
     facts = submit(facts_task, splits, folder / FACTS_FILE, name="network-facts")
     parts = [submit(part_task, plan, r, splits, folder, name=f"cut-{r}")
              for r in range(len(regions))]
-    notes = {n: submit(side_notes, read, name=f"side-notes-{n}") for n, read in side.items()}
-    return {"side": side, "notes": notes, "facts": facts, "parts": parts,
+    return {"side": side, "notes": notes, "facts": facts, "parts": parts, "reads": reads,
             "all": [plan, *splits]}
 
 
@@ -155,6 +188,8 @@ def collect_cut(futures: dict[str, Any], folder: Path
                 ) -> tuple[pd.DataFrame | None, tuple[str, int], dict[str, Any]]:
     """Wait for the graph: the units file's hierarchy (the side reads' warnings raised here),
     the network's CRS and node count, the parts' entries."""
+    for read in futures["reads"]:  # split: the pieces' data is no longer needed
+        read.release()
     _, seen_r = futures["notes"]["register"].result()
     hierarchy, seen_u = futures["notes"]["units"].result()
     for message, category in [*seen_r, *seen_u]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
+import distributed
 import numpy as np
 import shapely
 
@@ -39,6 +42,19 @@ def test_area_read_in_pieces_on_two_workers_equals_one_read(tmp_path: Path) -> N
     assert len(got.units) > 100 and len(got.facilities) > 30
 
 
+def _assert_reads_spread(stream: list[dict[str, Any]], client: Any) -> None:
+    """Each worker read one side input and one OSM piece, and split that piece where it was
+    read; the workers run without work stealing and without Dask's malloc trim threshold."""
+    where = {str(t["key"]).rsplit("-", 1)[0]: t["worker"] for t in stream}
+    assert where["careplan-side-register"] != where["careplan-side-units"]
+    assert where["careplan-osm-piece-0"] != where["careplan-osm-piece-1"]
+    for k in (0, 1):
+        assert where[f"careplan-osm-split-{k}"] == where[f"careplan-osm-piece-{k}"]
+    extensions = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions))
+    assert "stealing" not in extensions
+    assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+
+
 def test_parts_cut_as_tasks_from_pieces_equal_the_cut_of_one_read(tmp_path: Path) -> None:
     """With a units file and a register, every step of the cut is a task on the 2 workers; the
     part files equal the parts cut here from one read of the whole file."""
@@ -59,8 +75,10 @@ def test_parts_cut_as_tasks_from_pieces_equal_the_cut_of_one_read(tmp_path: Path
     said: list[str] = []
     folder = tmp_path / "out" / "_parts"
     with ExitStack() as stack:
-        cut = cut_area(cfg, regions, folder, 500.0, Cluster(None, 2, said.append, stack),
-                       said.append)
+        cluster = Cluster(None, 2, said.append, stack)
+        with distributed.get_task_stream(cluster.get()) as stream:
+            cut = cut_area(cfg, regions, folder, 500.0, cluster, said.append)
+        _assert_reads_spread(stream.data, cluster.get())
     assert any("2 pieces and cut them on the cluster" in line for line in said), said
     assert not (folder / "pieces").exists()  # the pieces' shares are removed after the cut
     here = read_whole_area(osm, params, facilities=cfg.facilities, units=cfg.units,

@@ -44,7 +44,8 @@ def test_area_read_in_pieces_on_two_workers_equals_one_read(tmp_path: Path) -> N
 
 def _assert_reads_spread(stream: list[dict[str, Any]], client: Any) -> None:
     """Each worker read one side input and one OSM piece, and split that piece where it was
-    read; the workers run without work stealing and without Dask's malloc trim threshold."""
+    read; the workers run without work stealing, without Dask's malloc trim threshold and
+    without its profiler thread."""
     where = {str(t["key"]).rsplit("-", 1)[0]: t["worker"] for t in stream}
     assert where["careplan-side-register"] != where["careplan-side-units"]
     assert where["careplan-osm-piece-0"] != where["careplan-osm-piece-1"]
@@ -53,6 +54,8 @@ def _assert_reads_spread(stream: list[dict[str, Any]], client: Any) -> None:
     extensions = client.run_on_scheduler(lambda dask_scheduler: list(dask_scheduler.extensions))
     assert "stealing" not in extensions
     assert set(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values()) == {None}
+    profiling = client.run(lambda dask_worker: dask_worker.profile_recent["count"])
+    assert set(profiling.values()) == {0}  # no stack was sampled on any worker
 
 
 def test_parts_cut_as_tasks_from_pieces_equal_the_cut_of_one_read(tmp_path: Path) -> None:

@@ -197,11 +197,9 @@ def patch_coverage(index: PatchIndex, old: CoverageRows, threshold_s: F64, chang
     ids[found] = key_ids[best[found, 0]]
     tied = np.flatnonzero(best[:, 1] > 1)
     if tied.size:  # several facilities nearest for equally many: the first id in sort order
-        lo = index.unit_ptr[hit[tied]]
-        count = index.unit_ptr[hit[tied] + 1] - lo
+        count = index.unit_ptr[hit[tied] + 1] - index.unit_ptr[hit[tied]]
         local = np.repeat(np.arange(tied.size), count)
-        pts = index.unit_order[np.arange(local.size) + np.repeat(lo - np.cumsum(count) + count,
-                                                                 count)]
+        pts = index.points_of_units(hit[tied])
         ids[tied] = _nearest_ids(local, key[pts], index.demand.pop[pts], tied.size, key_ids)
     rows["nearest_facility_id"] = ids
     return _patched(old, hit, rows)

@@ -79,3 +79,30 @@ def test_patch_equals_full_columns(seed: int, n_units: int, n_pts: int) -> None:
                 assert got_col.tolist() == values.tolist(), col
             else:
                 np.testing.assert_array_equal(got[col], values, err_msg=col)
+
+
+def test_tied_facilities_take_the_first_id_in_sort_order() -> None:
+    """Two facilities nearest for equally many older adults (2.0 each): the unit's nearest
+    facility is the first id in sort order, as in the full table; a third unit has one
+    facility ahead (3.0 against 1.0)."""
+    params = CoverageParams()
+    unit = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    pop = np.array([1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])
+    none = np.zeros(0, dtype=np.int64)
+    kind = np.ones(8, dtype=np.int64)
+    d = DemandIndex(unit, pop, kind == 3, kind == 2, 2)
+    index = PatchIndex(d, none, none, none, none, np.arange(8), np.array([0, 4, 8]), kind)
+    units = {UNIT_ID: np.array(["u0", "u1"], dtype=object),
+             UNIT_NAME: np.array(["n0", "n1"], dtype=object),
+             SETTLEMENT: np.array(["urban", "urban"], dtype=object),
+             OLDER_POP: np.array([4.0, 4.0])}
+    thr_s = np.array([params.threshold_min(TYPE, "urban")] * 2) * 60.0
+    key_ids = np.array(["f_b", "f_a", "f_c"], dtype=object)
+    t = np.array([60.0, 120.0, 180.0, 240.0, 60.0, 120.0, 180.0, 240.0])
+    k0 = np.full(8, 2)
+    old = CoverageRows(_full(index, units, params, t, k0, key_ids))
+    k1 = np.array([0, 1, 0, 1, 0, 0, 0, 1])  # unit 0: f_b 2.0 = f_a 2.0; unit 1: f_b 3.0
+    want = _full(index, units, params, t, k1, key_ids)
+    got = patch_coverage(index, old, thr_s, np.arange(8), t, k1, key_ids, False).columns
+    assert want["nearest_facility_id"].tolist() == ["f_a", "f_b"]
+    assert got["nearest_facility_id"].tolist() == ["f_a", "f_b"]

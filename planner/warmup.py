@@ -1,8 +1,8 @@
 """Compile the what-if kernels ahead of the first real scenario.
 
-The kernels (:mod:`planner.routing.jit`) are compiled on their first call; on a machine whose on-disk
-cache is empty that takes several seconds, and loading them from the cache a few tenths of a
-second. :func:`warm_up` runs one add and one removal on the smallest synthetic demo district,
+The kernels (:mod:`planner.routing.jit`) are compiled on their first call; on a machine whose
+on-disk cache is empty that takes several seconds, and loading them from the cache a few
+tenths of a second. :func:`warm_up` runs one add and one removal on the smallest synthetic demo district,
 through the same code as a real what-if, so the kernels are compiled for the argument types a
 real analysis passes (and the cache is written). The service calls it at start-up, the
 Dockerfile at image build.

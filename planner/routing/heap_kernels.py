@@ -1,4 +1,5 @@
-"""Compiled Dijkstra kernels of :mod:`planner.routing.local_search` (numba, see :mod:`planner.routing.jit`).
+"""Compiled Dijkstra kernels of :mod:`planner.routing.local_search` (numba: see
+:mod:`planner.routing.jit`).
 
 A binary heap of (time, node, source) entries in three arrays, ordered lexicographically (as
 Python's ``heapq`` orders tuples). Scratch per network node: ``tent`` (best time pushed) is
@@ -84,6 +85,38 @@ def _empty_heap() -> Any:
 
 
 @kernel
+def _settle(indptr: Any, indices: Any, weight: Any, heap: Any, size: int, max_nodes: int,
+            tent: Any, mark: Any, gen: int, bound: Any, inside: Any, regional: bool) -> Any:
+    """Dijkstra from the pushed ``heap`` entries: (nodes, times, sources, count), in the order
+    settled. An arc is followed only to a node not yet settled and reached sooner than pushed
+    so far; with ``regional`` only to a node whose ``inside`` is ``gen`` (a refill), else only
+    if sooner than ``bound`` too (a new source against the old times)."""
+    ht, hv, hs = heap
+    nodes, times, srcs = np.empty(64, dtype=np.int64), np.empty(64), np.empty(64, dtype=np.int64)
+    count = 0
+    while size > 0:
+        d, v, s, size = _pop(ht, hv, hs, size)
+        if mark[v] == gen + 1:
+            continue
+        mark[v] = gen + 1
+        if count == nodes.size:
+            nodes, times, srcs = _grown(nodes), _grown(times), _grown(srcs)
+        nodes[count], times[count], srcs[count] = v, d, s
+        count += 1
+        if count > max_nodes:
+            return nodes, times, srcs, -1
+        for k in range(indptr[v], indptr[v + 1]):
+            w = indices[k]
+            if mark[w] == gen + 1 or (regional and inside[w] != gen):
+                continue
+            nd = d + weight[k]
+            if (regional or nd < bound[w]) and nd < _best(tent, mark, w, gen):
+                tent[w], mark[w] = nd, gen
+                ht, hv, hs, size = _push(ht, hv, hs, size, nd, w, s)
+    return nodes, times, srcs, count
+
+
+@kernel
 def grow(indptr: Any, indices: Any, weight: Any, old: Any, seed_t: Any, seed_v: Any,
          max_nodes: int, tent: Any, mark: Any, gen: int) -> Any:
     """Settle the nodes a new source improves on ``old``: (nodes, times, count)."""
@@ -94,25 +127,8 @@ def grow(indptr: Any, indices: Any, weight: Any, old: Any, seed_t: Any, seed_v: 
         if t < old[v] and t < _best(tent, mark, v, gen):
             tent[v], mark[v] = t, gen
             ht, hv, hs, size = _push(ht, hv, hs, size, t, v, 0)
-    nodes, times = np.empty(64, dtype=np.int64), np.empty(64)
-    count = 0
-    while size > 0:
-        d, v, _, size = _pop(ht, hv, hs, size)
-        if mark[v] == gen + 1:
-            continue
-        mark[v] = gen + 1
-        if count == nodes.size:
-            nodes, times = _grown(nodes), _grown(times)
-        nodes[count], times[count] = v, d
-        count += 1
-        if count > max_nodes:
-            return nodes, times, -1
-        for k in range(indptr[v], indptr[v + 1]):
-            w = indices[k]
-            nd = d + weight[k]
-            if nd < old[w] and nd < _best(tent, mark, w, gen):
-                tent[w], mark[w] = nd, gen
-                ht, hv, hs, size = _push(ht, hv, hs, size, nd, w, 0)
+    nodes, times, _, count = _settle(indptr, indices, weight, (ht, hv, hs), size, max_nodes,
+                                     tent, mark, gen, old, mark, False)
     return nodes, times, count
 
 
@@ -139,24 +155,5 @@ def refill(indptr: Any, indices: Any, weight: Any, in_ptr: Any, in_from: Any, in
         if inside[v] == gen and t < _best(tent, mark, v, gen):
             tent[v], mark[v] = t, gen
             ht, hv, hs, size = _push(ht, hv, hs, size, t, v, seed_s[i])
-    nodes, times, srcs = np.empty(64, dtype=np.int64), np.empty(64), np.empty(64, dtype=np.int64)
-    count = 0
-    while size > 0:
-        d, v, s, size = _pop(ht, hv, hs, size)
-        if mark[v] == gen + 1:
-            continue
-        mark[v] = gen + 1
-        if count == nodes.size:
-            nodes, times, srcs = _grown(nodes), _grown(times), _grown(srcs)
-        nodes[count], times[count], srcs[count] = v, d, s
-        count += 1
-        if count > max_nodes:
-            return nodes, times, srcs, -1
-        for k in range(indptr[v], indptr[v + 1]):
-            w = indices[k]
-            if inside[w] == gen and mark[w] != gen + 1:
-                nd = d + weight[k]
-                if nd < _best(tent, mark, w, gen):
-                    tent[w], mark[w] = nd, gen
-                    ht, hv, hs, size = _push(ht, hv, hs, size, nd, w, s)
-    return nodes, times, srcs, count
+    return _settle(indptr, indices, weight, (ht, hv, hs), size, max_nodes, tent, mark, gen,
+                   time_s, inside, True)  # a refill has no bound: time_s is not read

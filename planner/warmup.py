@@ -2,10 +2,10 @@
 
 The kernels (:mod:`planner.routing.jit`) are compiled on their first call; on a machine whose
 on-disk cache is empty that takes several seconds, and loading them from the cache a few
-tenths of a second. :func:`warm_up` runs one add and one removal on the smallest synthetic demo district,
-through the same code as a real what-if, so the kernels are compiled for the argument types a
-real analysis passes (and the cache is written). The service calls it at start-up, the
-Dockerfile at image build.
+tenths of a second. :func:`warm_up` runs one add and one removal on the smallest synthetic
+demo district, through the same code as a real what-if, so the kernels are compiled for the
+argument types a real analysis passes (and the cache is written). The service's job
+forkserver calls it at start-up, the Dockerfile at image build.
 """
 
 from __future__ import annotations
